@@ -1,0 +1,4 @@
+"""Everything SpiffWorkflow: diagrams, the sandbox, the clock, instances, projections.
+
+Imports models; never imports Flask.
+"""

@@ -1,0 +1,94 @@
+"""Deploying diagrams: each changed process becomes a new stored version, once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.diagram import DiagramBundle
+from engine.forms import FORM_PROPERTY, UI_FORM_PROPERTY
+from engine.lint import NS
+from engine.specs import specs_to_json
+from models import ProcessDefinition
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What deploying one process did."""
+
+    process_key: str
+    version: int
+    created: bool
+
+
+def _needed_files(bundle: DiagramBundle, process_id: str) -> dict[str, str]:
+    """The called diagrams and the forms a process version needs, by file name."""
+    spec, subprocess_specs = bundle.spec(process_id)
+    own_file = bundle.process_files[process_id]
+    names: set[str] = set()
+    for each in [spec, *subprocess_specs.values()]:
+        if getattr(each, "file", None) and each.file != own_file:
+            names.add(each.file)
+        for task_spec in each.task_specs.values():
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+            names.update(v for k, v in props.items() if k in (FORM_PROPERTY, UI_FORM_PROPERTY))
+    return {name: bundle.files[name] for name in sorted(names) if name in bundle.files}
+
+
+def content_hash(xml: str, files: dict[str, str]) -> str:
+    """The hash that tells two versions apart: the diagram and every file it needs."""
+    digest = hashlib.sha256(xml.encode("utf-8"))
+    for name in sorted(files):
+        digest.update(b"\0" + name.encode("utf-8") + b"\0" + files[name].encode("utf-8"))
+    return digest.hexdigest()
+
+
+def deploy_bundle(
+    session: Session, bundle: DiagramBundle, *, actor: str, now: datetime,
+    status: str = "active",
+) -> list[Deployed]:
+    """Store each process of the bundle as a new version unless its content is unchanged.
+
+    With status 'active' (bootstrap deployment) the new version replaces the active one for
+    new starts; running instances keep the version they started on.
+    """
+    results: list[Deployed] = []
+    for process_id in bundle.process_ids():
+        xml = bundle.files[bundle.process_files[process_id]]
+        files = _needed_files(bundle, process_id)
+        digest = content_hash(xml, files)
+        latest = session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.process_key == process_id)
+            .order_by(ProcessDefinition.version.desc())
+        ).first()
+        if latest is not None and latest.content_hash == digest:
+            results.append(Deployed(process_id, latest.version, created=False))
+            continue
+        element = bundle.process_element(process_id)
+        documentation = element.findtext("bpmn:documentation", default="", namespaces=NS)
+        spec, subprocess_specs = bundle.spec(process_id)
+        if status == "active":
+            for previous in session.scalars(
+                select(ProcessDefinition).where(ProcessDefinition.process_key == process_id,
+                                                ProcessDefinition.status == "active")
+            ):
+                previous.status = "retired"
+        definition = ProcessDefinition(
+            process_key=process_id, version=(latest.version + 1) if latest else 1,
+            name=element.get("name") or process_id, description=documentation.strip(),
+            status=status, content_hash=digest, source_name=bundle.process_files[process_id],
+            bpmn_xml=xml, files=files, spec_json=specs_to_json(spec, subprocess_specs),
+            created_at=now, created_by=actor, activated_at=now if status == "active" else None,
+        )
+        session.add(definition)
+        session.flush()
+        audit.record(session, kind="definition.deployed", actor=actor, now=now,
+                     payload={"process": process_id, "version": definition.version,
+                              "hash": digest, "status": status})
+        results.append(Deployed(process_id, definition.version, created=True))
+    return results

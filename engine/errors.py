@@ -1,0 +1,67 @@
+"""Errors the engine raises, each with a message a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base of every error the engine reports to its callers."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a diagram: where (file, element) and why, in plain words."""
+
+    file: str
+    element_id: str | None
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+        if self.element_id:
+            where += f" [{self.element_id}]"
+        return f"{where}: {self.message}"
+
+
+class DiagramRejected(EngineError):
+    """A diagram (or a set of them) cannot be used; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class SandboxViolation(EngineError):
+    """An expression or script tried something the sandbox does not allow."""
+
+
+class FormInvalid(EngineError):
+    """Submitted data does not satisfy the task's form; `errors` maps field to reason."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in errors.items()))
+
+
+class TaskNotFound(EngineError):
+    """No such task."""
+
+
+class TaskAlreadyDone(EngineError):
+    """The task was completed or withdrawn before this request reached it."""
+
+
+class NotAllowed(EngineError):
+    """The user may not act on this task."""
+
+
+class ConcurrentUpdate(EngineError):
+    """Someone else saved the same instance first; the unit of work should be retried."""
+
+
+class UnknownProcess(EngineError):
+    """No active version of the named process."""

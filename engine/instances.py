@@ -1,0 +1,221 @@
+"""What callers do with procedures: start, complete, claim, release, signal, fire timers.
+
+Each function is one step inside a unit of work the caller owns (see unit_of_work.py):
+it reads, runs the workflow, saves state and projections and writes the audit trail, and
+flushes. The caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.task import TaskState
+
+from engine import audit, clock
+from engine.assignment import Participant, check_may_act
+from engine.errors import EngineError, TaskAlreadyDone, TaskNotFound, UnknownProcess
+from engine.forms import load_form, validate_submission
+from engine.runtime import LoadedInstance, find_task, load, new_workflow, save
+from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
+
+
+@contextmanager
+def _running(now: datetime, what: str) -> Iterator[None]:
+    """Run workflow code at `now`; a failure inside the diagram becomes a plain EngineError.
+
+    The caller's unit of work then rolls back, so a failed step changes nothing.
+    """
+    with clock.at(now):
+        try:
+            yield
+        except EngineError:
+            raise
+        except Exception as err:
+            raise EngineError(f"{what} failed inside the diagram: {_describe(err)}") from err
+
+
+def _describe(err: Exception) -> str:
+    task = getattr(err, "task", None)
+    where = ""
+    if task is not None:
+        spec = task.task_spec
+        where = f" at '{getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', spec.name)}'"
+    return f"{err}{where}"
+
+
+def active_definition(session: Session, process_key: str) -> ProcessDefinition:
+    """The version new instances of a process start on."""
+    found = session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_key == process_key, ProcessDefinition.status == "active")
+        .order_by(ProcessDefinition.version.desc())
+    ).first()
+    if found is None:
+        raise UnknownProcess(f"there is no active procedure '{process_key}'; deploy it first")
+    return found
+
+
+def start_instance(
+    session: Session, process_key: str, data: dict[str, Any], *, actor: str, now: datetime,
+    title: str | None = None, business_key: str | None = None,
+) -> ProcessInstance:
+    """Start the active version of a process with its starting data."""
+    definition = active_definition(session, process_key)
+    workflow = new_workflow(definition)
+    row = ProcessInstance(
+        definition=definition, definition_id=definition.id, process_key=process_key,
+        status="running", business_key=business_key, title=title or definition.name,
+        state_json="{}", started_by=actor, started_at=now, updated_at=now,
+    )
+    session.add(row)
+    session.flush()  # the instance needs its id before tasks and timers point at it
+    with _running(now, "starting the procedure"):
+        start = workflow.get_next_task(state=TaskState.READY)
+        if start is not None:
+            start.data.update(data)
+        workflow.do_engine_steps()
+    loaded = LoadedInstance(row, workflow)
+    audit.record(session, kind="instance.started", actor=actor, now=now, instance_id=row.id,
+                 payload={"process": process_key, "version": definition.version,
+                          "data_keys": sorted(data)})
+    save(session, loaded, now)
+    return row
+
+
+def _open_task(session: Session, task_id: int) -> HumanTask:
+    row = session.get(HumanTask, task_id, populate_existing=True)
+    if row is None:
+        raise TaskNotFound(f"there is no task {task_id}")
+    if row.status == "completed":
+        when = row.completed_at.strftime("%d %B %Y %H:%M UTC") if row.completed_at else ""
+        raise TaskAlreadyDone(f"'{row.name}' was already completed by {row.completed_by} {when};"
+                              " nothing was changed.".replace("  ", " "))
+    if row.status != "open":
+        raise TaskAlreadyDone(f"'{row.name}' is no longer open (it was withdrawn when the "
+                              "procedure moved on); nothing was changed.")
+    return row
+
+
+def complete_task(
+    session: Session, task_id: int, data: dict[str, Any], *, participant: Participant,
+    now: datetime,
+) -> HumanTask:
+    """Complete a human task with the submitted data, checked against its form."""
+    row = _open_task(session, task_id)
+    check_may_act(participant, row)
+    loaded = load(session, row.instance_id)
+    schema = load_form(loaded.definition.files, row.form)
+    cleaned = validate_submission(schema, data)
+    task = find_task(loaded, row.task_guid)
+    if task is None or task.state != TaskState.READY:
+        raise TaskAlreadyDone(f"'{row.name}' is no longer waiting for an answer; nothing was "
+                              "changed.")
+    with _running(now, f"completing '{row.name}'"):
+        for key, value in cleaned.items():
+            task.data[key] = value
+        task.run()
+        loaded.workflow.do_engine_steps()
+    row.status = "completed"
+    row.completed_by = participant.username
+    row.completed_at = now
+    row.submitted = cleaned
+    audit.record(session, kind="task.completed", actor=participant.username, now=now,
+                 instance_id=row.instance_id,
+                 payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned})
+    save(session, loaded, now)
+    return row
+
+
+def claim_task(session: Session, task_id: int, *, participant: Participant,
+               now: datetime) -> HumanTask:
+    """Take a task offered to several people, so that only you see it."""
+    row = _open_task(session, task_id)
+    check_may_act(participant, row)
+    if row.claimed_by != participant.username:
+        row.claimed_by = participant.username
+        audit.record(session, kind="task.claimed", actor=participant.username, now=now,
+                     instance_id=row.instance_id, payload={"task": row.bpmn_id})
+    session.flush()
+    return row
+
+
+def release_task(session: Session, task_id: int, *, participant: Participant,
+                 now: datetime) -> HumanTask:
+    """Give a claimed task back to everyone who holds its role."""
+    row = _open_task(session, task_id)
+    check_may_act(participant, row)
+    if row.claimed_by is not None:
+        row.claimed_by = None
+        audit.record(session, kind="task.released", actor=participant.username, now=now,
+                     instance_id=row.instance_id, payload={"task": row.bpmn_id})
+    session.flush()
+    return row
+
+
+def send_signal(
+    session: Session, instance_id: int, name: str, payload: Any = None, *, actor: str,
+    now: datetime,
+) -> ProcessInstance:
+    """Deliver a signal to an instance that waits for it."""
+    loaded = load(session, instance_id)
+    try:
+        with clock.at(now):
+            loaded.workflow.send_event(BpmnEvent(SignalEventDefinition(name), payload))
+    except WorkflowException as err:
+        raise EngineError(f"the procedure is not waiting for '{name}'") from err
+    with _running(now, f"the signal '{name}'"):
+        loaded.workflow.do_engine_steps()
+    audit.record(session, kind="signal.sent", actor=actor, now=now, instance_id=instance_id,
+                 payload={"signal": name})
+    save(session, loaded, now)
+    return loaded.row
+
+
+def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[str]:
+    """Fire every timer of one instance that is due at `now`; the BPMN ids that fired."""
+    due = session.scalars(
+        select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not due:
+        return []  # fired already by another pass, or claimed by another scheduler right now
+    loaded = load(session, instance_id)
+    if loaded.row.status != "running":
+        return []
+    due_guids = {t.task_guid: t.bpmn_id for t in due}
+    with _running(now, "firing a timer"):
+        loaded.workflow.refresh_waiting_tasks()
+        loaded.workflow.do_engine_steps()
+    still_waiting = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
+    fired = [bpmn_id for guid, bpmn_id in due_guids.items() if guid not in still_waiting]
+    for bpmn_id in fired:
+        audit.record(session, kind="timer.fired", actor="scheduler", now=now,
+                     instance_id=instance_id, payload={"timer": bpmn_id})
+    save(session, loaded, now)
+    return fired
+
+
+def earliest_due_timer(session: Session) -> datetime | None:
+    """When the next timer of any instance falls due."""
+    return session.scalars(select(Timer.due_at).order_by(Timer.due_at).limit(1)).first()
+
+
+def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Instances with a timer due at `now`, the longest overdue first."""
+    rows = session.execute(
+        select(Timer.instance_id, Timer.due_at).where(Timer.due_at <= now)
+        .order_by(Timer.due_at).limit(limit * 4)
+    ).all()
+    seen: list[int] = []
+    for instance_id, _due in rows:
+        if instance_id not in seen:
+            seen.append(instance_id)
+    return seen[:limit]

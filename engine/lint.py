@@ -1,0 +1,235 @@
+"""The project's rules for a diagram, beyond the BPMN schema.
+
+Every user task belongs to a known role (its lane, or a `role` property); every call activity
+resolves; every script, condition, timer and multi-instance expression compiles in the
+sandbox; every form a task names exists and is a valid JSON Schema; no event-based gateway
+waits on two timers (SpiffWorkflow 3.2 fires those wrongly).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.errors import Problem, SandboxViolation
+from engine.sandbox import compile_expression, compile_script
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+HUMAN_TASK_TAGS = ("userTask", "manualTask")
+# Task properties whose values are expressions over the task's data.
+EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt")
+
+MakeProblem = Callable[[etree._Element, str], Problem]
+
+
+def role_key(lane_name: str) -> str:
+    """The role a lane stands for: 'Board member' -> 'board_member'."""
+    return re.sub(r"[^a-z0-9]+", "_", lane_name.lower()).strip("_")
+
+
+def task_properties(node: etree._Element) -> dict[str, str]:
+    """The spiffworkflow:property name/value pairs of a task element."""
+    found = node.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    )
+    return {p.get("name"): p.get("value", "") for p in found if p.get("name")}
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return str(node.get("id"))
+        node = node.getparent()
+    return None
+
+
+def _line(node: etree._Element) -> int | None:
+    return int(node.sourceline) if node.sourceline else None
+
+
+def lint_tree(
+    tree: etree._ElementTree,
+    filename: str,
+    known_roles: Collection[str],
+    known_processes: Collection[str],
+    files: Mapping[str, str],
+) -> list[Problem]:
+    """Every rule-breaking element of one diagram, in document order."""
+    problems: list[Problem] = []
+    for process in tree.getroot().iterfind("bpmn:process", NS):
+        problems.extend(_lint_process(process, filename, known_roles, known_processes, files))
+    return problems
+
+
+def _lint_process(
+    process: etree._Element,
+    filename: str,
+    known_roles: Collection[str],
+    known_processes: Collection[str],
+    files: Mapping[str, str],
+) -> Iterator[Problem]:
+    lanes = {
+        (ref.text or "").strip(): lane.get("name") or ""
+        for lane in process.iterfind(".//bpmn:lane", NS)
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS)
+    }
+
+    def problem(node: etree._Element, message: str) -> Problem:
+        return Problem(filename, _owner_id(node), message, _line(node))
+
+    for tag in HUMAN_TASK_TAGS:
+        for task in process.iterfind(f".//bpmn:{tag}", NS):
+            yield from _lint_human_task(task, lanes, known_roles, files, problem)
+
+    for script in process.xpath(
+        ".//bpmn:scriptTask/bpmn:script | .//spiffworkflow:preScript | .//spiffworkflow:postScript",
+        namespaces=NS,
+    ):
+        yield from _compiles(script, script.text or "", problem, is_script=True)
+
+    for condition in process.iterfind(".//bpmn:conditionExpression", NS):
+        yield from _compiles(condition, condition.text or "", problem)
+
+    for node in process.xpath(
+        ".//bpmn:loopCardinality | .//bpmn:completionCondition", namespaces=NS
+    ):
+        yield from _compiles(node, node.text or "", problem)
+
+    for timer in process.iterfind(".//bpmn:timerEventDefinition", NS):
+        yield from _lint_timer(timer, problem)
+
+    for call in process.iterfind(".//bpmn:callActivity", NS):
+        called = call.get("calledElement")
+        if not called:
+            yield problem(call, "the call activity does not name the process it calls")
+        elif called not in known_processes:
+            yield problem(call, f"calls the process '{called}', which no deployed or given "
+                          "diagram defines")
+
+    for gateway in process.iterfind(".//bpmn:eventBasedGateway", NS):
+        yield from _lint_event_gateway(process, gateway, problem)
+
+
+def _lint_human_task(
+    task: etree._Element,
+    lanes: Mapping[str, str],
+    known_roles: Collection[str],
+    files: Mapping[str, str],
+    make: MakeProblem,
+) -> Iterator[Problem]:
+    task_id = task.get("id") or ""
+    props = task_properties(task)
+    role = props.get("role") or (role_key(lanes[task_id]) if lanes.get(task_id) else "")
+    if not role:
+        yield make(task, "this user task is in no lane and has no 'role' property, so nobody "
+                   "would be offered it; put it in the lane of the role that does it")
+    elif role not in known_roles:
+        where = f"the property role '{props['role']}'" if props.get("role") else (
+            f"the lane '{lanes.get(task_id)}'")
+        yield make(task, f"{where} is not a known role; known roles are: "
+                   + ", ".join(sorted(known_roles)))
+    for key in EXPRESSION_PROPERTIES:
+        if props.get(key):
+            yield from _compiles(task, props[key], make, label=f"the property {key}")
+    form = props.get("formJsonSchemaFilename")
+    if form:
+        yield from _lint_form(task, form, files, make)
+
+
+def _lint_form(
+    task: etree._Element, form: str, files: Mapping[str, str], make: MakeProblem
+) -> Iterator[Problem]:
+    if form not in files:
+        yield make(task, f"names the form '{form}', but there is no such file beside the diagram")
+        return
+    try:
+        schema = json.loads(files[form])
+        Draft202012Validator.check_schema(schema)
+    except json.JSONDecodeError as err:
+        yield make(task, f"the form '{form}' is not valid JSON (line {err.lineno}: {err.msg})")
+    except SchemaError as err:
+        yield make(task, f"the form '{form}' is not a valid JSON Schema: {err.message}")
+
+
+def _compiles(
+    node: etree._Element, source: str, make: MakeProblem, *, is_script: bool = False,
+    label: str | None = None,
+) -> Iterator[Problem]:
+    if not source.strip():
+        if not is_script:
+            yield make(node, f"{label or 'the expression'} is empty")
+        return
+    what = label or ("the script" if is_script else "the expression")
+    try:
+        if is_script:
+            compile_script(source)
+        else:
+            compile_expression(source)
+    except SandboxViolation as err:
+        yield make(node, f"{what} is not allowed: {err}")
+    except SyntaxError as err:
+        yield make(node, f"{what} is not valid Python: {err.msg}")
+
+
+def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
+    for kind in ("timeDate", "timeDuration", "timeCycle"):
+        for node in timer.iterfind(f"bpmn:{kind}", NS):
+            source = (node.text or "").strip()
+            compiled = list(_compiles(node, source, make, label="the timer expression"))
+            if compiled:
+                yield from compiled
+                continue
+            literal = _string_literal(source)
+            if literal is None:
+                continue  # a variable or a computed value: checked when the timer starts
+            try:
+                if kind == "timeCycle":
+                    TimerEventDefinition.parse_iso_recurring_interval(literal)
+                elif kind == "timeDuration":
+                    TimerEventDefinition.parse_iso_duration(literal)
+                else:
+                    TimerEventDefinition.get_datetime(literal)
+            except Exception:  # SpiffWorkflow raises bare Exception for bad ISO 8601
+                yield make(node, f"the timer value '{literal}' is not an ISO 8601 "
+                           f"{'date' if kind == 'timeDate' else 'duration or cycle'}")
+
+
+def _string_literal(source: str) -> str | None:
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _lint_event_gateway(
+    process: etree._Element, gateway: etree._Element, make: MakeProblem
+) -> Iterator[Problem]:
+    gateway_id = gateway.get("id")
+    targets = [
+        flow.get("targetRef")
+        for flow in process.iterfind("bpmn:sequenceFlow", NS)
+        if flow.get("sourceRef") == gateway_id
+    ]
+    timers = 0
+    for target in targets:
+        found = process.xpath(
+            "./bpmn:intermediateCatchEvent[@id=$id]/bpmn:timerEventDefinition",
+            namespaces=NS, id=target,
+        )
+        timers += len(found)
+    if timers >= 2:
+        yield make(gateway, "an event-based gateway waits on two timers, which SpiffWorkflow "
+                   "3.2 fires wrongly; use boundary timers on a task instead")

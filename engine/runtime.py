@@ -1,0 +1,201 @@
+"""Load, run and save one instance; rewrite its inbox and timer projections on every save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task, TaskState
+
+from engine import clock
+from engine.errors import EngineError
+from engine.forms import FORM_PROPERTY
+from engine.lint import role_key
+from engine.sandbox import script_engine
+from engine.specs import spec_cache, workflow_from_json, workflow_to_json
+from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
+
+_SCRIPT_ENGINE = script_engine()
+
+
+@dataclass
+class LoadedInstance:
+    """An instance row and its live workflow."""
+
+    row: ProcessInstance
+    workflow: BpmnWorkflow
+
+    @property
+    def definition(self) -> ProcessDefinition:
+        """The version the instance runs on."""
+        return self.row.definition
+
+
+def specs_of(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
+    """The (cached) spec objects of a version."""
+    return spec_cache.get(f"{definition.id}:{definition.content_hash}", definition.spec_json)
+
+
+def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
+    """A fresh workflow of a version, with the sandbox attached."""
+    spec, subprocess_specs = specs_of(definition)
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
+
+
+def load(session: Session, instance_id: int) -> LoadedInstance:
+    """Read an instance and restore its workflow, with the sandbox attached."""
+    row = session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise EngineError(f"there is no procedure instance {instance_id}")
+    workflow = workflow_from_json(row.state_json, specs_of(row.definition))
+    # The script engine is not serialized: a restored workflow must get the sandbox back.
+    workflow.script_engine = _SCRIPT_ENGINE
+    return LoadedInstance(row, workflow)
+
+
+def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
+    """Write the state and both projections; flushes, so a version conflict raises here."""
+    row, workflow = loaded.row, loaded.workflow
+    row.state_json = workflow_to_json(workflow)
+    row.updated_at = now
+    if workflow.is_completed() and row.status == "running":
+        row.status = "completed"
+        row.ended_at = now
+    _rewrite_human_tasks(session, loaded, now)
+    _rewrite_timers(session, loaded)
+    session.flush()
+
+
+def _evaluate(task: Task, expression: str, what: str) -> Any:
+    try:
+        return task.workflow.script_engine.evaluate(task, expression)
+    except Exception as err:
+        raise EngineError(
+            f"could not work out the {what} of '{task.task_spec.bpmn_name or task.task_spec.name}'"
+            f" from '{expression}': {err}"
+        ) from err
+
+
+def _properties(task: Task) -> dict[str, str]:
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    return dict(extensions.get("properties", {}))
+
+
+def timer_due(task: Task) -> datetime | None:
+    """When a waiting timer task falls due (from SpiffWorkflow's stored event value)."""
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):  # a cycle timer: its next occurrence
+        value = value.get("next")
+        if value is None:
+            return None
+    return TimerEventDefinition.get_datetime(str(value))  # type: ignore[no-any-return]
+
+
+def _is_timer(task: Task) -> bool:
+    definition = getattr(task.task_spec, "event_definition", None)
+    return isinstance(definition, TimerEventDefinition)
+
+
+def _due_at(task: Task, props: dict[str, str]) -> datetime | None:
+    if props.get("dueAt"):
+        value = _evaluate(task, props["dueAt"], "due time")
+        if value:
+            due = value if isinstance(value, datetime) else TimerEventDefinition.get_datetime(value)
+            return due  # type: ignore[no-any-return]
+    # An interrupting boundary timer on the task is its deadline.
+    dues = [
+        timer_due(sibling)
+        for sibling in (task.parent.children if task.parent else [])
+        if sibling is not task
+        and isinstance(sibling.task_spec, BoundaryEvent)
+        and sibling.task_spec.cancel_activity
+        and _is_timer(sibling)
+    ]
+    known = [d for d in dues if d is not None]
+    return min(known) if known else None
+
+
+def describe_task(task: Task) -> dict[str, Any]:
+    """The inbox fields of a ready human task: name, role, scope, form, due time."""
+    spec = task.task_spec
+    props = _properties(task)
+    role = props.get("role") or (role_key(spec.lane) if spec.lane else "")
+    if not role:
+        raise EngineError(f"'{spec.bpmn_name or spec.name}' has no role: no lane, no role property")
+
+    def scoped(key: str) -> str | None:
+        if not props.get(key):
+            return None
+        value = _evaluate(task, props[key], key)
+        return None if value in (None, "") else str(value)
+
+    return {
+        "bpmn_id": spec.bpmn_id or spec.name,
+        "name": spec.bpmn_name or spec.bpmn_id or spec.name,
+        "documentation": spec.documentation or "",
+        "role": role,
+        "organisation": scoped("organisation"),
+        "pillar": scoped("pillar"),
+        "assignee": scoped("assignee"),
+        "form": props.get(FORM_PROPERTY),
+        "due_at": _due_at(task, props),
+    }
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """User and manual tasks waiting for a person, called processes included."""
+    return list(workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
+def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
+    row = loaded.row
+    open_rows = {
+        t.task_guid: t
+        for t in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == row.id, HumanTask.status == "open")
+        )
+    }
+    with clock.at(now):
+        for task in ready_human_tasks(loaded.workflow):
+            guid = str(task.id)
+            fields = describe_task(task)
+            existing = open_rows.pop(guid, None)
+            if existing is None:
+                session.add(HumanTask(
+                    instance_id=row.id, task_guid=guid, process_key=row.process_key,
+                    status="open", created_at=now, **fields,
+                ))
+            elif existing.due_at != fields["due_at"]:
+                existing.due_at = fields["due_at"]
+    for gone in open_rows.values():
+        gone.status = "withdrawn"
+        gone.completed_at = now
+
+
+def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:
+    row = loaded.row
+    session.execute(delete(Timer).where(Timer.instance_id == row.id))
+    if row.status != "running":
+        return
+    for task in loaded.workflow.get_tasks(state=TaskState.WAITING):
+        if not _is_timer(task):
+            continue
+        due = timer_due(task)
+        if due is not None:
+            session.add(Timer(instance_id=row.id, task_guid=str(task.id),
+                              bpmn_id=task.task_spec.bpmn_id or task.task_spec.name, due_at=due))
+
+
+def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:
+    """The workflow task with this id, anywhere in the instance."""
+    task: Task | None = loaded.workflow.get_task_from_id(UUID(task_guid))
+    return task

@@ -1,0 +1,154 @@
+"""The RestrictedPython sandbox that every script, condition and timer expression runs in.
+
+SpiffWorkflow's default environment is plain exec/eval. This one compiles with
+RestrictedPython (no imports, no dunder attributes, no `open`, no `__import__`) and runs
+with guarded attribute, item and iteration access and a short list of safe builtins.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from functools import lru_cache
+from types import CodeType
+from typing import Any
+
+from RestrictedPython import (
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
+from RestrictedPython.Eval import default_guarded_getitem
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+from engine.errors import SandboxViolation
+
+_EXTRA_BUILTINS: dict[str, Any] = {
+    "all": all,
+    "any": any,
+    "dict": dict,
+    "enumerate": enumerate,
+    "filter": filter,
+    "list": list,
+    "map": map,
+    "max": max,
+    "min": min,
+    "reversed": reversed,
+    "set": set,
+    "sum": sum,
+}
+
+
+def _builtins() -> dict[str, Any]:
+    builtins = dict(safe_builtins)
+    builtins.update(_EXTRA_BUILTINS)
+    return builtins
+
+
+def _guards() -> dict[str, Any]:
+    return {
+        "__builtins__": _builtins(),
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": iter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplace,
+    }
+
+
+_INPLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+}
+
+
+def _inplace(op: str, target: Any, value: Any) -> Any:
+    if op not in _INPLACE:
+        raise SandboxViolation(f"the operator {op} is not allowed in a diagram")
+    return _INPLACE[op](target, value)
+
+
+class _DiagramPolicy(RestrictingNodeTransformer):  # type: ignore[misc]
+    """RestrictedPython's rules, and no imports at all (refused when the diagram is checked)."""
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "imports are not allowed in a diagram")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "imports are not allowed in a diagram")
+        return node
+
+
+def _explain(errors: tuple[str, ...] | list[str]) -> str:
+    return "; ".join(e.removeprefix("Line 1: ") for e in errors)
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> CodeType:
+    """Compile an expression (a condition, a timer value) under the sandbox's rules."""
+    try:
+        result = compile_restricted_eval(source.strip(), "<expression>", policy=_DiagramPolicy)
+    except SyntaxError as err:  # pragma: no cover - RestrictedPython reports these as errors
+        raise SandboxViolation(f"is not a valid expression: {err.msg}") from err
+    if result.errors or result.code is None:
+        raise SandboxViolation(_explain(result.errors) or "is not a valid expression")
+    return result.code  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1024)
+def compile_script(source: str) -> CodeType:
+    """Compile a script task's code under the sandbox's rules."""
+    result = compile_restricted_exec(source, "<script>", policy=_DiagramPolicy)
+    if result.errors or result.code is None:
+        raise SandboxViolation(_explain(result.errors) or "is not a valid script")
+    return result.code  # type: ignore[no-any-return]
+
+
+class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """Task data as variables, RestrictedPython as the interpreter."""
+
+    def __init__(self, functions: dict[str, Any] | None = None) -> None:
+        globals_ = _guards()
+        globals_.update(functions or {})
+        super().__init__(globals_)
+
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: Any = None
+    ) -> Any:
+        code = compile_expression(expression)
+        scope: dict[str, Any] = dict(context)
+        scope.update(external_context or {})
+        scope.update(self.globals)  # last, so task data can never replace a guard
+        return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
+
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: Any = None
+    ) -> bool:
+        code = compile_script(script)
+        self.check_for_overwrite(context, external_context or {})
+        context.update(external_context or {})
+        context.update(self.globals)
+        try:
+            exec(code, context)  # noqa: S102 - restricted code object, guarded globals
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
+
+
+def script_engine(functions: dict[str, Any] | None = None) -> PythonScriptEngine:
+    """A SpiffWorkflow script engine that runs everything in the sandbox."""
+    return PythonScriptEngine(environment=SandboxEnvironment(functions))

@@ -1,0 +1,52 @@
+"""One unit of work: run, commit once; on a conflict with another writer, reload and retry."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConcurrentUpdate
+
+T = TypeVar("T")
+# PostgreSQL: serialization failure, deadlock detected, lock not available.
+_RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_conflict(err: BaseException) -> bool:
+    """True for errors that mean 'someone else wrote first; try again'."""
+    if isinstance(err, StaleDataError | ConcurrentUpdate):
+        return True
+    if isinstance(err, OperationalError) and "database is locked" in str(err.orig):
+        return True
+    if isinstance(err, DBAPIError):
+        return getattr(err.orig, "sqlstate", None) in _RETRY_SQLSTATES
+    return False
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8,
+) -> T:
+    """Run `work` in a fresh session and commit; retry from scratch on a write conflict."""
+    for attempt in range(1, attempts + 1):
+        with factory() as session:
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except Exception as err:
+                session.rollback()
+                if not is_conflict(err) or attempt == attempts:
+                    if is_conflict(err):
+                        raise ConcurrentUpdate(
+                            "the procedure is being changed by someone else right now; "
+                            "please try again in a moment") from err
+                    raise
+            # Back off a little, with jitter, so competing writers do not collide again.
+            time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")

@@ -1,0 +1,54 @@
+"""Organisations, users and the roles they hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+
+class Organisation(Base):
+    """An IISG member or applicant: a WB partner, an international partner, an EU body."""
+
+    __tablename__ = "organisation"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    member_group: Mapped[str] = mapped_column(String(32))
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    """A person who logs in."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RoleGrant(Base):
+    """A role a user holds, optionally within one organisation and one pillar."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("user_id", "role", "organisation", "pillar"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64), index=True)
+    organisation: Mapped[str | None] = mapped_column(ForeignKey("organisation.code"))
+    pillar: Mapped[str | None] = mapped_column(String(16))
+
+    user: Mapped[User] = relationship(back_populates="grants")
