@@ -49,11 +49,14 @@ def is_offered_to(participant: Participant, task: HumanTask) -> bool:
 def check_may_act(participant: Participant, task: HumanTask) -> None:
     """Raise NotAllowed, saying why, unless the person may complete or claim the task."""
     if not is_offered_to(participant, task):
-        raise NotAllowed(f"'{task.name}' is not one of your tasks: it is for "
-                         f"{describe_holder(task)}.")
+        raise NotAllowed(
+            f"'{task.name}' is not one of your tasks: it is for {describe_holder(task)}."
+        )
     if task.claimed_by is not None and task.claimed_by != participant.username:
-        raise NotAllowed(f"'{task.name}' has been claimed by {task.claimed_by}; ask them to "
-                         "release it, or the Secretariat to reassign it.")
+        raise NotAllowed(
+            f"'{task.name}' has been claimed by {task.claimed_by}; ask them to "
+            "release it, or the Secretariat to reassign it."
+        )
 
 
 def describe_holder(task: HumanTask) -> str:
@@ -71,9 +74,11 @@ def offered_clause(participant: Participant) -> ColumnElement[bool]:
         and_(
             HumanTask.role == g.role,
             or_(HumanTask.organisation.is_(None), HumanTask.organisation == g.organisation)
-            if g.organisation is not None else HumanTask.organisation.is_(None),
+            if g.organisation is not None
+            else HumanTask.organisation.is_(None),
             or_(HumanTask.pillar.is_(None), HumanTask.pillar == g.pillar)
-            if g.pillar is not None else HumanTask.pillar.is_(None),
+            if g.pillar is not None
+            else HumanTask.pillar.is_(None),
         )
         for g in participant.grants
     ]

@@ -15,20 +15,41 @@ from models import GENESIS_HASH, AuditChainHead, AuditEvent
 
 
 def event_hash(
-    seq: int, occurred_at: datetime, actor: str, kind: str, instance_id: int | None,
-    payload: dict[str, Any], prev_hash: str,
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    kind: str,
+    instance_id: int | None,
+    payload: dict[str, Any],
+    prev_hash: str,
 ) -> str:
     """The SHA-256 of an event's content and its predecessor's hash."""
     body = json.dumps(
-        [seq, occurred_at.astimezone(UTC).isoformat(), actor, kind, instance_id, payload, prev_hash],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+        [
+            seq,
+            occurred_at.astimezone(UTC).isoformat(),
+            actor,
+            kind,
+            instance_id,
+            payload,
+            prev_hash,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def record(
-    session: Session, *, kind: str, actor: str, now: datetime,
-    instance_id: int | None = None, payload: dict[str, Any] | None = None,
+    session: Session,
+    *,
+    kind: str,
+    actor: str,
+    now: datetime,
+    instance_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. Locks the chain head until the unit of work commits."""
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two
@@ -44,13 +65,17 @@ def record(
     body = json.loads(json.dumps(body, default=str))
     digest = event_hash(seq, now, actor, kind, instance_id, body, prev_hash)
     event = AuditEvent(
-        seq=seq, occurred_at=now, actor=actor, kind=kind, instance_id=instance_id,
-        payload=body, prev_hash=prev_hash, hash=digest,
+        seq=seq,
+        occurred_at=now,
+        actor=actor,
+        kind=kind,
+        instance_id=instance_id,
+        payload=body,
+        prev_hash=prev_hash,
+        hash=digest,
     )
     session.add(event)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest)
-    )
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest))
     return event
 
 
@@ -78,15 +103,24 @@ def verify(session: Session, batch: int = 2000) -> ChainReport:
         if event.seq != expected_seq:
             return ChainReport(checked, expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.seq,
-                               "its link to the previous event does not match")
-        digest = event_hash(event.seq, event.occurred_at, event.actor, event.kind,
-                            event.instance_id, event.payload, event.prev_hash)
+            return ChainReport(checked, event.seq, "its link to the previous event does not match")
+        digest = event_hash(
+            event.seq,
+            event.occurred_at,
+            event.actor,
+            event.kind,
+            event.instance_id,
+            event.payload,
+            event.prev_hash,
+        )
         if digest != event.hash:
             return ChainReport(checked, event.seq, "its content was changed after it was written")
         expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
     head = session.get(AuditChainHead, 1)
     if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
-        return ChainReport(checked, expected_seq,
-                           f"the chain ends at event {expected_seq - 1} but {head.seq} were written")
+        return ChainReport(
+            checked,
+            expected_seq,
+            f"the chain ends at event {expected_seq - 1} but {head.seq} were written",
+        )
     return ChainReport(checked)

@@ -26,7 +26,9 @@ class _EngineDatetime(datetime):
         if current is None:
             real = datetime.now(tz)
             return cls.fromtimestamp(real.timestamp(), real.tzinfo)
-        moment = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        moment = (
+            current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        )
         return cls.fromtimestamp(moment.timestamp(), moment.tzinfo)
 
 

@@ -49,7 +49,11 @@ def content_hash(xml: str, files: dict[str, str]) -> str:
 
 
 def deploy_bundle(
-    session: Session, bundle: DiagramBundle, *, actor: str, now: datetime,
+    session: Session,
+    bundle: DiagramBundle,
+    *,
+    actor: str,
+    now: datetime,
     status: str = "active",
 ) -> list[Deployed]:
     """Store each process of the bundle as a new version unless its content is unchanged.
@@ -63,7 +67,8 @@ def deploy_bundle(
         files = _needed_files(bundle, process_id)
         digest = content_hash(xml, files)
         latest = session.scalars(
-            select(ProcessDefinition).where(ProcessDefinition.process_key == process_id)
+            select(ProcessDefinition)
+            .where(ProcessDefinition.process_key == process_id)
             .order_by(ProcessDefinition.version.desc())
         ).first()
         if latest is not None and latest.content_hash == digest:
@@ -74,21 +79,40 @@ def deploy_bundle(
         spec, subprocess_specs = bundle.spec(process_id)
         if status == "active":
             for previous in session.scalars(
-                select(ProcessDefinition).where(ProcessDefinition.process_key == process_id,
-                                                ProcessDefinition.status == "active")
+                select(ProcessDefinition).where(
+                    ProcessDefinition.process_key == process_id,
+                    ProcessDefinition.status == "active",
+                )
             ):
                 previous.status = "retired"
         definition = ProcessDefinition(
-            process_key=process_id, version=(latest.version + 1) if latest else 1,
-            name=element.get("name") or process_id, description=documentation.strip(),
-            status=status, content_hash=digest, source_name=bundle.process_files[process_id],
-            bpmn_xml=xml, files=files, spec_json=specs_to_json(spec, subprocess_specs),
-            created_at=now, created_by=actor, activated_at=now if status == "active" else None,
+            process_key=process_id,
+            version=(latest.version + 1) if latest else 1,
+            name=element.get("name") or process_id,
+            description=documentation.strip(),
+            status=status,
+            content_hash=digest,
+            source_name=bundle.process_files[process_id],
+            bpmn_xml=xml,
+            files=files,
+            spec_json=specs_to_json(spec, subprocess_specs),
+            created_at=now,
+            created_by=actor,
+            activated_at=now if status == "active" else None,
         )
         session.add(definition)
         session.flush()
-        audit.record(session, kind="definition.deployed", actor=actor, now=now,
-                     payload={"process": process_id, "version": definition.version,
-                              "hash": digest, "status": status})
+        audit.record(
+            session,
+            kind="definition.deployed",
+            actor=actor,
+            now=now,
+            payload={
+                "process": process_id,
+                "version": definition.version,
+                "hash": digest,
+                "status": status,
+            },
+        )
         results.append(Deployed(process_id, definition.version, created=True))
     return results

@@ -54,8 +54,9 @@ def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
         if schema.validate(tree):
             return []
         return [
-            Problem(filename, None, f"does not follow the BPMN 2.0 schema: {entry.message}",
-                    entry.line)
+            Problem(
+                filename, None, f"does not follow the BPMN 2.0 schema: {entry.message}", entry.line
+            )
             for entry in schema.error_log
         ]
 
@@ -115,17 +116,25 @@ def check_bundle(
             except ValidationException as err:
                 problems.append(_from_spiff(err, process_files[process_id]))
     if not process_files and not problems:
-        problems.append(Problem(", ".join(sorted(n for n in files if n.endswith(".bpmn")))
-                                or "(no diagram)", None,
-                                "defines no executable process (isExecutable=\"true\")"))
+        problems.append(
+            Problem(
+                ", ".join(sorted(n for n in files if n.endswith(".bpmn"))) or "(no diagram)",
+                None,
+                'defines no executable process (isExecutable="true")',
+            )
+        )
     return (None if problems else bundle), problems
 
 
 def _from_spiff(err: ValidationException, filename: str) -> Problem:
     element = getattr(err, "id", None)
     line = getattr(err, "line_number", None)
-    return Problem(getattr(err, "file_name", None) or filename, element,
-                   str(err).split("\n")[0], line if isinstance(line, int) and line else None)
+    return Problem(
+        getattr(err, "file_name", None) or filename,
+        element,
+        str(err).split("\n")[0],
+        line if isinstance(line, int) and line else None,
+    )
 
 
 def read_directory(directory: Path) -> dict[str, str]:

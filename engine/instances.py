@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
@@ -64,16 +64,29 @@ def active_definition(session: Session, process_key: str) -> ProcessDefinition:
 
 
 def start_instance(
-    session: Session, process_key: str, data: dict[str, Any], *, actor: str, now: datetime,
-    title: str | None = None, business_key: str | None = None,
+    session: Session,
+    process_key: str,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    title: str | None = None,
+    business_key: str | None = None,
 ) -> ProcessInstance:
     """Start the active version of a process with its starting data."""
     definition = active_definition(session, process_key)
     workflow = new_workflow(definition)
     row = ProcessInstance(
-        definition=definition, definition_id=definition.id, process_key=process_key,
-        status="running", business_key=business_key, title=title or definition.name,
-        state_json="{}", started_by=actor, started_at=now, updated_at=now,
+        definition=definition,
+        definition_id=definition.id,
+        process_key=process_key,
+        status="running",
+        business_key=business_key,
+        title=title or definition.name,
+        state_json="{}",
+        started_by=actor,
+        started_at=now,
+        updated_at=now,
     )
     session.add(row)
     session.flush()  # the instance needs its id before tasks and timers point at it
@@ -83,9 +96,14 @@ def start_instance(
             start.data.update(data)
         workflow.do_engine_steps()
     loaded = LoadedInstance(row, workflow)
-    audit.record(session, kind="instance.started", actor=actor, now=now, instance_id=row.id,
-                 payload={"process": process_key, "version": definition.version,
-                          "data_keys": sorted(data)})
+    audit.record(
+        session,
+        kind="instance.started",
+        actor=actor,
+        now=now,
+        instance_id=row.id,
+        payload={"process": process_key, "version": definition.version, "data_keys": sorted(data)},
+    )
     save(session, loaded, now)
     return row
 
@@ -96,16 +114,24 @@ def _open_task(session: Session, task_id: int) -> HumanTask:
         raise TaskNotFound(f"there is no task {task_id}")
     if row.status == "completed":
         when = row.completed_at.strftime("%d %B %Y %H:%M UTC") if row.completed_at else ""
-        raise TaskAlreadyDone(f"'{row.name}' was already completed by {row.completed_by} {when};"
-                              " nothing was changed.".replace("  ", " "))
+        raise TaskAlreadyDone(
+            f"'{row.name}' was already completed by {row.completed_by} {when};"
+            " nothing was changed.".replace("  ", " ")
+        )
     if row.status != "open":
-        raise TaskAlreadyDone(f"'{row.name}' is no longer open (it was withdrawn when the "
-                              "procedure moved on); nothing was changed.")
+        raise TaskAlreadyDone(
+            f"'{row.name}' is no longer open (it was withdrawn when the "
+            "procedure moved on); nothing was changed."
+        )
     return row
 
 
 def complete_task(
-    session: Session, task_id: int, data: dict[str, Any], *, participant: Participant,
+    session: Session,
+    task_id: int,
+    data: dict[str, Any],
+    *,
+    participant: Participant,
     now: datetime,
 ) -> HumanTask:
     """Complete a human task with the submitted data, checked against its form."""
@@ -116,8 +142,9 @@ def complete_task(
     cleaned = validate_submission(schema, data)
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
-        raise TaskAlreadyDone(f"'{row.name}' is no longer waiting for an answer; nothing was "
-                              "changed.")
+        raise TaskAlreadyDone(
+            f"'{row.name}' is no longer waiting for an answer; nothing was changed."
+        )
     with _running(now, f"completing '{row.name}'"):
         for key, value in cleaned.items():
             task.data[key] = value
@@ -127,41 +154,65 @@ def complete_task(
     row.completed_by = participant.username
     row.completed_at = now
     row.submitted = cleaned
-    audit.record(session, kind="task.completed", actor=participant.username, now=now,
-                 instance_id=row.instance_id,
-                 payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned})
+    audit.record(
+        session,
+        kind="task.completed",
+        actor=participant.username,
+        now=now,
+        instance_id=row.instance_id,
+        payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned},
+    )
     save(session, loaded, now)
     return row
 
 
-def claim_task(session: Session, task_id: int, *, participant: Participant,
-               now: datetime) -> HumanTask:
+def claim_task(
+    session: Session, task_id: int, *, participant: Participant, now: datetime
+) -> HumanTask:
     """Take a task offered to several people, so that only you see it."""
     row = _open_task(session, task_id)
     check_may_act(participant, row)
     if row.claimed_by != participant.username:
         row.claimed_by = participant.username
-        audit.record(session, kind="task.claimed", actor=participant.username, now=now,
-                     instance_id=row.instance_id, payload={"task": row.bpmn_id})
+        audit.record(
+            session,
+            kind="task.claimed",
+            actor=participant.username,
+            now=now,
+            instance_id=row.instance_id,
+            payload={"task": row.bpmn_id},
+        )
     session.flush()
     return row
 
 
-def release_task(session: Session, task_id: int, *, participant: Participant,
-                 now: datetime) -> HumanTask:
+def release_task(
+    session: Session, task_id: int, *, participant: Participant, now: datetime
+) -> HumanTask:
     """Give a claimed task back to everyone who holds its role."""
     row = _open_task(session, task_id)
     check_may_act(participant, row)
     if row.claimed_by is not None:
         row.claimed_by = None
-        audit.record(session, kind="task.released", actor=participant.username, now=now,
-                     instance_id=row.instance_id, payload={"task": row.bpmn_id})
+        audit.record(
+            session,
+            kind="task.released",
+            actor=participant.username,
+            now=now,
+            instance_id=row.instance_id,
+            payload={"task": row.bpmn_id},
+        )
     session.flush()
     return row
 
 
 def send_signal(
-    session: Session, instance_id: int, name: str, payload: Any = None, *, actor: str,
+    session: Session,
+    instance_id: int,
+    name: str,
+    payload: Any = None,
+    *,
+    actor: str,
     now: datetime,
 ) -> ProcessInstance:
     """Deliver a signal to an instance that waits for it."""
@@ -173,8 +224,14 @@ def send_signal(
         raise EngineError(f"the procedure is not waiting for '{name}'") from err
     with _running(now, f"the signal '{name}'"):
         loaded.workflow.do_engine_steps()
-    audit.record(session, kind="signal.sent", actor=actor, now=now, instance_id=instance_id,
-                 payload={"signal": name})
+    audit.record(
+        session,
+        kind="signal.sent",
+        actor=actor,
+        now=now,
+        instance_id=instance_id,
+        payload={"signal": name},
+    )
     save(session, loaded, now)
     return loaded.row
 
@@ -182,7 +239,8 @@ def send_signal(
 def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[str]:
     """Fire every timer of one instance that is due at `now`; the BPMN ids that fired."""
     due = session.scalars(
-        select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now)
+        select(Timer)
+        .where(Timer.instance_id == instance_id, Timer.due_at <= now)
         .with_for_update(skip_locked=True)
     ).all()
     if not due:
@@ -197,8 +255,14 @@ def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[s
     still_waiting = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
     fired = [bpmn_id for guid, bpmn_id in due_guids.items() if guid not in still_waiting]
     for bpmn_id in fired:
-        audit.record(session, kind="timer.fired", actor="scheduler", now=now,
-                     instance_id=instance_id, payload={"timer": bpmn_id})
+        audit.record(
+            session,
+            kind="timer.fired",
+            actor="scheduler",
+            now=now,
+            instance_id=instance_id,
+            payload={"timer": bpmn_id},
+        )
     save(session, loaded, now)
     return fired
 
@@ -211,8 +275,10 @@ def earliest_due_timer(session: Session) -> datetime | None:
 def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int]:
     """Instances with a timer due at `now`, the longest overdue first."""
     rows = session.execute(
-        select(Timer.instance_id, Timer.due_at).where(Timer.due_at <= now)
-        .order_by(Timer.due_at).limit(limit * 4)
+        select(Timer.instance_id, Timer.due_at)
+        .where(Timer.due_at <= now)
+        .order_by(Timer.due_at)
+        .limit(limit * 4)
     ).all()
     seen: list[int] = []
     for instance_id, _due in rows:

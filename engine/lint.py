@@ -113,8 +113,9 @@ def _lint_process(
         if not called:
             yield problem(call, "the call activity does not name the process it calls")
         elif called not in known_processes:
-            yield problem(call, f"calls the process '{called}', which no deployed or given "
-                          "diagram defines")
+            yield problem(
+                call, f"calls the process '{called}', which no deployed or given diagram defines"
+            )
 
     for gateway in process.iterfind(".//bpmn:eventBasedGateway", NS):
         yield from _lint_event_gateway(process, gateway, problem)
@@ -131,13 +132,20 @@ def _lint_human_task(
     props = task_properties(task)
     role = props.get("role") or (role_key(lanes[task_id]) if lanes.get(task_id) else "")
     if not role:
-        yield make(task, "this user task is in no lane and has no 'role' property, so nobody "
-                   "would be offered it; put it in the lane of the role that does it")
+        yield make(
+            task,
+            "this user task is in no lane and has no 'role' property, so nobody "
+            "would be offered it; put it in the lane of the role that does it",
+        )
     elif role not in known_roles:
-        where = f"the property role '{props['role']}'" if props.get("role") else (
-            f"the lane '{lanes.get(task_id)}'")
-        yield make(task, f"{where} is not a known role; known roles are: "
-                   + ", ".join(sorted(known_roles)))
+        where = (
+            f"the property role '{props['role']}'"
+            if props.get("role")
+            else (f"the lane '{lanes.get(task_id)}'")
+        )
+        yield make(
+            task, f"{where} is not a known role; known roles are: " + ", ".join(sorted(known_roles))
+        )
     for key in EXPRESSION_PROPERTIES:
         if props.get(key):
             yield from _compiles(task, props[key], make, label=f"the property {key}")
@@ -162,7 +170,11 @@ def _lint_form(
 
 
 def _compiles(
-    node: etree._Element, source: str, make: MakeProblem, *, is_script: bool = False,
+    node: etree._Element,
+    source: str,
+    make: MakeProblem,
+    *,
+    is_script: bool = False,
     label: str | None = None,
 ) -> Iterator[Problem]:
     if not source.strip():
@@ -200,8 +212,11 @@ def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
                 else:
                     TimerEventDefinition.get_datetime(literal)
             except Exception:  # SpiffWorkflow raises bare Exception for bad ISO 8601
-                yield make(node, f"the timer value '{literal}' is not an ISO 8601 "
-                           f"{'date' if kind == 'timeDate' else 'duration or cycle'}")
+                yield make(
+                    node,
+                    f"the timer value '{literal}' is not an ISO 8601 "
+                    f"{'date' if kind == 'timeDate' else 'duration or cycle'}",
+                )
 
 
 def _string_literal(source: str) -> str | None:
@@ -227,9 +242,13 @@ def _lint_event_gateway(
     for target in targets:
         found = process.xpath(
             "./bpmn:intermediateCatchEvent[@id=$id]/bpmn:timerEventDefinition",
-            namespaces=NS, id=target,
+            namespaces=NS,
+            id=target,
         )
         timers += len(found)
     if timers >= 2:
-        yield make(gateway, "an event-based gateway waits on two timers, which SpiffWorkflow "
-                   "3.2 fires wrongly; use boundary timers on a task instead")
+        yield make(
+            gateway,
+            "an event-based gateway waits on two timers, which SpiffWorkflow "
+            "3.2 fires wrongly; use boundary timers on a task instead",
+        )

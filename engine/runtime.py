@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import EngineError
@@ -170,10 +170,16 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
             fields = describe_task(task)
             existing = open_rows.pop(guid, None)
             if existing is None:
-                session.add(HumanTask(
-                    instance_id=row.id, task_guid=guid, process_key=row.process_key,
-                    status="open", created_at=now, **fields,
-                ))
+                session.add(
+                    HumanTask(
+                        instance_id=row.id,
+                        task_guid=guid,
+                        process_key=row.process_key,
+                        status="open",
+                        created_at=now,
+                        **fields,
+                    )
+                )
             elif existing.due_at != fields["due_at"]:
                 existing.due_at = fields["due_at"]
     for gone in open_rows.values():
@@ -191,8 +197,14 @@ def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:
             continue
         due = timer_due(task)
         if due is not None:
-            session.add(Timer(instance_id=row.id, task_guid=str(task.id),
-                              bpmn_id=task.task_spec.bpmn_id or task.task_spec.name, due_at=due))
+            session.add(
+                Timer(
+                    instance_id=row.id,
+                    task_guid=str(task.id),
+                    bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                    due_at=due,
+                )
+            )
 
 
 def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:

@@ -135,9 +135,7 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         scope.update(self.globals)  # last, so task data can never replace a guard
         return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
 
-    def execute(
-        self, script: str, context: dict[str, Any], external_context: Any = None
-    ) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         code = compile_script(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(external_context or {})

@@ -33,9 +33,7 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(
-        self, dct: dict[str, Any], specs: Specs | None = None
-    ) -> BpmnWorkflow:
+    def from_dict(self, dct: dict[str, Any], specs: Specs | None = None) -> BpmnWorkflow:
         if specs is None:
             return super().from_dict(dct)
         spec, subprocess_specs = specs
@@ -67,7 +65,9 @@ def specs_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
     return json.dumps(
         {
             "spec": _registry.convert(spec),
-            "subprocess_specs": {name: _registry.convert(s) for name, s in subprocess_specs.items()},
+            "subprocess_specs": {
+                name: _registry.convert(s) for name, s in subprocess_specs.items()
+            },
         },
         separators=(",", ":"),
     )

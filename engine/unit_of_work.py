@@ -30,7 +30,10 @@ def is_conflict(err: BaseException) -> bool:
 
 
 def run_in_transaction(
-    factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8,
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    attempts: int = 8,
 ) -> T:
     """Run `work` in a fresh session and commit; retry from scratch on a write conflict."""
     for attempt in range(1, attempts + 1):
@@ -45,7 +48,8 @@ def run_in_transaction(
                     if is_conflict(err):
                         raise ConcurrentUpdate(
                             "the procedure is being changed by someone else right now; "
-                            "please try again in a moment") from err
+                            "please try again in a moment"
+                        ) from err
                     raise
             # Back off a little, with jitter, so competing writers do not collide again.
             time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not security

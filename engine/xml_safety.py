@@ -24,19 +24,29 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def read_diagram(content: bytes | str, filename: str) -> tuple[etree._ElementTree | None, list[Problem]]:
+def read_diagram(
+    content: bytes | str, filename: str
+) -> tuple[etree._ElementTree | None, list[Problem]]:
     """Parse one diagram file safely; on refusal return no tree and the reasons."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     if len(raw) > MAX_DIAGRAM_BYTES:
         size_mb = len(raw) / 1024 / 1024
         return None, [
-            Problem(filename, None, f"the file is {size_mb:.1f} MB; a diagram may be at most "
-                    f"{MAX_DIAGRAM_BYTES // 1024 // 1024} MB")
+            Problem(
+                filename,
+                None,
+                f"the file is {size_mb:.1f} MB; a diagram may be at most "
+                f"{MAX_DIAGRAM_BYTES // 1024 // 1024} MB",
+            )
         ]
     if _DECLARATION.search(raw):
         return None, [
-            Problem(filename, None, "the file declares a DOCTYPE or an ENTITY; diagrams may not "
-                    "contain document type declarations or entities, remove them and upload again")
+            Problem(
+                filename,
+                None,
+                "the file declares a DOCTYPE or an ENTITY; diagrams may not "
+                "contain document type declarations or entities, remove them and upload again",
+            )
         ]
     try:
         root = etree.fromstring(raw, _parser())
@@ -47,7 +57,11 @@ def read_diagram(content: bytes | str, filename: str) -> tuple[etree._ElementTre
         return None, [Problem(filename, None, "the file declares a DOCTYPE; remove it")]
     if root.tag != f"{{{BPMN_NS}}}definitions":
         return None, [
-            Problem(filename, None, "is not a BPMN 2.0 diagram: the root element must be "
-                    "bpmn:definitions in the BPMN 2.0 model namespace")
+            Problem(
+                filename,
+                None,
+                "is not a BPMN 2.0 diagram: the root element must be "
+                "bpmn:definitions in the BPMN 2.0 model namespace",
+            )
         ]
     return tree, []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,7 +63,7 @@ class ProcessInstance(Base):
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 
-    __mapper_args__: dict[str, Any] = {"version_id_col": lock_version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": lock_version}
 
     def __repr__(self) -> str:
         return f"<ProcessInstance {self.id} {self.process_key} {self.status}>"

@@ -1,0 +1,148 @@
+"""Fixtures shared by every test: a real database (SQLite or PostgreSQL), a movable clock,
+the test diagrams deployed, and small factories for people."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.assignment import Grant, Participant
+from engine.deploy import deploy_bundle
+from engine.diagram import read_directory, require_bundle
+from engine.unit_of_work import run_in_transaction
+from models import (
+    GENESIS_HASH,
+    AuditChainHead,
+    Base,
+    Organisation,
+    User,
+    make_engine,
+    make_session_factory,
+)
+from models.migrate import upgrade
+from workflows.accounts import create_user, participant
+from workflows.roles import known_roles
+
+TESTS_DIR = Path(__file__).parent
+TEST_BPMN = TESTS_DIR / "bpmn"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
+
+
+def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("IISG_TEST_DATABASE_URL", "").strip()
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@dataclass
+class Database:
+    """The test database: its URL, engine and session factory."""
+
+    url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def run(self, work: Callable[[Session], Any]) -> Any:
+        """Run one unit of work and commit it, as the application does."""
+        return run_in_transaction(self.factory, work)
+
+    def session(self) -> Session:
+        """A plain session for reading in assertions."""
+        return self.factory()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _test_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def _engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(database_url: str, _engine: Engine) -> Iterator[Database]:
+    """A clean database for each test (migrated once per run, emptied after each test)."""
+    yield Database(database_url, _engine, make_session_factory(_engine))
+    with _engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "audit_chain_head":
+                connection.execute(delete(table))
+        connection.execute(AuditChainHead.__table__.update().values(seq=0, last_hash=GENESIS_HASH))
+
+
+class Clock:
+    """The test's clock: starts at START, moves only when told. Nothing sleeps."""
+
+    def __init__(self, traveller: Any) -> None:
+        self._traveller = traveller
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def move(self, **delta: float) -> datetime:
+        self._traveller.shift(timedelta(**delta))
+        return self.now()
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    with time_machine.travel(START, tick=False) as traveller:
+        yield Clock(traveller)
+
+
+@pytest.fixture
+def test_diagrams(db: Database, clock: Clock) -> None:
+    """Every diagram under tests/bpmn deployed as version 1."""
+    bundle = require_bundle(read_directory(TEST_BPMN), known_roles())
+    db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
+
+
+@pytest.fixture
+def make_person(db: Database, clock: Clock) -> Callable[..., Participant]:
+    """Create a user with roles; returns them as the engine sees them."""
+
+    def make(username: str, *grants: Grant, password: str = "correct horse") -> Participant:
+        def work(session: Session) -> Participant:
+            for code in {g.organisation for g in grants if g.organisation}:
+                if session.get(Organisation, code) is None:
+                    session.add(
+                        Organisation(
+                            code=code, name=code, member_group="wb_partner", is_member=True
+                        )
+                    )
+            session.flush()
+            user: User = create_user(
+                session, username, password, display_name=username, now=clock.now(), grants=grants
+            )
+            return participant(user)
+
+        result: Participant = db.run(work)
+        return result
+
+    return make

@@ -1,0 +1,93 @@
+"""User accounts: creating them, their passwords (Argon2id), and who they are in the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Grant, Participant
+from models import RoleGrant, User
+from workflows.roles import ROLES
+
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of the password."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    """True when the password is the user's."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this user name, if any."""
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    display_name: str,
+    now: datetime,
+    email: str | None = None,
+    grants: Iterable[Grant] = (),
+) -> User:
+    """A new user with their roles; refuses a taken user name or an unknown role."""
+    if find_user(session, username) is not None:
+        raise AccountError(f"the user name '{username}' is taken")
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    for grant in grants:
+        add_grant(user, grant)
+    session.flush()
+    return user
+
+
+def add_grant(user: User, grant: Grant) -> None:
+    """Give a user a role (in a scope), unless they hold it already."""
+    if grant.role not in ROLES:
+        raise AccountError(f"'{grant.role}' is not a role; roles are: {', '.join(ROLES)}")
+    for held in user.grants:
+        if (held.role, held.organisation, held.pillar) == (
+            grant.role,
+            grant.organisation,
+            grant.pillar,
+        ):
+            return
+    user.grants.append(
+        RoleGrant(role=grant.role, organisation=grant.organisation, pillar=grant.pillar)
+    )
+
+
+def participant(user: User) -> Participant:
+    """The user as the engine sees them: a name and the roles they hold."""
+    return Participant(
+        user.username,
+        frozenset(Grant(g.role, g.organisation, g.pillar) for g in user.grants),
+    )

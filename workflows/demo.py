@@ -1,0 +1,118 @@
+"""Demo data: the Secretariat, the seven Board seats, focal points, Support Group, an applicant.
+
+Idempotent: running it again adds only what is missing and never changes a password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Grant
+from engine.instances import start_instance
+from models import Organisation, ProcessInstance, User
+from workflows.accounts import add_grant, create_user, find_user
+from workflows.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
+
+DEMO_DECISION_KEY = "demo-work-programme-2027"
+
+
+@dataclass
+class DemoAccount:
+    """One demo login and what it is for."""
+
+    username: str
+    display_name: str
+    grants: list[Grant] = field(default_factory=list)
+    organisation: str | None = None
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """Every demo login, in the order they are printed."""
+    accounts = [DemoAccount("secretariat", "IISG Secretariat", [Grant("secretariat")], "RCC")]
+    for seat in BOARD_SEATS:
+        accounts.append(
+            DemoAccount(
+                f"board-{seat.code.lower()}",
+                f"Board member, {seat.display_name}",
+                [Grant("board_member", seat.code), Grant("member", seat.code)],
+                seat.code,
+            )
+        )
+    for partner in WB_PARTNERS:
+        for pillar in PILLARS:
+            accounts.append(
+                DemoAccount(
+                    f"fp-{partner.code.lower()}-{pillar.lower()}",
+                    f"Focal point {pillar}, {partner.display_name}",
+                    [Grant("focal_point", partner.code, pillar), Grant("member", partner.code)],
+                    partner.code,
+                )
+            )
+    for pillar in PILLARS:
+        accounts.append(
+            DemoAccount(
+                f"sg-{pillar.lower()}",
+                f"Support Group member, {pillar}",
+                [Grant("support_group", None, pillar), Grant("member", "EC")],
+                "EC",
+            )
+        )
+    accounts.append(DemoAccount("applicant", "Applicant organisation", [Grant("applicant")]))
+    return accounts
+
+
+def _ensure_organisations(session: Session) -> None:
+    wanted = [(p.code, p.name, p.member_group) for p in BOARD_SEATS]
+    wanted.append(("RCC", "Regional Cooperation Council (host of the Secretariat)", "host"))
+    for code, name, group in wanted:
+        if session.get(Organisation, code) is None:
+            session.add(Organisation(code=code, name=name, member_group=group, is_member=True))
+    session.flush()
+
+
+def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAccount]:
+    """Create whatever demo data is missing; returns every demo account."""
+    _ensure_organisations(session)
+    accounts = demo_accounts()
+    for account in accounts:
+        user: User | None = find_user(session, account.username)
+        if user is None:
+            create_user(
+                session,
+                account.username,
+                password,
+                display_name=account.display_name,
+                now=now,
+                email=f"{account.username}@iisg.example",
+                grants=account.grants,
+            )
+        else:
+            for grant in account.grants:
+                add_grant(user, grant)
+    session.flush()
+    return accounts
+
+
+def start_demo_procedure(session: Session, *, now: datetime) -> ProcessInstance | None:
+    """One Board decision waiting in the Secretariat's inbox, unless it exists already."""
+    exists = session.scalars(
+        select(ProcessInstance).where(ProcessInstance.business_key == DEMO_DECISION_KEY)
+    ).first()
+    if exists is not None:
+        return None
+    return start_instance(
+        session,
+        "board_decision",
+        {
+            "subject": "IISG work programme 2027",
+            "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
+        },
+        actor="secretariat",
+        now=now,
+        title="Board decision: IISG work programme 2027",
+        business_key=DEMO_DECISION_KEY,
+    )
