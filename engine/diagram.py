@@ -88,8 +88,7 @@ def check_bundle(
             problems.extend(schema_problems)
         if not schema_problems:
             trees[name] = tree
-    if problems:
-        return None, problems
+    # Go on with the readable diagrams, so one refused file does not hide the others' problems.
 
     parser = SpiffBpmnParser()
     process_files: dict[str, str] = {}

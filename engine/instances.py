@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -23,7 +23,11 @@ from engine import audit, clock
 from engine.assignment import Participant, check_may_act
 from engine.errors import EngineError, TaskAlreadyDone, TaskNotFound, UnknownProcess
 from engine.forms import load_form, validate_submission
-from engine.runtime import LoadedInstance, find_task, load, new_workflow, save
+from engine.runtime import LoadedInstance, find_task, load, new_workflow, save, waiting_timers
+
+# A cycle timer could fall due again and again while catching up; bound the work per pass.
+_MAX_CATCH_UP_STEPS = 1000
+_JUST_AFTER = timedelta(microseconds=1)
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 
@@ -237,32 +241,46 @@ def send_signal(
 
 
 def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[str]:
-    """Fire every timer of one instance that is due at `now`; the BPMN ids that fired."""
-    due = session.scalars(
+    """Fire every timer of one instance that is due at `now`; the BPMN ids that fired.
+
+    Timers that fell due while no scheduler ran fire in due order, each at its own due time,
+    so the procedure goes on as if they had fired on time (a timer that starts after one of
+    them counts from that due time, not from the moment of catching up).
+    """
+    claimed = session.scalars(
         select(Timer)
         .where(Timer.instance_id == instance_id, Timer.due_at <= now)
         .with_for_update(skip_locked=True)
     ).all()
-    if not due:
+    if not claimed:
         return []  # fired already by another pass, or claimed by another scheduler right now
     loaded = load(session, instance_id)
     if loaded.row.status != "running":
         return []
-    due_guids = {t.task_guid: t.bpmn_id for t in due}
-    with _running(now, "firing a timer"):
-        loaded.workflow.refresh_waiting_tasks()
-        loaded.workflow.do_engine_steps()
-    still_waiting = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
-    fired = [bpmn_id for guid, bpmn_id in due_guids.items() if guid not in still_waiting]
-    for bpmn_id in fired:
-        audit.record(
-            session,
-            kind="timer.fired",
-            actor="scheduler",
-            now=now,
-            instance_id=instance_id,
-            payload={"timer": bpmn_id},
-        )
+    fired: list[str] = []
+    for _ in range(_MAX_CATCH_UP_STEPS):
+        due = [(when, task) for task, when in waiting_timers(loaded.workflow) if when <= now]
+        if not due:
+            break
+        # SpiffWorkflow fires a timer only once its due time is strictly in the past.
+        moment = min(when for when, _task in due) + _JUST_AFTER
+        with _running(moment, "firing a timer"):
+            loaded.workflow.refresh_timers()
+            loaded.workflow.do_engine_steps()
+        still_waiting = {task.id for task, _when in waiting_timers(loaded.workflow)}
+        for when, task in sorted(due, key=lambda pair: pair[0]):
+            if task.id in still_waiting:
+                continue
+            bpmn_id = task.task_spec.bpmn_id or task.task_spec.name
+            fired.append(bpmn_id)
+            audit.record(
+                session,
+                kind="timer.fired",
+                actor="scheduler",
+                now=now,
+                instance_id=instance_id,
+                payload={"timer": bpmn_id, "due_at": when.isoformat()},
+            )
     save(session, loaded, now)
     return fired
 
@@ -276,7 +294,8 @@ def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int
     """Instances with a timer due at `now`, the longest overdue first."""
     rows = session.execute(
         select(Timer.instance_id, Timer.due_at)
-        .where(Timer.due_at <= now)
+        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.due_at <= now, ProcessInstance.status == "running")
         .order_by(Timer.due_at)
         .limit(limit * 4)
     ).all()

@@ -14,7 +14,7 @@ from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, timer_events
 from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY
 from engine.lint import role_key
@@ -192,19 +192,30 @@ def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:
     session.execute(delete(Timer).where(Timer.instance_id == row.id))
     if row.status != "running":
         return
-    for task in loaded.workflow.get_tasks(state=TaskState.WAITING):
-        if not _is_timer(task):
-            continue
-        due = timer_due(task)
-        if due is not None:
-            session.add(
-                Timer(
-                    instance_id=row.id,
-                    task_guid=str(task.id),
-                    bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
-                    due_at=due,
-                )
+    dues: list[datetime] = []
+    for task, due in waiting_timers(loaded.workflow):
+        dues.append(due)
+        session.add(
+            Timer(
+                instance_id=row.id,
+                task_guid=str(task.id),
+                bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
+                due_at=due,
             )
+        )
+    if dues:
+        timer_events.planned(min(dues))
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
+    """Every waiting timer task of the instance (called processes included) and its due time."""
+    found: list[tuple[Task, datetime]] = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if _is_timer(task):
+            due = timer_due(task)
+            if due is not None:
+                found.append((task, due))
+    return found
 
 
 def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:

@@ -1,0 +1,51 @@
+# The two commands the README opens with: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PASSWORD ?= iisg-demo-2026
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test lint typecheck imports pytest clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+## setup: virtual environment with the project and its tools
+setup: $(BIN)/.installed
+
+## run: set up, migrate, deploy bpmn/, load demo data, serve on http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/iisg db upgrade
+	$(BIN)/iisg deploy
+	$(BIN)/iisg demo --password "$(PASSWORD)"
+	@echo "Log in as any user above with the password: $(PASSWORD)"
+	$(BIN)/iisg serve --host $(HOST) --port $(PORT)
+
+## test: set up, lint, type-check, check the layers, run the suite (SQLite, and
+## PostgreSQL too when IISG_TEST_POSTGRESQL_URL is set, as .ci/run does)
+test: setup lint typecheck imports pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+imports: setup
+	$(BIN)/lint-imports
+
+pytest: setup
+	@echo "== tests on SQLite"
+	IISG_TEST_DATABASE_URL= $(BIN)/pytest
+	@if [ -n "$$IISG_TEST_POSTGRESQL_URL" ]; then \
+		echo "== tests on PostgreSQL"; \
+		IISG_TEST_DATABASE_URL="$$IISG_TEST_POSTGRESQL_URL" $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

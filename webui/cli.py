@@ -1,0 +1,192 @@
+"""The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`,
+`user create`, `audit verify`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import audit
+from engine.assignment import Grant
+from engine.errors import DiagramRejected, EngineError
+from engine.scheduler import TimerScheduler, run_pass
+from engine.unit_of_work import run_in_transaction
+from models import database_url, make_engine, make_session_factory
+from models.migrate import current_is_head, upgrade
+from workflows.accounts import AccountError, create_user
+from workflows.demo import load_demo, start_demo_procedure
+from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _factory() -> sessionmaker[Session]:
+    url = database_url()
+    if not current_is_head(url):
+        raise click.ClickException(
+            "the database is not up to date; run `iisg db upgrade` first")
+    return make_session_factory(make_engine(url))
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what the scheduler and server do.")
+def main(verbose: bool) -> None:
+    """IISG Procedures: the IISG's governance procedures as BPMN, with a task inbox."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (safe to run again)."""
+    url = database_url()
+    upgrade(url)
+    click.echo(f"Database is up to date ({url.split('@')[-1]}).")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check diagrams: BPMN schema, roles, call activities, sandboxed expressions, forms."""
+    problems = validate_files(files)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(files)} file(s) valid.")
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+def deploy(directory: Path | None) -> None:
+    """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version."""
+    source = directory or BPMN_DIR
+    factory = _factory()
+    try:
+        results = run_in_transaction(
+            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now()))
+    except DiagramRejected as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("nothing was deployed") from err
+    for result in results:
+        state = "deployed as" if result.created else "unchanged, still"
+        click.echo(f"{result.process_key}: {state} version {result.version}")
+
+
+@main.command()
+@click.option("--password", required=True, help="The password for every demo login.")
+def demo(password: str) -> None:
+    """Create the demo organisations, people and a first procedure (idempotent)."""
+    factory = _factory()
+    try:
+        accounts = run_in_transaction(factory, lambda s: load_demo(s, password, now=_now()))
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        started = run_in_transaction(factory, lambda s: start_demo_procedure(s, now=_now()))
+    except EngineError as err:
+        click.echo(f"No demo procedure started: {err}", err=True)
+        started = None
+    if started is not None:
+        click.echo(f"Started '{started.title}': it waits in the Secretariat's inbox.")
+    click.echo("Demo logins (password for all: the one you gave):")
+    for account in accounts:
+        click.echo(f"  {account.username:<16} {account.display_name}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Serve only (run `iisg scheduler` apart).")
+def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the web app with a production WSGI server, and the scheduler in this process."""
+    from webui.serve import serve_forever
+
+    serve_forever(host=host, port=port, threads=threads, with_scheduler=not no_scheduler)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass, print what fired, and exit.")
+@click.option("--interval", default=60.0, show_default=True,
+              help="Safety-net interval in seconds between passes.")
+def scheduler(once: bool, interval: float) -> None:
+    """Fire due timers at their due time (its own process in production)."""
+    factory = _factory()
+    if once:
+        result = run_pass(factory)
+        click.echo(f"Fired {result.fired_count} timer(s) in {len(result.fired)} instance(s).")
+        for instance_id, reason in result.failed.items():
+            click.echo(f"Instance {instance_id} stopped: {reason}", err=True)
+        if result.next_due:
+            click.echo(f"Next timer due at {result.next_due.isoformat()}.")
+        return
+    click.echo("Scheduler running; Ctrl+C stops it.")
+    TimerScheduler(factory, safety_interval=interval, blocking=True).start()
+
+
+@main.group()
+def user() -> None:
+    """People and their roles."""
+
+
+def _parse_role(text: str) -> Grant:
+    parts = text.split(":")
+    if len(parts) > 3 or not parts[0]:
+        raise click.BadParameter(f"'{text}' is not ROLE[:ORGANISATION[:PILLAR]]")
+    return Grant(parts[0], (parts[1] or None) if len(parts) > 1 else None,
+                 (parts[2] or None) if len(parts) > 2 else None)
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", help="The person's name as shown.")
+@click.option("--email")
+@click.option("--role", "roles", multiple=True,
+              help="ROLE[:ORGANISATION[:PILLAR]], e.g. board_member:AL or focal_point:RS:WBBSi.")
+def user_create(username: str, password: str, display_name: str | None, email: str | None,
+                roles: tuple[str, ...]) -> None:
+    """Create a user who can log in."""
+    grants = [_parse_role(r) for r in roles]
+    factory = _factory()
+    try:
+        run_in_transaction(factory, lambda s: create_user(
+            s, username, password, display_name=display_name or username, email=email,
+            now=_now(), grants=grants))
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit chain; name the first broken one."""
+    factory = _factory()
+    with factory() as session:
+        report = audit.verify(session)
+    if report.intact:
+        click.echo(f"Audit chain intact: {report.checked} event(s) verified.")
+        return
+    click.echo(f"Audit chain BROKEN at event {report.broken_seq}: {report.reason}. "
+               f"{report.checked} event(s) before it verified.", err=True)
+    sys.exit(1)

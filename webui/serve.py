@@ -1,0 +1,28 @@
+"""`iisg serve`: waitress for the web app and, by default, the scheduler in the same process."""
+
+from __future__ import annotations
+
+import logging
+
+from waitress import serve
+
+from engine.scheduler import TimerScheduler
+from webui.app import create_app
+
+log = logging.getLogger("iisg.serve")
+
+
+def serve_forever(*, host: str, port: int, threads: int, with_scheduler: bool) -> None:
+    """Run until interrupted."""
+    app = create_app()
+    scheduler = None
+    if with_scheduler:
+        scheduler = TimerScheduler(app.extensions["iisg"].factory)
+        scheduler.start()
+    print(f"IISG Procedures on http://{host}:{port}/ "  # noqa: T201 - the operator reads this
+          f"({'with' if scheduler else 'without'} the scheduler). Ctrl+C stops it.", flush=True)
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="IISG Procedures")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
