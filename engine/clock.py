@@ -52,7 +52,7 @@ def at(moment: datetime) -> Iterator[datetime]:
 
 def _install() -> None:
     # One patch, at import: SpiffWorkflow's timers read the engine's clock from now on.
-    spiff_timer.datetime = _EngineDatetime  # type: ignore[misc]
+    spiff_timer.datetime = _EngineDatetime
 
 
 _install()

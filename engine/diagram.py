@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import DiagramRejected, Problem
-from engine.lint import NS, lint_tree
+from engine.lint import NS, elements, lint_tree
 from engine.xml_safety import read_diagram
 
 _xsd_lock = threading.Lock()
@@ -39,8 +39,7 @@ class DiagramBundle:
     def process_element(self, process_id: str) -> etree._Element:
         """The bpmn:process element of a process."""
         tree = self.trees[self.process_files[process_id]]
-        found = tree.getroot().xpath("./bpmn:process[@id=$id]", namespaces=NS, id=process_id)
-        return found[0]
+        return elements(tree.getroot(), "./bpmn:process[@id=$id]", id=process_id)[0]
 
     def files_for(self, process_id: str) -> dict[str, str]:
         """The files a process needs besides its own diagram: called diagrams and forms."""
@@ -101,8 +100,8 @@ def check_bundle(
             continue
         if name in files:
             for process in tree.getroot().iterfind("bpmn:process", NS):
-                if process.get("isExecutable", "false") == "true":
-                    process_files[process.get("id")] = name
+                if process.get("isExecutable", "false") == "true" and process.get("id"):
+                    process_files[str(process.get("id"))] = name
     known_processes = set(parser.get_process_ids())
     for name in files:
         if name in trees:

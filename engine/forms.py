@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
@@ -30,7 +30,7 @@ def _field(error: ValidationError) -> str:
 
 
 def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
-    kind, value = error.validator, error.validator_value
+    kind, value = error.validator, cast(Any, error.validator_value)
     if kind == "required":
         return "this field is required"
     if kind == "enum":

@@ -24,11 +24,11 @@ from engine.assignment import Participant, check_may_act
 from engine.errors import EngineError, TaskAlreadyDone, TaskNotFound, UnknownProcess
 from engine.forms import load_form, validate_submission
 from engine.runtime import LoadedInstance, find_task, load, new_workflow, save, waiting_timers
+from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
 _MAX_CATCH_UP_STEPS = 1000
 _JUST_AFTER = timedelta(microseconds=1)
-from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 
 @contextmanager

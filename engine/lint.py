@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -37,24 +38,37 @@ def role_key(lane_name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", lane_name.lower()).strip("_")
 
 
+def elements(node: etree._Element, path: str, **variables: str) -> list[etree._Element]:
+    """The elements an XPath finds (lxml's xpath can also answer strings and numbers)."""
+    xpath: Any = node.xpath  # lxml-stubs cannot type XPath variables
+    found = xpath(path, namespaces=NS, **variables)
+    return (
+        [item for item in found if isinstance(item, etree._Element)]
+        if isinstance(found, list)
+        else []
+    )
+
+
 def task_properties(node: etree._Element) -> dict[str, str]:
     """The spiffworkflow:property name/value pairs of a task element."""
-    found = node.xpath(
-        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    found = elements(
+        node, "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
     )
-    return {p.get("name"): p.get("value", "") for p in found if p.get("name")}
+    return {str(p.get("name")): p.get("value", "") or "" for p in found if p.get("name")}
 
 
 def _owner_id(node: etree._Element) -> str | None:
-    while node is not None:
-        if node.get("id"):
-            return str(node.get("id"))
-        node = node.getparent()
+    current: etree._Element | None = node
+    while current is not None:
+        if current.get("id"):
+            return str(current.get("id"))
+        current = current.getparent()
     return None
 
 
 def _line(node: etree._Element) -> int | None:
-    return int(node.sourceline) if node.sourceline else None
+    line = node.sourceline
+    return line if isinstance(line, int) and line > 0 else None
 
 
 def lint_tree(
@@ -91,18 +105,16 @@ def _lint_process(
         for task in process.iterfind(f".//bpmn:{tag}", NS):
             yield from _lint_human_task(task, lanes, known_roles, files, problem)
 
-    for script in process.xpath(
+    for script in elements(
+        process,
         ".//bpmn:scriptTask/bpmn:script | .//spiffworkflow:preScript | .//spiffworkflow:postScript",
-        namespaces=NS,
     ):
         yield from _compiles(script, script.text or "", problem, is_script=True)
 
     for condition in process.iterfind(".//bpmn:conditionExpression", NS):
         yield from _compiles(condition, condition.text or "", problem)
 
-    for node in process.xpath(
-        ".//bpmn:loopCardinality | .//bpmn:completionCondition", namespaces=NS
-    ):
+    for node in elements(process, ".//bpmn:loopCardinality | .//bpmn:completionCondition"):
         yield from _compiles(node, node.text or "", problem)
 
     for timer in process.iterfind(".//bpmn:timerEventDefinition", NS):
@@ -234,18 +246,20 @@ def _lint_event_gateway(
 ) -> Iterator[Problem]:
     gateway_id = gateway.get("id")
     targets = [
-        flow.get("targetRef")
+        str(flow.get("targetRef"))
         for flow in process.iterfind("bpmn:sequenceFlow", NS)
         if flow.get("sourceRef") == gateway_id
     ]
-    timers = 0
-    for target in targets:
-        found = process.xpath(
-            "./bpmn:intermediateCatchEvent[@id=$id]/bpmn:timerEventDefinition",
-            namespaces=NS,
-            id=target,
+    timers = sum(
+        len(
+            elements(
+                process,
+                "./bpmn:intermediateCatchEvent[@id=$id]/bpmn:timerEventDefinition",
+                id=target,
+            )
         )
-        timers += len(found)
+        for target in targets
+    )
     if timers >= 2:
         yield make(
             gateway,

@@ -109,8 +109,10 @@ def _due_at(task: Task, props: dict[str, str]) -> datetime | None:
     if props.get("dueAt"):
         value = _evaluate(task, props["dueAt"], "due time")
         if value:
-            due = value if isinstance(value, datetime) else TimerEventDefinition.get_datetime(value)
-            return due  # type: ignore[no-any-return]
+            if isinstance(value, datetime):
+                return value
+            due: datetime = TimerEventDefinition.get_datetime(str(value))
+            return due
     # An interrupting boundary timer on the task is its deadline.
     dues = [
         timer_due(sibling)

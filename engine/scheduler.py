@@ -12,6 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -67,6 +68,10 @@ def _mark_failed(
     run_in_transaction(factory, work)
 
 
+def _fire(session: Session, *, instance_id: int, now: datetime) -> list[str]:
+    return fire_due_timers(session, instance_id, now)
+
+
 def run_pass(
     factory: sessionmaker[Session], now: datetime | None = None, batch: int = 100
 ) -> PassResult:
@@ -85,7 +90,7 @@ def run_pass(
         for instance_id in instance_ids:
             try:
                 fired = run_in_transaction(
-                    factory, lambda s, i=instance_id: fire_due_timers(s, i, moment)
+                    factory, partial(_fire, instance_id=instance_id, now=moment)
                 )
             except EngineError as err:
                 # A diagram that cannot go on is stopped and reported, not retried forever.

@@ -30,8 +30,7 @@ def _now() -> datetime:
 def _factory() -> sessionmaker[Session]:
     url = database_url()
     if not current_is_head(url):
-        raise click.ClickException(
-            "the database is not up to date; run `iisg db upgrade` first")
+        raise click.ClickException("the database is not up to date; run `iisg db upgrade` first")
     return make_session_factory(make_engine(url))
 
 
@@ -39,8 +38,10 @@ def _factory() -> sessionmaker[Session]:
 @click.option("-v", "--verbose", is_flag=True, help="Log what the scheduler and server do.")
 def main(verbose: bool) -> None:
     """IISG Procedures: the IISG's governance procedures as BPMN, with a task inbox."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 @main.group()
@@ -77,7 +78,8 @@ def deploy(directory: Path | None) -> None:
     factory = _factory()
     try:
         results = run_in_transaction(
-            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now()))
+            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now())
+        )
     except DiagramRejected as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
@@ -122,8 +124,12 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one pass, print what fired, and exit.")
-@click.option("--interval", default=60.0, show_default=True,
-              help="Safety-net interval in seconds between passes.")
+@click.option(
+    "--interval",
+    default=60.0,
+    show_default=True,
+    help="Safety-net interval in seconds between passes.",
+)
 def scheduler(once: bool, interval: float) -> None:
     """Fire due timers at their due time (its own process in production)."""
     factory = _factory()
@@ -148,8 +154,11 @@ def _parse_role(text: str) -> Grant:
     parts = text.split(":")
     if len(parts) > 3 or not parts[0]:
         raise click.BadParameter(f"'{text}' is not ROLE[:ORGANISATION[:PILLAR]]")
-    return Grant(parts[0], (parts[1] or None) if len(parts) > 1 else None,
-                 (parts[2] or None) if len(parts) > 2 else None)
+    return Grant(
+        parts[0],
+        (parts[1] or None) if len(parts) > 1 else None,
+        (parts[2] or None) if len(parts) > 2 else None,
+    )
 
 
 @user.command("create")
@@ -157,17 +166,35 @@ def _parse_role(text: str) -> Grant:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", help="The person's name as shown.")
 @click.option("--email")
-@click.option("--role", "roles", multiple=True,
-              help="ROLE[:ORGANISATION[:PILLAR]], e.g. board_member:AL or focal_point:RS:WBBSi.")
-def user_create(username: str, password: str, display_name: str | None, email: str | None,
-                roles: tuple[str, ...]) -> None:
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="ROLE[:ORGANISATION[:PILLAR]], e.g. board_member:AL or focal_point:RS:WBBSi.",
+)
+def user_create(
+    username: str,
+    password: str,
+    display_name: str | None,
+    email: str | None,
+    roles: tuple[str, ...],
+) -> None:
     """Create a user who can log in."""
     grants = [_parse_role(r) for r in roles]
     factory = _factory()
     try:
-        run_in_transaction(factory, lambda s: create_user(
-            s, username, password, display_name=display_name or username, email=email,
-            now=_now(), grants=grants))
+        run_in_transaction(
+            factory,
+            lambda s: create_user(
+                s,
+                username,
+                password,
+                display_name=display_name or username,
+                email=email,
+                now=_now(),
+                grants=grants,
+            ),
+        )
     except AccountError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
@@ -187,6 +214,9 @@ def audit_verify() -> None:
     if report.intact:
         click.echo(f"Audit chain intact: {report.checked} event(s) verified.")
         return
-    click.echo(f"Audit chain BROKEN at event {report.broken_seq}: {report.reason}. "
-               f"{report.checked} event(s) before it verified.", err=True)
+    click.echo(
+        f"Audit chain BROKEN at event {report.broken_seq}: {report.reason}. "
+        f"{report.checked} event(s) before it verified.",
+        err=True,
+    )
     sys.exit(1)

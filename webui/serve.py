@@ -19,8 +19,11 @@ def serve_forever(*, host: str, port: int, threads: int, with_scheduler: bool) -
     if with_scheduler:
         scheduler = TimerScheduler(app.extensions["iisg"].factory)
         scheduler.start()
-    print(f"IISG Procedures on http://{host}:{port}/ "  # noqa: T201 - the operator reads this
-          f"({'with' if scheduler else 'without'} the scheduler). Ctrl+C stops it.", flush=True)
+    print(
+        f"IISG Procedures on http://{host}:{port}/ "
+        f"({'with' if scheduler else 'without'} the scheduler). Ctrl+C stops it.",
+        flush=True,
+    )
     try:
         serve(app, host=host, port=port, threads=threads, ident="IISG Procedures")
     finally:

@@ -56,8 +56,9 @@ def test_deploy_twice_keeps_the_version(iisg: CliRunner, db: Database) -> None:
         )
 
 
-def test_deploy_refuses_a_directory_with_a_bad_diagram(iisg: CliRunner, tmp_path: Path,
-                                                        db: Database) -> None:
+def test_deploy_refuses_a_directory_with_a_bad_diagram(
+    iisg: CliRunner, tmp_path: Path, db: Database
+) -> None:
     (tmp_path / "lol.bpmn").write_text((TEST_BPMN / "hostile" / "billion_laughs.bpmn").read_text())
     result = iisg.invoke(main, ["deploy", str(tmp_path)])
     assert result.exit_code != 0
@@ -70,8 +71,19 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     run(iisg, "deploy")
     first = run(iisg, "demo", "--password", "demo-password")
     assert first.exit_code == 0, first.output
-    for login in ("secretariat", "board-al", "board-ba", "board-xk", "board-me", "board-mk",
-                  "board-rs", "board-ec", "fp-rs-wbbsi", "sg-wbcti", "applicant"):
+    for login in (
+        "secretariat",
+        "board-al",
+        "board-ba",
+        "board-xk",
+        "board-me",
+        "board-mk",
+        "board-rs",
+        "board-ec",
+        "fp-rs-wbbsi",
+        "sg-wbcti",
+        "applicant",
+    ):
         assert f"  {login} " in first.output
     assert "waits in the Secretariat's inbox" in first.output
     with db.session() as s:
@@ -88,22 +100,37 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
 
 def test_user_create_gives_a_login_with_its_roles(iisg: CliRunner, db: Database) -> None:
     run(iisg, "demo", "--password", "demo-password")  # organisations exist
-    result = run(iisg, "user", "create", "vesna", "--password", "long enough pw",
-                 "--name", "Vesna", "--role", "focal_point:ME:WBCSCi")
+    result = run(
+        iisg,
+        "user",
+        "create",
+        "vesna",
+        "--password",
+        "long enough pw",
+        "--name",
+        "Vesna",
+        "--role",
+        "focal_point:ME:WBCSCi",
+    )
     assert result.exit_code == 0, result.output
     with db.session() as s:
         vesna = find_user(s, "vesna")
         assert vesna is not None and check_password(vesna, "long enough pw")
         assert [(g.role, g.organisation, g.pillar) for g in vesna.grants] == [
-            ("focal_point", "ME", "WBCSCi")]
+            ("focal_point", "ME", "WBCSCi")
+        ]
     again = iisg.invoke(main, ["user", "create", "vesna", "--password", "long enough pw"])
     assert again.exit_code != 0 and "is taken" in again.output
 
 
-def test_scheduler_once_fires_what_is_due(iisg: CliRunner, db: Database, clock: Clock,
-                                          test_diagrams: None) -> None:
-    db.run(lambda s: start_instance(s, "timers", {"reminders": 0, "deadline_in": "PT2H"},
-                                    actor="tests", now=clock.now()))
+def test_scheduler_once_fires_what_is_due(
+    iisg: CliRunner, db: Database, clock: Clock, test_diagrams: None
+) -> None:
+    db.run(
+        lambda s: start_instance(
+            s, "timers", {"reminders": 0, "deadline_in": "PT2H"}, actor="tests", now=clock.now()
+        )
+    )
     assert "Fired 0 timer(s)" in run(iisg, "scheduler", "--once").output
     clock.move(hours=3)
     result = run(iisg, "scheduler", "--once")
