@@ -112,22 +112,27 @@ def start_instance(
     return row
 
 
-def _open_task(session: Session, task_id: int) -> HumanTask:
+def require_open_task(session: Session, task_id: int) -> HumanTask:
+    """The task, if it still waits for someone; TaskNotFound or TaskAlreadyDone if not."""
     row = session.get(HumanTask, task_id, populate_existing=True)
     if row is None:
         raise TaskNotFound(f"there is no task {task_id}")
+    ensure_open(row)
+    return row
+
+
+def ensure_open(row: HumanTask) -> None:
+    """Raise TaskAlreadyDone, saying by whom and when, unless the task still waits."""
     if row.status == "completed":
-        when = row.completed_at.strftime("%d %B %Y %H:%M UTC") if row.completed_at else ""
+        when = f" on {row.completed_at:%d %B %Y at %H:%M} UTC" if row.completed_at else ""
         raise TaskAlreadyDone(
-            f"'{row.name}' was already completed by {row.completed_by} {when};"
-            " nothing was changed.".replace("  ", " ")
+            f"'{row.name}' was already completed by {row.completed_by}{when}; nothing was changed."
         )
     if row.status != "open":
         raise TaskAlreadyDone(
-            f"'{row.name}' is no longer open (it was withdrawn when the "
-            "procedure moved on); nothing was changed."
+            f"'{row.name}' is no longer open: it was withdrawn when the procedure moved on; "
+            "nothing was changed."
         )
-    return row
 
 
 def complete_task(
@@ -139,7 +144,7 @@ def complete_task(
     now: datetime,
 ) -> HumanTask:
     """Complete a human task with the submitted data, checked against its form."""
-    row = _open_task(session, task_id)
+    row = require_open_task(session, task_id)
     check_may_act(participant, row)
     loaded = load(session, row.instance_id)
     schema = load_form(loaded.definition.files, row.form)
@@ -174,7 +179,7 @@ def claim_task(
     session: Session, task_id: int, *, participant: Participant, now: datetime
 ) -> HumanTask:
     """Take a task offered to several people, so that only you see it."""
-    row = _open_task(session, task_id)
+    row = require_open_task(session, task_id)
     check_may_act(participant, row)
     if row.claimed_by != participant.username:
         row.claimed_by = participant.username
@@ -194,7 +199,7 @@ def release_task(
     session: Session, task_id: int, *, participant: Participant, now: datetime
 ) -> HumanTask:
     """Give a claimed task back to everyone who holds its role."""
-    row = _open_task(session, task_id)
+    row = require_open_task(session, task_id)
     check_may_act(participant, row)
     if row.claimed_by is not None:
         row.claimed_by = None

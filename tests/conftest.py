@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.assignment import Grant, Participant
@@ -93,7 +93,7 @@ def db(database_url: str, _engine: Engine) -> Iterator[Database]:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "audit_chain_head":
                 connection.execute(delete(table))
-        connection.execute(AuditChainHead.__table__.update().values(seq=0, last_hash=GENESIS_HASH))
+        connection.execute(update(AuditChainHead).values(seq=0, last_hash=GENESIS_HASH))
 
 
 class Clock:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,6 +36,26 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _stand_in_hash() -> str:
+    return hash_password(secrets.token_hex(16))
+
+
+def authenticate(session: Session, username: str, password: str) -> tuple[User | None, str]:
+    """The user these credentials belong to, or None and the reason (for the audit trail)."""
+    user = find_user(session, username) if username else None
+    if user is None:
+        # Check against a stand-in hash anyway, so the response time does not reveal
+        # which user names exist.
+        check_password(User(password_hash=_stand_in_hash()), password)
+        return None, "unknown user"
+    if not check_password(user, password):
+        return None, "wrong password"
+    if not user.active:
+        return None, "account deactivated"
+    return user, ""
 
 
 def find_user(session: Session, username: str) -> User | None:

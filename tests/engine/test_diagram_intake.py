@@ -1,0 +1,148 @@
+"""Diagrams are untrusted input: hostile XML is refused whole, and every rule names its element."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.deploy import deploy_bundle
+from engine.diagram import check_bundle, read_directory, require_bundle
+from engine.errors import DiagramRejected, Problem
+from models import AuditEvent, ProcessDefinition
+from tests.conftest import TEST_BPMN, Clock, Database
+from workflows.roles import known_roles
+
+HOSTILE = TEST_BPMN / "hostile"
+LINT_MISTAKES = Path(__file__).parent / "diagrams"
+LANE_TASK = (TEST_BPMN / "lane_task.bpmn").read_text(encoding="utf-8")
+
+
+def form_files() -> dict[str, str]:
+    """The test diagrams' form schemas, by file name."""
+    return {
+        name: text for name, text in read_directory(TEST_BPMN).items() if name.endswith(".json")
+    }
+
+
+def deploy_files(db: Database, clock: Clock, files: dict[str, str]) -> None:
+    """Check and deploy files in one unit of work, as an upload does."""
+    db.run(
+        lambda s: deploy_bundle(
+            s, require_bundle(files, known_roles()), actor="tests", now=clock.now()
+        )
+    )
+
+
+def nothing_deployed(db: Database) -> bool:
+    """No version and no audit event was written."""
+    with db.session() as session:
+        definitions = session.scalar(select(func.count()).select_from(ProcessDefinition))
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+    return definitions == 0 and events == 0
+
+
+def refused(files: dict[str, str]) -> list[Problem]:
+    """The problems of files that must not pass."""
+    bundle, problems = check_bundle(files, known_roles())
+    assert bundle is None
+    assert problems
+    return problems
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.bpmn", "external_entity.bpmn"])
+def test_diagram_with_a_doctype_or_entity_is_refused_and_nothing_is_deployed(
+    name: str, db: Database, clock: Clock
+) -> None:
+    files = {name: (HOSTILE / name).read_text(encoding="utf-8")}
+
+    assert refused(files) == [
+        Problem(
+            name,
+            None,
+            "the file declares a DOCTYPE or an ENTITY; diagrams may not contain document "
+            "type declarations or entities, remove them and upload again",
+        )
+    ]
+    with pytest.raises(DiagramRejected, match="DOCTYPE or an ENTITY") as rejected:
+        deploy_files(db, clock, {**files, "lane_task.bpmn": LANE_TASK, **form_files()})
+    assert "root:" not in str(rejected.value)  # /etc/passwd was never read into a message
+    assert nothing_deployed(db)
+
+
+def test_diagram_larger_than_two_megabytes_is_refused(db: Database, clock: Clock) -> None:
+    padding = "The Board decides by consensus. " * 70_000  # about 2.2 MB of documentation
+    oversize = LANE_TASK.replace(
+        "The Secretariat reviews the proposal before the Board sees it.", padding
+    )
+    assert len(oversize.encode("utf-8")) > 2 * 1024 * 1024
+
+    [problem] = refused({"lane_task.bpmn": oversize, **form_files()})
+
+    assert problem.file == "lane_task.bpmn"
+    assert "a diagram may be at most 2 MB" in problem.message
+    with pytest.raises(DiagramRejected):
+        deploy_files(db, clock, {"lane_task.bpmn": oversize, **form_files()})
+    assert nothing_deployed(db)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ('<svg xmlns="http://www.w3.org/2000/svg"><rect /></svg>', "is not a BPMN 2.0 diagram"),
+        ("<definitions><process id='p' /></definitions>", "is not a BPMN 2.0 diagram"),
+        ("<bpmn:definitions xmlns:bpmn='x'>", "is not well-formed XML"),
+        ("a diagram, honestly", "is not well-formed XML"),
+    ],
+    ids=["svg", "no_namespace", "unclosed", "not_xml"],
+)
+def test_xml_that_is_not_a_bpmn_diagram_is_refused(
+    content: str, words: str, db: Database, clock: Clock
+) -> None:
+    [problem] = refused({"upload.bpmn": content})
+
+    assert problem.file == "upload.bpmn"
+    assert words in problem.message
+    with pytest.raises(DiagramRejected):
+        deploy_files(db, clock, {"upload.bpmn": content})
+    assert nothing_deployed(db)
+
+
+LINT_PROBLEMS = {
+    "in_unknown_lane": "the lane 'Press office' is not a known role; known roles are: applicant,",
+    "without_role": "this user task is in no lane and has no 'role' property",
+    "call_nowhere": "calls the process 'no_such_process', which no deployed or given diagram",
+    "missing_form": "names the form 'nowhere.json', but there is no such file beside the diagram",
+    "form_not_json": "the form 'not_json.json' is not valid JSON (line 3:",
+    "form_not_a_schema": "the form 'not_a_schema.json' is not a valid JSON Schema:",
+    "not_iso_timer": "the timer value 'next Tuesday' is not an ISO 8601 duration or cycle",
+    "not_iso_date": "the timer value '30/11/2026 17:00' is not an ISO 8601 date",
+}
+
+
+@pytest.fixture(scope="module")
+def lint_problems() -> dict[str | None, list[Problem]]:
+    """The problems of a diagram with one mistake per element, by element id."""
+    found: dict[str | None, list[Problem]] = {}
+    for problem in refused(read_directory(LINT_MISTAKES)):
+        found.setdefault(problem.element_id, []).append(problem)
+    return found
+
+
+def test_lint_reports_every_mistake_and_nothing_else(
+    lint_problems: dict[str | None, list[Problem]],
+) -> None:
+    assert sorted(lint_problems, key=str) == sorted(LINT_PROBLEMS)
+
+
+@pytest.mark.parametrize(("element_id", "words"), LINT_PROBLEMS.items(), ids=LINT_PROBLEMS)
+def test_lint_names_the_element_and_says_why_in_plain_words(
+    element_id: str, words: str, lint_problems: dict[str | None, list[Problem]]
+) -> None:
+    [problem] = lint_problems[element_id]
+
+    assert problem.file == "lint_mistakes.bpmn"
+    assert words in problem.message
+    assert problem.line is not None
+    assert str(problem).startswith(f"lint_mistakes.bpmn:{problem.line} [{element_id}]: ")

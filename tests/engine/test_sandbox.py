@@ -1,0 +1,230 @@
+"""Scripts, conditions and timers run in a sandbox: no imports, no files, no escapes.
+
+Each hostile probe tries to write a file. The linter must refuse it, naming the element; past
+the linter, both a workflow built straight on SpiffWorkflow with the sandbox and the engine's
+own start must fail on it and leave no file; and the same workflow on SpiffWorkflow's own,
+unrestricted script engine does write the file, so the probes are real.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from sqlalchemy import func, select
+
+from engine.deploy import deploy_bundle
+from engine.diagram import DiagramBundle, check_bundle
+from engine.errors import EngineError, SandboxViolation
+from engine.runtime import load
+from engine.sandbox import SandboxEnvironment, script_engine
+from models import ProcessInstance
+from tests.conftest import TEST_BPMN, Clock, Database
+from tests.engine.conftest import Procedures
+from workflows.roles import known_roles
+
+TEMPLATE = (TEST_BPMN / "hostile" / "sandbox_probe.bpmn.template").read_text(encoding="utf-8")
+HARMLESS = {"SCRIPT": "noted = True", "CONDITION": "True", "TIMER": '"PT1H"'}
+# The classic escape: from a tuple to object's subclasses to a module's real builtins.
+ESCAPE = (
+    '[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == "_wrap_close"][0]'
+    '.__init__.__globals__["__builtins__"]["open"](target, "w").write("escaped")'
+)
+# (placeholder, hostile code, the element the linter must name)
+PROBES = {
+    "import_in_script": ("SCRIPT", "import os\nos.makedirs(target)", "script"),
+    "open_in_script": ("SCRIPT", 'open(target, "w").write("written")', "script"),
+    "escape_in_script": ("SCRIPT", f"escaped = {ESCAPE}", "script"),
+    "dunder_import_in_condition": (
+        "CONDITION",
+        '__import__("os").makedirs(target) is None',
+        "f_yes",
+    ),
+    "open_in_condition": ("CONDITION", 'open(target, "w").write("written") > 0', "f_yes"),
+    "escape_in_condition": ("CONDITION", f"{ESCAPE} > 0", "f_yes"),
+    "dunder_import_in_timer": (
+        "TIMER",
+        '__import__("os").makedirs(target) or "PT1H"',
+        "wait_timer",
+    ),
+    "open_in_timer": ("TIMER", 'open(target, "w").write("written") and "PT1H"', "wait_timer"),
+    "escape_in_timer": ("TIMER", f'{ESCAPE} and "PT1H"', "wait_timer"),
+}
+
+
+def probe_diagram(**code: str) -> str:
+    """The probe diagram with the given SCRIPT, CONDITION and TIMER (harmless otherwise)."""
+    text = TEMPLATE
+    for placeholder, default in HARMLESS.items():
+        text = text.replace(f">{placeholder}<", f">{escape(code.get(placeholder, default))}<")
+    return text
+
+
+def run_unchecked(diagram: str, engine: PythonScriptEngine, data: dict[str, Any]) -> BpmnWorkflow:
+    """Parse and run a diagram straight through SpiffWorkflow, as if the linter had missed it."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(diagram.encode("utf-8"), filename="probe.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("probe"), {}, script_engine=engine)
+    workflow.get_next_task().data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def causes(err: BaseException | None) -> list[BaseException]:
+    """An exception and everything it was raised from."""
+    found: list[BaseException] = []
+    while err is not None:
+        found.append(err)
+        err = err.__cause__ or err.__context__
+    return found
+
+
+@pytest.mark.parametrize(("placeholder", "code", "element_id"), PROBES.values(), ids=PROBES)
+def test_linter_refuses_hostile_code_naming_the_element(
+    placeholder: str, code: str, element_id: str
+) -> None:
+    bundle, problems = check_bundle(
+        {"probe.bpmn": probe_diagram(**{placeholder: code})}, known_roles()
+    )
+
+    assert bundle is None
+    assert [(p.file, p.element_id) for p in problems] == [("probe.bpmn", element_id)]
+    assert "not allowed" in problems[0].message or "not available" in problems[0].message
+
+
+@pytest.mark.parametrize(("placeholder", "code", "element_id"), PROBES.values(), ids=PROBES)
+def test_sandbox_stops_hostile_code_that_got_past_the_linter(
+    placeholder: str, code: str, element_id: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "pwned"
+    diagram = probe_diagram(**{placeholder: code})
+
+    with pytest.raises(WorkflowTaskException) as raised:
+        run_unchecked(diagram, script_engine(), {"target": str(target)})
+
+    assert any(isinstance(err, SandboxViolation) for err in causes(raised.value))
+    assert not target.exists()
+
+
+def deploy_unchecked(db: Database, clock: Clock, diagram: str) -> None:
+    """Deploy a diagram without the linter, as if it had slipped past the checks."""
+    parser = SpiffBpmnParser()
+    root = etree.fromstring(diagram.encode("utf-8"))
+    parser.add_bpmn_xml(root, filename="probe.bpmn")
+    bundle = DiagramBundle(
+        {"probe.bpmn": diagram}, {"probe.bpmn": root.getroottree()}, parser, {"probe": "probe.bpmn"}
+    )
+    db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
+
+
+@pytest.mark.parametrize(("placeholder", "code", "element_id"), PROBES.values(), ids=PROBES)
+def test_engine_will_not_start_hostile_code_deployed_past_the_linter(
+    placeholder: str, code: str, element_id: str, tmp_path: Path, db: Database, clock: Clock
+) -> None:
+    target = tmp_path / "pwned"
+    deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
+
+    with pytest.raises(EngineError, match="failed inside the diagram") as raised:
+        Procedures(db, clock).start("probe", {"target": str(target)})
+
+    assert any(isinstance(err, SandboxViolation) for err in causes(raised.value))
+    assert not target.exists()
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_a_restored_instance_runs_in_the_sandbox_again(procedures: Procedures) -> None:
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+
+    with procedures.db.session() as session:
+        restored = load(session, instance_id).workflow
+
+    assert isinstance(restored.script_engine.environment, SandboxEnvironment)
+
+
+@pytest.mark.parametrize(("placeholder", "code", "element_id"), PROBES.values(), ids=PROBES)
+def test_the_probes_do_harm_without_the_sandbox(
+    placeholder: str, code: str, element_id: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "pwned"
+
+    run_unchecked(
+        probe_diagram(**{placeholder: code}), PythonScriptEngine(), {"target": str(target)}
+    )
+
+    assert target.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ('__import__("os")', "evaluate"),
+        ('open("/etc/passwd").read()', "evaluate"),
+        ("().__class__.__base__.__subclasses__()", "evaluate"),
+        ("import os", "execute"),
+        ('open(target, "w").write("written")', "execute"),
+        ("subclasses = ().__class__.__base__.__subclasses__()", "execute"),
+    ],
+)
+def test_sandbox_environment_refuses_before_running_anything(
+    source: str, kind: str, tmp_path: Path
+) -> None:
+    sandbox = SandboxEnvironment()
+    context = {"target": str(tmp_path / "pwned")}
+
+    with pytest.raises(SandboxViolation):
+        if kind == "evaluate":
+            sandbox.evaluate(source, context)
+        else:
+            sandbox.execute(source, context)
+
+    assert not (tmp_path / "pwned").exists()
+    assert set(context) == {"target"}
+
+
+def test_sandbox_guards_attribute_access_at_run_time() -> None:
+    sandbox = SandboxEnvironment()
+
+    # Compiles (no dunder in the code), but str.format could reach dunders through a field.
+    with pytest.raises(NotImplementedError):
+        sandbox.evaluate('"{0.__class__}".format(seat)', {"seat": "AL"})
+    assert sandbox.evaluate('seat.lower() + "!"', {"seat": "AL"}) == "al!"
+
+
+ORDINARY_SCRIPT = """\
+total = sum([1, 2, 3])
+tally = {}
+tally["yes"] = total
+for seat in ["AL", "BA", "XK"]:
+    tally[seat] = len(seat)
+count = 0
+for value in tally.values():
+    count += 1
+"""
+
+
+def test_ordinary_scripts_conditions_and_timers_still_run(db: Database, clock: Clock) -> None:
+    diagram = probe_diagram(SCRIPT=ORDINARY_SCRIPT, CONDITION="total == 6 and count == 4")
+    bundle, problems = check_bundle({"probe.bpmn": diagram}, known_roles())
+    assert problems == []
+    assert bundle is not None
+    db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
+    procedures = Procedures(db, clock)
+
+    instance_id = procedures.start("probe")
+
+    data = procedures.step_data(instance_id, "script")
+    assert (data["total"], data["count"]) == (6, 4)
+    assert data["tally"] == {"yes": 6, "AL": 2, "BA": 2, "XK": 2}
+    assert procedures.timers(instance_id) == {"wait": clock.now() + timedelta(hours=1)}
+    clock.move(hours=1)
+    assert procedures.fire_timers(instance_id) == ["wait"]
+    assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["after_yes"]

@@ -1,0 +1,148 @@
+"""The web app on the test database, and a browser-like client that logs in and posts forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from engine.assignment import Grant, Participant
+from engine.instances import start_instance
+from models import AuditEvent, HumanTask, ProcessInstance
+from tests.conftest import Clock, Database
+from webui import create_app
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(page: TestResponse) -> str:
+    """The CSRF token of the first form on a rendered page."""
+    found = _TOKEN.search(page.get_data(as_text=True))
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+@dataclass
+class Browser:
+    """One person's browser: a cookie jar, and forms filled in from the rendered page."""
+
+    client: FlaskClient
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.client.get(url, **kwargs)
+
+    def text(self, url: str) -> str:
+        response = self.client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_data(as_text=True)
+
+    def submit(
+        self, page_url: str, action: str, data: dict[str, str], **kwargs: Any
+    ) -> TestResponse:
+        """Open `page_url`, take its CSRF token, and post `data` to `action`."""
+        token = csrf_token(self.client.get(page_url))
+        return self.client.post(action, data={**data, "csrf_token": token}, **kwargs)
+
+    def log_in(self, username: str, password: str = "correct horse") -> TestResponse:
+        return self.submit("/login", "/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def app(db: Database) -> Iterator[Flask]:
+    """The app as the factory builds it, on the test database; CSRF stays on."""
+    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True})
+    yield app
+    app.extensions["iisg"].engine.dispose()
+
+
+@pytest.fixture
+def browser(app: Flask) -> Callable[..., Browser]:
+    """A fresh browser; logged in as `username` when one is given."""
+
+    def open_browser(username: str | None = None) -> Browser:
+        browser = Browser(app.test_client())
+        if username is not None:
+            response = browser.log_in(username)
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return browser
+
+    return open_browser
+
+
+@dataclass(frozen=True)
+class People:
+    """The people of the lane_task procedure."""
+
+    secretariat: Participant
+    board_al: Participant
+    board_ba: Participant
+
+
+@pytest.fixture
+def people(make_person: Callable[..., Participant]) -> People:
+    """A Secretariat member and the Board members for Albania and for Bosnia and Herzegovina."""
+    return People(
+        make_person("sec", Grant("secretariat")),
+        make_person("board-al", Grant("board_member", "AL")),
+        make_person("board-ba", Grant("board_member", "BA")),
+    )
+
+
+@pytest.fixture
+def start_lane_task(db: Database, clock: Clock, test_diagrams: None) -> Callable[..., int]:
+    """Start 'Review then acknowledge' for a Board seat; the instance id."""
+
+    def start(seat: str = "AL", title: str | None = None) -> int:
+        def work(session: Session) -> int:
+            row = start_instance(
+                session, "lane_task", {"seat": seat}, actor="tests", now=clock.now(), title=title
+            )
+            return row.id
+
+        instance_id: int = db.run(work)
+        return instance_id
+
+    return start
+
+
+def task_of(db: Database, instance_id: int, bpmn_id: str) -> HumanTask:
+    """The inbox row of one step of an instance, whatever its status."""
+    with db.session() as session:
+        return session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id
+            )
+        ).one()
+
+
+def set_due(db: Database, task_id: int, due: datetime) -> None:
+    """Give a task a due time, as a diagram's due-time property would."""
+
+    def work(session: Session) -> None:
+        session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+
+    db.run(work)
+
+
+def snapshot(db: Database, instance_id: int) -> tuple[Any, ...]:
+    """Everything a refused request must leave as it was: tasks, instance version, audit."""
+    with db.session() as session:
+        tasks = session.execute(
+            select(HumanTask.bpmn_id, HumanTask.status, HumanTask.completed_by)
+            .where(HumanTask.instance_id == instance_id)
+            .order_by(HumanTask.id)
+        ).all()
+        version = session.scalar(
+            select(ProcessInstance.lock_version).where(ProcessInstance.id == instance_id)
+        )
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+        return (tuple(tasks), version, events)

@@ -1,0 +1,182 @@
+"""Task forms as HTML controls, and posted forms back as typed data for the engine to check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.errors import FormInvalid
+from engine.forms import validate_submission
+from webui.forms_html import (
+    errors_outside_fields,
+    form_fields,
+    parse_submission,
+    submitted_answers,
+)
+
+REPO = Path(__file__).parents[2]
+
+
+def _schema(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+BOARD_RECORD = _schema(REPO / "bpmn" / "board_decision_record.json")
+REVIEW = _schema(REPO / "tests" / "bpmn" / "review.json")
+
+EVERY_KIND: dict[str, Any] = {
+    "type": "object",
+    "required": ["seats", "country"],
+    "properties": {
+        "summary": {"type": "string", "title": "Summary", "maxLength": 120},
+        "notes": {"type": "string"},
+        "seats": {"type": "integer", "title": "Seats", "minimum": 1, "maximum": 9},
+        "share": {"type": "number"},
+        "deadline": {"type": "string", "format": "date-time", "title": "Deadline"},
+        "country": {"type": "string", "enum": ["AL", "BA", "XK", "ME", "MK", "RS"]},
+        "urgent": {"type": "boolean"},
+    },
+}
+
+
+def _by_name(schema: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    return {f.name: f for f in form_fields(schema, **kwargs)}
+
+
+def test_each_kind_of_field_gets_its_control() -> None:
+    fields = _by_name(EVERY_KIND)
+
+    assert {name: f.widget for name, f in fields.items()} == {
+        "summary": "text",
+        "notes": "textarea",
+        "seats": "number",
+        "share": "number",
+        "deadline": "datetime",
+        "country": "select",
+        "urgent": "radio",
+    }
+    assert (fields["seats"].step, fields["seats"].minimum, fields["seats"].maximum) == (
+        "1",
+        "1",
+        "9",
+    )
+    assert fields["share"].step == "any"
+    assert fields["summary"].max_length == 120
+    assert fields["deadline"].placeholder == "2026-11-30T17:00:00+01:00"
+    assert "2026-11-30T17:00:00+01:00" in fields["deadline"].help
+    assert fields["notes"].label == "Notes"  # no title: the field's name, made readable
+
+
+def test_labels_help_and_the_required_marker_come_from_the_schema() -> None:
+    fields = _by_name(BOARD_RECORD)
+
+    assert fields["minutes"].label == "Minutes"
+    assert fields["minutes"].help == "The written meeting conclusions on this matter."
+    assert fields["minutes"].widget == "textarea"  # maxLength 20000
+    assert fields["meeting_date"].widget == "date"
+    assert all(f.required for f in fields.values())
+
+
+def test_a_short_enum_is_radio_buttons_labelled_by_enum_names() -> None:
+    outcome = _by_name(BOARD_RECORD)["outcome"]
+
+    assert outcome.widget == "radio"
+    assert [(c.value, c.label) for c in outcome.choices] == [
+        ("adopted", "Adopted by consensus"),
+        ("not_adopted", "Not adopted"),
+    ]
+
+
+def test_a_required_yes_no_question_has_no_answer_chosen_in_advance() -> None:
+    approved = _by_name(REVIEW)["approved"]
+
+    assert [(c.value, c.label) for c in approved.choices] == [("true", "Yes"), ("false", "No")]
+    assert approved.value == ""
+
+
+def test_an_optional_radio_group_can_be_left_unanswered() -> None:
+    urgent = _by_name(EVERY_KIND)["urgent"]
+
+    assert [c.label for c in urgent.choices] == ["Yes", "No", "No answer"]
+
+
+def test_entered_values_and_errors_come_back_to_their_fields() -> None:
+    fields = _by_name(
+        REVIEW,
+        values={"comment": "draft"},
+        errors={"approved": "this field is required"},
+    )
+
+    assert fields["comment"].value == "draft"
+    assert fields["approved"].error == "this field is required"
+    assert fields["approved"].described_by == "field-approved-error"
+    assert errors_outside_fields(REVIEW, {"(form)": "the submission is odd", "x": "unknown"}) == [
+        "the submission is odd",
+        "x: unknown",
+    ]
+
+
+def test_a_posted_form_becomes_typed_data() -> None:
+    posted = {
+        "summary": "  Short  ",
+        "notes": "Line one\r\nLine two",
+        "seats": "3",
+        "share": "0.5",
+        "deadline": "2026-11-30T17:00:00+01:00",
+        "country": "RS",
+        "urgent": "false",
+        "csrf_token": "ignored",
+    }
+
+    assert parse_submission(EVERY_KIND, posted) == {
+        "summary": "Short",
+        "notes": "Line one\nLine two",
+        "seats": 3,
+        "share": 0.5,
+        "deadline": "2026-11-30T17:00:00+01:00",
+        "country": "RS",
+        "urgent": False,
+    }
+
+
+def test_empty_fields_are_left_out_so_the_schema_can_say_what_is_missing() -> None:
+    data = parse_submission(REVIEW, {"approved": "", "comment": "   "})
+
+    assert data == {}
+    with pytest.raises(FormInvalid) as refused:
+        validate_submission(REVIEW, data)
+    assert set(refused.value.errors) == {"approved", "comment"}
+
+
+def test_values_that_do_not_parse_stay_text_for_the_schema_to_refuse() -> None:
+    data = parse_submission(EVERY_KIND, {"seats": "two", "share": "nan", "urgent": "maybe"})
+
+    assert data == {"seats": "two", "share": "nan", "urgent": "maybe"}
+    with pytest.raises(FormInvalid) as refused:
+        validate_submission(EVERY_KIND, {**data, "country": "AL"})
+    assert refused.value.errors["seats"] == "must be an integer"
+
+
+def test_no_form_means_no_data() -> None:
+    assert parse_submission(None, {"anything": "x"}) == {}
+    assert form_fields(None) == []
+
+
+def test_submitted_answers_read_in_plain_words() -> None:
+    answers = submitted_answers(
+        BOARD_RECORD,
+        {"minutes": "Agreed.", "outcome": "adopted", "meeting_date": "2026-11-20"},
+    )
+
+    assert answers == [
+        ("Outcome", "Adopted by consensus"),
+        ("Date of the Board meeting", "2026-11-20"),
+        ("Minutes", "Agreed."),
+    ]
+    assert submitted_answers(REVIEW, {"approved": False}) == [
+        ("The proposal can go to the Board", "No")
+    ]

@@ -1,0 +1,154 @@
+"""The inbox and the task page: each person sees the steps offered to them, and only those."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from engine.instances import complete_task
+from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser, People, set_due, task_of
+
+
+def test_the_inbox_lists_only_tasks_offered_to_the_user(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    instance_id = start_lane_task("AL", title="Proposal on the 2027 work plan")
+    secretariat, board_al, board_ba = browser("sec"), browser("board-al"), browser("board-ba")
+
+    inbox = secretariat.text("/inbox")
+    assert "Review the proposal" in inbox
+    assert "Proposal on the 2027 work plan" in inbox
+    assert "Review the proposal" not in board_al.text("/inbox")
+    assert "Nothing to do" in board_al.text("/inbox")
+
+    review = task_of(db, instance_id, "review")
+    db.run(
+        lambda s: complete_task(
+            s,
+            review.id,
+            {"approved": True, "comment": "Ready."},
+            participant=people.secretariat,
+            now=clock.now(),
+        )
+    )
+
+    assert "Acknowledge the review" in board_al.text("/inbox")
+    assert "Review the proposal" not in secretariat.text("/inbox")
+    for page in ("/inbox", "/done"):
+        text = board_ba.text(page)
+        assert "Acknowledge the review" not in text
+        assert "Review the proposal" not in text
+
+
+def test_the_inbox_shows_the_scope_and_marks_overdue_tasks_plainly(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    instance_id = start_lane_task("AL")
+    review = task_of(db, instance_id, "review")
+    db.run(
+        lambda s: complete_task(
+            s,
+            review.id,
+            {"approved": True, "comment": "Ready."},
+            participant=people.secretariat,
+            now=clock.now(),
+        )
+    )
+    set_due(db, task_of(db, instance_id, "acknowledge").id, clock.now() + timedelta(hours=2))
+    board_al = browser("board-al")
+
+    page = board_al.text("/inbox")
+    assert "23 Nov 2026, 11:00 UTC" in page
+    assert "AL" in page
+    assert "overdue" not in page
+
+    clock.move(hours=3)
+    assert "overdue" in board_al.text("/inbox")
+
+
+def test_tasks_due_soonest_come_first_and_undated_ones_last(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    start_lane_task(title="Undated matter")
+    clock.move(hours=1)
+    later = start_lane_task(title="Later matter")
+    clock.move(hours=1)
+    sooner = start_lane_task(title="Sooner matter")
+    for instance_id, days in ((later, 9), (sooner, 2)):
+        set_due(db, task_of(db, instance_id, "review").id, clock.now() + timedelta(days=days))
+
+    page = browser("sec").text("/inbox")
+
+    positions = [page.index(t) for t in ("Sooner matter", "Later matter", "Undated matter")]
+    assert positions == sorted(positions)
+
+
+def test_the_task_page_renders_the_form_fields(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    instance_id = start_lane_task("AL", title="Proposal on the 2027 work plan")
+    review = task_of(db, instance_id, "review")
+
+    page = browser("sec").text(f"/tasks/{review.id}")
+
+    assert "<h1>Review the proposal</h1>" in page
+    assert "Proposal on the 2027 work plan" in page
+    assert "The Secretariat reviews the proposal before the Board sees it." in page
+    assert "The proposal can go to the Board" in page
+    assert 'type="radio" name="approved" value="true"' in page
+    assert 'type="radio" name="approved" value="false"' in page
+    assert '<textarea id="field-comment" name="comment"' in page
+    assert 'maxlength="2000"' in page
+    assert "(required)" in page
+    assert 'name="csrf_token"' in page
+
+
+def test_a_task_offered_to_someone_else_cannot_be_opened(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task("AL"), "review")
+
+    response = browser("board-al").get(f"/tasks/{review.id}")
+
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "This task is not yours" in page
+    assert "secretariat" in page
+    assert '<form method="post" action="/tasks/' not in page
+
+
+def test_a_task_that_does_not_exist_is_not_found(
+    people: People, browser: Callable[..., Browser]
+) -> None:
+    response = browser("sec").get("/tasks/999999")
+
+    assert response.status_code == 404
+    assert "There is no task 999999" in response.get_data(as_text=True)
+
+
+def test_an_unknown_page_says_so_in_plain_words(
+    people: People, browser: Callable[..., Browser]
+) -> None:
+    response = browser("sec").get("/no-such-page")
+
+    assert response.status_code == 404
+    assert "There is no such page." in response.get_data(as_text=True)

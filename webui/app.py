@@ -1,0 +1,41 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
+
+from webui import auth, database, errors, formatting, inbox
+from webui.auth import login
+from webui.settings import instance_dir, load_settings
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The web app, configured by defaults, the environment, then `test_config`.
+
+    Binds the database but never migrates it, prompts, or starts a scheduler: several web
+    workers may each call this.
+    """
+    app = Flask(__name__, instance_path=str(instance_dir()))
+    app.config.from_mapping(load_settings(test_config))
+    database.init_app(app)
+    csrf.init_app(app)
+    login.init_app(app)
+    formatting.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    # Pages hold forms that change procedures: never framed by another site, never sniffed.
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

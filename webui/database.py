@@ -1,0 +1,58 @@
+"""The database in the web app: a read session per request, a unit of work per change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.unit_of_work import run_in_transaction
+from models import make_engine, make_session_factory
+
+T = TypeVar("T")
+EXTENSION = "iisg"
+
+
+@dataclass(frozen=True)
+class AppDatabase:
+    """The app's engine and session factory, kept in `app.extensions["iisg"]`."""
+
+    engine: Engine
+    factory: sessionmaker[Session]
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database named by DATABASE_URL to the app; never migrates it."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = AppDatabase(engine, make_session_factory(engine))
+    app.teardown_appcontext(close_request_session)
+
+
+def app_database() -> AppDatabase:
+    """The current app's database."""
+    database: AppDatabase = current_app.extensions[EXTENSION]
+    return database
+
+
+def request_session() -> Session:
+    """The session this request reads with, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = app_database().factory()
+    session: Session = g.db_session
+    return session
+
+
+def close_request_session(_error: BaseException | None = None) -> None:
+    """Close the request's session, if one was opened (nothing is committed here)."""
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def unit_of_work(work: Callable[[Session], T]) -> T:
+    """Run one change in its own session and commit once, retrying on a write conflict."""
+    return run_in_transaction(app_database().factory, work)

@@ -1,0 +1,43 @@
+"""How dates, scopes and the methodology's text read on a page (Jinja filters)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from models import HumanTask
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+def when(moment: datetime | None) -> str:
+    """A moment in plain words; UTC is said out loud, as the engine's messages do."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")
+
+
+def iso(moment: datetime | None) -> str:
+    """A moment for a <time datetime> attribute."""
+    return "" if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """The text split at blank lines, each paragraph still plain (Jinja escapes it)."""
+    return [p.strip() for p in _BLANK_LINE.split((text or "").replace("\r\n", "\n")) if p.strip()]
+
+
+def scope(task: HumanTask) -> str:
+    """Whose task it is within its role: organisation and pillar, when the task names them."""
+    parts = [task.organisation or "", f"pillar {task.pillar}" if task.pillar else ""]
+    return " · ".join(p for p in parts if p)
+
+
+def init_app(app: Flask) -> None:
+    """Make the filters available to every template."""
+    app.add_template_filter(when)
+    app.add_template_filter(iso)
+    app.add_template_filter(paragraphs)
+    app.add_template_filter(scope)

@@ -1,0 +1,94 @@
+"""What the inbox pages read: open tasks, one task with its form, the tasks someone did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Participant, check_may_act, is_offered_to, offered_clause
+from engine.errors import TaskNotFound
+from engine.forms import load_form
+from engine.instances import ensure_open
+from models import HumanTask, ProcessDefinition, ProcessInstance
+from webui.forms_html import submitted_answers
+
+# "Done by me" shows the most recent ones; older work stays in the audit trail.
+DONE_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A task and the title of the procedure it belongs to."""
+
+    task: HumanTask
+    procedure: str
+    answers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """A task, its procedure instance and its form (None when the step takes no data)."""
+
+    task: HumanTask
+    instance: ProcessInstance
+    schema: dict[str, Any] | None
+
+
+def open_tasks(session: Session, participant: Participant) -> list[InboxRow]:
+    """The person's open tasks: soonest due first, tasks without a due time last."""
+    rows = session.execute(
+        select(HumanTask, ProcessInstance.title)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.status == "open", offered_clause(participant))
+        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+    ).all()
+    return [InboxRow(task, title) for task, title in rows]
+
+
+def done_tasks(session: Session, username: str) -> list[InboxRow]:
+    """The tasks the person completed, newest first, with what they submitted."""
+    rows = session.execute(
+        select(HumanTask, ProcessInstance.title, ProcessInstance.definition_id)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.completed_by == username, HumanTask.status == "completed")
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(DONE_SHOWN)
+    ).all()
+    # One query for the form files of every version involved, not one per task.
+    wanted = {definition_id for _, _, definition_id in rows}
+    files = {
+        definition_id: forms
+        for definition_id, forms in session.execute(
+            select(ProcessDefinition.id, ProcessDefinition.files).where(
+                ProcessDefinition.id.in_(wanted)
+            )
+        )
+    }
+    found = []
+    for task, title, definition_id in rows:
+        forms = files.get(definition_id, {})
+        schema = load_form(forms, task.form) if task.form in forms else None
+        found.append(InboxRow(task, title, submitted_answers(schema, task.submitted or {})))
+    return found
+
+
+def task_page(session: Session, task_id: int) -> TaskPage:
+    """A task with its procedure and form; TaskNotFound when there is no such task."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise TaskNotFound(f"there is no task {task_id}")
+    instance = session.get_one(ProcessInstance, task.instance_id)
+    return TaskPage(task, instance, load_form(instance.definition.files, task.form))
+
+
+def check_may_open(participant: Participant, task: HumanTask) -> None:
+    """Raise unless the person may work on the task now: NotAllowed, or TaskAlreadyDone."""
+    # Others learn only that the task is not theirs; its holders learn that it is closed
+    # before they learn who claimed it.
+    if not is_offered_to(participant, task):
+        check_may_act(participant, task)
+    ensure_open(task)
+    check_may_act(participant, task)

@@ -1,0 +1,82 @@
+"""The inbox: the person's open tasks, one task's page and form, and what they have done."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.errors import FormInvalid
+from engine.instances import complete_task
+from webui.auth.login import login_required_response, require_person
+from webui.database import request_session, unit_of_work
+from webui.forms_html import errors_outside_fields, form_fields, parse_submission
+from webui.inbox.queries import TaskPage, check_may_open, done_tasks, open_tasks, task_page
+
+bp = Blueprint("inbox", __name__)
+bp.before_request(login_required_response)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """The site's front door is the inbox."""
+    return redirect(url_for("inbox.inbox"))
+
+
+@bp.get("/inbox")
+def inbox() -> ResponseReturnValue:
+    """The logged-in person's open tasks."""
+    person = require_person()
+    rows = open_tasks(request_session(), person.participant)
+    return render_template("inbox/inbox.html", rows=rows, now=datetime.now(UTC))
+
+
+def _render_task(
+    page: TaskPage,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> str:
+    return render_template(
+        "inbox/task.html",
+        task=page.task,
+        instance=page.instance,
+        fields=form_fields(page.schema, values, errors),
+        form_errors=errors_outside_fields(page.schema, errors or {}),
+        now=datetime.now(UTC),
+    )
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int) -> ResponseReturnValue:
+    """One task: what the methodology asks, and its form."""
+    person = require_person()
+    page = task_page(request_session(), task_id)
+    check_may_open(person.participant, page.task)
+    return _render_task(page)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete(task_id: int) -> ResponseReturnValue:
+    """Submit a task's form; the engine checks it and moves the procedure on."""
+    person = require_person()
+    page = task_page(request_session(), task_id)
+    data = parse_submission(page.schema, request.form)
+    now = datetime.now(UTC)
+    try:
+        unit_of_work(
+            lambda s: complete_task(s, task_id, data, participant=person.participant, now=now)
+        )
+    except FormInvalid as invalid:
+        return _render_task(page, request.form, invalid.errors), 400
+    flash(f"Done: {page.task.name}.", "success")
+    return redirect(url_for("inbox.inbox"))
+
+
+@bp.get("/done")
+def done() -> ResponseReturnValue:
+    """Done by me: the tasks the person completed, with what they submitted."""
+    person = require_person()
+    rows = done_tasks(request_session(), person.username)
+    return render_template("inbox/done.html", rows=rows)

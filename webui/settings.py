@@ -1,0 +1,75 @@
+"""The web app's configuration, in layers: defaults, then the environment, then the caller's."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from models import database_url
+
+DEFAULTS: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Off by default so http://127.0.0.1 works; production behind HTTPS turns it on.
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # A person may spend well over an hour writing minutes into a task form; the token
+    # then lives as long as their session instead of expiring under their hands.
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+KEY_FILE = "secret_key"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where this installation keeps its own files: IISG_INSTANCE_DIR or ./instance."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("IISG_INSTANCE_DIR", "instance")).resolve()
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment gives (only those it sets)."""
+    found: dict[str, Any] = {}
+    if environ.get("IISG_DATABASE_URL", "").strip():
+        found["DATABASE_URL"] = database_url(dict(environ))
+    if environ.get("IISG_SECRET_KEY", "").strip():
+        found["SECRET_KEY"] = environ["IISG_SECRET_KEY"].strip()
+    if "IISG_SESSION_COOKIE_SECURE" in environ:
+        found["SESSION_COOKIE_SECURE"] = environ["IISG_SESSION_COOKIE_SECURE"].lower() in _TRUE
+    return found
+
+
+def stored_secret_key(directory: Path) -> str:
+    """The secret key kept in the instance directory, created on first use."""
+    path = directory / KEY_FILE
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(key + "\n")
+    return key
+
+
+def load_settings(
+    test_config: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Defaults, overridden by the environment, overridden by `test_config`."""
+    env = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    settings.update(from_environment(env))
+    settings.update(test_config or {})
+    # Resolved last, so a caller that names its own database or key touches no files.
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = database_url(dict(env))
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = stored_secret_key(instance_dir(env))
+    return settings
