@@ -21,6 +21,7 @@ from models.migrate import current_is_head, upgrade
 from workflows.accounts import AccountError, create_user
 from workflows.demo import load_demo, start_demo_procedure
 from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
+from workflows.roles import KOSOVO_FOOTNOTE
 
 
 def _now() -> datetime:
@@ -108,6 +109,8 @@ def demo(password: str) -> None:
     click.echo("Demo logins (password for all: the one you gave):")
     for account in accounts:
         click.echo(f"  {account.username:<16} {account.display_name}")
+    if any("*" in account.display_name for account in accounts):
+        click.echo(f"* {KOSOVO_FOOTNOTE}")
 
 
 @main.command()

@@ -48,7 +48,15 @@ def test_deploying_the_same_files_again_adds_no_version(
 
     assert {(d.process_key, d.version, d.created) for d in again} == {
         (key, 1, False)
-        for key in ("caller_a", "caller_b", "lane_task", "mi_vote", "shared_step", "timers")
+        for key in (
+            "caller_a",
+            "caller_b",
+            "lane_task",
+            "mi_vote",
+            "shared_step",
+            "signal_wait",
+            "timers",
+        )
     }
     assert versions(db, "lane_task") == [(1, "active")]
     assert procedures.audit_count() == events

@@ -86,6 +86,7 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     ):
         assert f"  {login} " in first.output
     assert "waits in the Secretariat's inbox" in first.output
+    assert "Kosovo*" in first.output and "in line with UNSCR 1244/1999" in first.output
     with db.session() as s:
         users = s.scalar(select(func.count()).select_from(User))
     second = run(iisg, "demo", "--password", "another-password")
