@@ -179,33 +179,31 @@ def claim_task(
     session: Session, task_id: int, *, participant: Participant, now: datetime
 ) -> HumanTask:
     """Take a task offered to several people, so that only you see it."""
-    row = require_open_task(session, task_id)
-    check_may_act(participant, row)
-    if row.claimed_by != participant.username:
-        row.claimed_by = participant.username
-        audit.record(
-            session,
-            kind="task.claimed",
-            actor=participant.username,
-            now=now,
-            instance_id=row.instance_id,
-            payload={"task": row.bpmn_id},
-        )
-    session.flush()
-    return row
+    return _set_claim(session, task_id, participant, now, claimed_by=participant.username)
 
 
 def release_task(
     session: Session, task_id: int, *, participant: Participant, now: datetime
 ) -> HumanTask:
     """Give a claimed task back to everyone who holds its role."""
+    return _set_claim(session, task_id, participant, now, claimed_by=None)
+
+
+def _set_claim(
+    session: Session,
+    task_id: int,
+    participant: Participant,
+    now: datetime,
+    *,
+    claimed_by: str | None,
+) -> HumanTask:
     row = require_open_task(session, task_id)
     check_may_act(participant, row)
-    if row.claimed_by is not None:
-        row.claimed_by = None
+    if row.claimed_by != claimed_by:
+        row.claimed_by = claimed_by
         audit.record(
             session,
-            kind="task.released",
+            kind="task.claimed" if claimed_by else "task.released",
             actor=participant.username,
             now=now,
             instance_id=row.instance_id,
