@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
@@ -22,8 +23,17 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
 from engine.errors import EngineError, TaskAlreadyDone, TaskNotFound, UnknownProcess
-from engine.forms import load_form, validate_submission
-from engine.runtime import LoadedInstance, find_task, load, new_workflow, save, waiting_timers
+from engine.forms import FORM_PROPERTY, load_form, validate_submission
+from engine.runtime import (
+    LoadedInstance,
+    find_task,
+    load,
+    new_workflow,
+    save,
+    specs_of,
+    waiting_timers,
+)
+from engine.services import OperationContext, operation
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
@@ -32,12 +42,16 @@ _JUST_AFTER = timedelta(microseconds=1)
 
 
 @contextmanager
-def _running(now: datetime, what: str) -> Iterator[None]:
-    """Run workflow code at `now`; a failure inside the diagram becomes a plain EngineError.
+def _running(
+    session: Session, instance_id: int, actor: str, now: datetime, what: str
+) -> Iterator[None]:
+    """Run workflow code at `now` for `actor`, with service tasks in this unit of work.
 
-    The caller's unit of work then rolls back, so a failed step changes nothing.
+    A failure inside the diagram becomes a plain EngineError; the caller's unit of work then
+    rolls back, so a failed step changes nothing.
     """
-    with clock.at(now):
+    context = OperationContext(session, instance_id, actor, now)
+    with clock.at(now), operation(context):
         try:
             yield
         except EngineError:
@@ -67,6 +81,17 @@ def active_definition(session: Session, process_key: str) -> ProcessDefinition:
     return found
 
 
+def start_form(definition: ProcessDefinition) -> dict[str, Any] | None:
+    """The form a person fills in to start the process (None when it takes no start data)."""
+    spec, _ = specs_of(definition)
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+            if props.get(FORM_PROPERTY):
+                return load_form(definition.files, props[FORM_PROPERTY])
+    return None
+
+
 def start_instance(
     session: Session,
     process_key: str,
@@ -80,6 +105,11 @@ def start_instance(
     """Start the active version of a process with its starting data."""
     definition = active_definition(session, process_key)
     workflow = new_workflow(definition)
+    form = start_form(definition)
+    if form is not None:
+        cleaned = validate_submission(form, data)
+        # Every field of the start form is defined, so the diagram can use optional ones.
+        data = {key: cleaned.get(key) for key in form.get("properties", {})}
     row = ProcessInstance(
         definition=definition,
         definition_id=definition.id,
@@ -94,7 +124,7 @@ def start_instance(
     )
     session.add(row)
     session.flush()  # the instance needs its id before tasks and timers point at it
-    with _running(now, "starting the procedure"):
+    with _running(session, row.id, actor, now, "starting the procedure"):
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
             start.data.update(data)
@@ -154,15 +184,19 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    with _running(now, f"completing '{row.name}'"):
-        for key, value in cleaned.items():
-            task.data[key] = value
-        task.run()
-        loaded.workflow.do_engine_steps()
+    # Recorded before the workflow moves on, so a service task reading the answers sees it.
     row.status = "completed"
     row.completed_by = participant.username
     row.completed_at = now
     row.submitted = cleaned
+    session.flush()
+    with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
+        # Every field of the form is defined in the data, so the diagram can refer to
+        # optional fields that were left empty.
+        for key in (schema or {}).get("properties", {}):
+            task.data[key] = cleaned.get(key)
+        task.run()
+        loaded.workflow.do_engine_steps()
     audit.record(
         session,
         kind="task.completed",
@@ -229,7 +263,7 @@ def send_signal(
             loaded.workflow.send_event(BpmnEvent(SignalEventDefinition(name), payload))
     except WorkflowException as err:
         raise EngineError(f"the procedure is not waiting for '{name}'") from err
-    with _running(now, f"the signal '{name}'"):
+    with _running(session, instance_id, actor, now, f"the signal '{name}'"):
         loaded.workflow.do_engine_steps()
     audit.record(
         session,
@@ -267,7 +301,7 @@ def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[s
             break
         # SpiffWorkflow fires a timer only once its due time is strictly in the past.
         moment = min(when for when, _task in due) + _JUST_AFTER
-        with _running(moment, "firing a timer"):
+        with _running(session, instance_id, "scheduler", moment, "firing a timer"):
             loaded.workflow.refresh_timers()
             loaded.workflow.do_engine_steps()
         still_waiting = {task.id for task, _when in waiting_timers(loaded.workflow)}

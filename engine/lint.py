@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine.errors import Problem, SandboxViolation
 from engine.sandbox import compile_expression, compile_script
+from engine.services import operations
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -80,9 +81,29 @@ def lint_tree(
 ) -> list[Problem]:
     """Every rule-breaking element of one diagram, in document order."""
     problems: list[Problem] = []
+    problems.extend(_lint_ids(tree, filename))
     for process in tree.getroot().iterfind("bpmn:process", NS):
         problems.extend(_lint_process(process, filename, known_roles, known_processes, files))
     return problems
+
+
+def _lint_ids(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
+    """A BPMN element whose id another element also uses (SpiffWorkflow would find either)."""
+    by_id: dict[str, list[etree._Element]] = {}
+    for node in tree.getroot().iter():
+        if isinstance(node.tag, str) and node.get("id"):
+            by_id.setdefault(str(node.get("id")), []).append(node)
+    for element_id, nodes in by_id.items():
+        bpmn_nodes = [n for n in nodes if n.tag.startswith(f"{{{NS['bpmn']}}}")]
+        if len(nodes) > 1 and bpmn_nodes:
+            lines = ", ".join(str(_line(n)) for n in nodes)
+            yield Problem(
+                filename,
+                element_id,
+                f"the id '{element_id}' is used more than once (lines {lines}); give "
+                "the element an id nothing else in the file uses",
+                _line(bpmn_nodes[0]),
+            )
 
 
 def _lint_process(
@@ -119,6 +140,9 @@ def _lint_process(
 
     for timer in process.iterfind(".//bpmn:timerEventDefinition", NS):
         yield from _lint_timer(timer, problem)
+
+    for service in process.iterfind(".//bpmn:serviceTask", NS):
+        yield from _lint_service_task(service, problem)
 
     for call in process.iterfind(".//bpmn:callActivity", NS):
         called = call.get("calledElement")
@@ -164,6 +188,23 @@ def _lint_human_task(
     form = props.get("formJsonSchemaFilename")
     if form:
         yield from _lint_form(task, form, files, make)
+
+
+def _lint_service_task(task: etree._Element, make: MakeProblem) -> Iterator[Problem]:
+    operators = elements(task, "./bpmn:extensionElements/spiffworkflow:serviceTaskOperator")
+    if not operators:
+        yield make(task, "this service task names no operation (spiffworkflow:serviceTaskOperator)")
+        return
+    name = operators[0].get("id") or ""
+    if name not in operations():
+        yield make(
+            task,
+            f"calls the operation '{name}', which does not exist; operations are: "
+            + ", ".join(sorted(operations())),
+        )
+    for parameter in elements(operators[0], ".//spiffworkflow:parameter"):
+        label = f"the parameter {parameter.get('id')}"
+        yield from _compiles(task, parameter.get("value") or "", make, label=label)
 
 
 def _lint_form(

@@ -113,17 +113,39 @@ def _due_at(task: Task, props: dict[str, str]) -> datetime | None:
                 return value
             due: datetime = TimerEventDefinition.get_datetime(str(value))
             return due
-    # An interrupting boundary timer on the task is its deadline.
-    dues = [
-        timer_due(sibling)
-        for sibling in (task.parent.children if task.parent else [])
-        if sibling is not task
-        and isinstance(sibling.task_spec, BoundaryEvent)
-        and sibling.task_spec.cancel_activity
-        and _is_timer(sibling)
-    ]
-    known = [d for d in dues if d is not None]
-    return min(known) if known else None
+    # The deadline is the nearest interrupting boundary timer on the task or on anything
+    # that contains it (a multi-instance task, a subprocess, the call activity that called it).
+    current: Task | None = task
+    while current is not None:
+        dues = [
+            when
+            for sibling in (current.parent.children if current.parent else [])
+            if sibling is not current
+            and _is_deadline_timer(sibling)
+            and (when := timer_due(sibling)) is not None
+        ]
+        if dues:
+            return min(dues)
+        current = current.parent or _calling_task(current)
+    return None
+
+
+def _is_deadline_timer(task: Task) -> bool:
+    return (
+        task.state == TaskState.WAITING
+        and isinstance(task.task_spec, BoundaryEvent)
+        and bool(task.task_spec.cancel_activity)
+        and _is_timer(task)
+    )
+
+
+def _calling_task(task: Task) -> Task | None:
+    """The subprocess or call activity task whose workflow `task` belongs to."""
+    workflow = task.workflow
+    if workflow is workflow.top_workflow:
+        return None
+    found: Task | None = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+    return found
 
 
 def describe_task(task: Task) -> dict[str, Any]:

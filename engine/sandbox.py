@@ -157,5 +157,13 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
 
 
 def script_engine(functions: dict[str, Any] | None = None) -> PythonScriptEngine:
-    """A SpiffWorkflow script engine that runs everything in the sandbox."""
-    return PythonScriptEngine(environment=SandboxEnvironment(functions))
+    """A SpiffWorkflow script engine that runs everything in the sandbox.
+
+    Diagrams get the date helpers of engine.dates; service tasks go to registered handlers.
+    """
+    from engine.dates import DIAGRAM_FUNCTIONS
+    from engine.services import ServiceScriptEngine
+
+    return ServiceScriptEngine(
+        environment=SandboxEnvironment({**DIAGRAM_FUNCTIONS, **(functions or {})})
+    )

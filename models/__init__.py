@@ -2,8 +2,11 @@
 
 from models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from models.base import Base
+from models.decisions import Decision, DecisionAnswer
+from models.mapping import Need, Report, Response
 from models.people import Organisation, RoleGrant, User
 from models.process import ProcessDefinition, ProcessInstance
+from models.register import FocalPoint
 from models.session import database_url, make_engine, make_session_factory
 from models.tasks import HumanTask, Timer
 
@@ -12,10 +15,16 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Decision",
+    "DecisionAnswer",
+    "FocalPoint",
     "HumanTask",
+    "Need",
     "Organisation",
     "ProcessDefinition",
     "ProcessInstance",
+    "Report",
+    "Response",
     "RoleGrant",
     "Timer",
     "User",

@@ -19,7 +19,7 @@ from engine.unit_of_work import run_in_transaction
 from models import database_url, make_engine, make_session_factory
 from models.migrate import current_is_head, upgrade
 from workflows.accounts import AccountError, create_user
-from workflows.demo import load_demo, start_demo_procedure
+from workflows.demo import load_demo, start_demo_procedures
 from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
 from workflows.roles import KOSOVO_FOOTNOTE
 
@@ -100,12 +100,12 @@ def demo(password: str) -> None:
     except AccountError as err:
         raise click.ClickException(str(err)) from err
     try:
-        started = run_in_transaction(factory, lambda s: start_demo_procedure(s, now=_now()))
+        started = run_in_transaction(factory, lambda s: start_demo_procedures(s, now=_now()))
     except EngineError as err:
         click.echo(f"No demo procedure started: {err}", err=True)
-        started = None
-    if started is not None:
-        click.echo(f"Started '{started.title}': it waits in the Secretariat's inbox.")
+        started = []
+    for instance in started:
+        click.echo(f"Started '{instance.title}'.")
     click.echo("Demo logins (password for all: the one you gave):")
     for account in accounts:
         click.echo(f"  {account.username:<16} {account.display_name}")

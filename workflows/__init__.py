@@ -1,4 +1,7 @@
-"""The IISG procedures' Python side: roles, accounts, the methodology's diagrams, demo data.
+"""The IISG procedures' Python side: roles, accounts, the methodology's diagrams, demo data,
+and the service tasks the diagrams call (registered with the engine on import).
 
 Imports engine and models; never imports Flask.
 """
+
+from workflows import decisions as decisions  # registers the Board's service tasks

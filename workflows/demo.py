@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant
-from engine.instances import start_instance
-from models import Organisation, ProcessInstance, User
-from workflows.accounts import add_grant, create_user, find_user
+from engine.instances import complete_task, start_instance
+from models import HumanTask, Organisation, ProcessInstance, User
+from workflows.accounts import add_grant, create_user, find_user, participant
 from workflows.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
+DEMO_SILENT_PROCEDURE_KEY = "demo-response-mapping-summaries-2026"
 
 
 @dataclass
@@ -97,22 +98,63 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
     return accounts
 
 
-def start_demo_procedure(session: Session, *, now: datetime) -> ProcessInstance | None:
-    """One Board decision waiting in the Secretariat's inbox, unless it exists already."""
-    exists = session.scalars(
-        select(ProcessInstance).where(ProcessInstance.business_key == DEMO_DECISION_KEY)
+def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessInstance]:
+    """Procedures in a telling state, each started once: returns the ones started now."""
+    started: list[ProcessInstance] = []
+    if not _exists(session, DEMO_DECISION_KEY):
+        started.append(
+            start_instance(
+                session,
+                "board_decision",
+                {
+                    "subject": "IISG work programme 2027",
+                    "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
+                },
+                actor="secretariat",
+                now=now,
+                title="Board decision: IISG work programme 2027",
+                business_key=DEMO_DECISION_KEY,
+            )
+        )
+    if not _exists(session, DEMO_SILENT_PROCEDURE_KEY):
+        silent = start_instance(
+            session,
+            "silent_procedure",
+            {
+                "subject": "Summaries of the 2026 response mapping reports",
+                "proposal": "The Board approves the summaries of the 2026 annual response mapping "
+                "reports for WBCTi, WBCSCi and WBBSi for publication.",
+            },
+            actor="secretariat",
+            now=now,
+            title="Silent procedure: summaries of the 2026 response mapping reports",
+            business_key=DEMO_SILENT_PROCEDURE_KEY,
+        )
+        for seat in ("AL", "ME", "EC"):
+            _answer(session, silent, seat, now)
+        started.append(silent)
+    return started
+
+
+def _exists(session: Session, business_key: str) -> bool:
+    found = session.scalars(
+        select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)
     ).first()
-    if exists is not None:
-        return None
-    return start_instance(
-        session,
-        "board_decision",
-        {
-            "subject": "IISG work programme 2027",
-            "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
-        },
-        actor="secretariat",
-        now=now,
-        title="Board decision: IISG work programme 2027",
-        business_key=DEMO_DECISION_KEY,
-    )
+    return found is not None
+
+
+def _answer(session: Session, instance: ProcessInstance, seat: str, now: datetime) -> None:
+    user = find_user(session, f"board-{seat.lower()}")
+    if user is None:
+        return
+    task = session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance.id,
+            HumanTask.organisation == seat,
+            HumanTask.status == "open",
+        )
+    ).first()
+    if task is not None:
+        complete_task(
+            session, task.id, {"answer": "no_objection"}, participant=participant(user), now=now
+        )

@@ -85,16 +85,17 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
         "applicant",
     ):
         assert f"  {login} " in first.output
-    assert "waits in the Secretariat's inbox" in first.output
+    assert "Started 'Board decision: IISG work programme 2027'." in first.output
+    assert "Started 'Silent procedure: summaries of the 2026" in first.output
     assert "Kosovo*" in first.output and "in line with UNSCR 1244/1999" in first.output
     with db.session() as s:
         users = s.scalar(select(func.count()).select_from(User))
     second = run(iisg, "demo", "--password", "another-password")
     assert second.exit_code == 0
-    assert "waits in the Secretariat's inbox" not in second.output
+    assert "Started" not in second.output
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(User)) == users
-        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 1
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 2
         secretariat = find_user(s, "secretariat")
         assert secretariat is not None and check_password(secretariat, "demo-password")
 

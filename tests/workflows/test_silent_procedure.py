@@ -1,0 +1,217 @@
+"""The Board's silent written procedure (PROCEDURES.md, section 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.assignment import Grant, Participant
+from engine.errors import EngineError, FormInvalid, NotAllowed, TaskAlreadyDone
+from engine.instances import complete_task
+from models import HumanTask, Timer
+from tests.workflows.conftest import Iisg
+from workflows.decisions import text_hash
+
+PROPOSAL = "The Board admits the Applicant as an IISG member."
+SEATS = ("AL", "BA", "XK", "ME", "MK", "RS", "EC")
+
+
+def launch(iisg: Iisg, deadline: datetime | None = None) -> int:
+    return iisg.start(
+        "silent_procedure",
+        {
+            "subject": "Membership of the Applicant",
+            "proposal": PROPOSAL,
+            "deadline": deadline.isoformat() if deadline else None,
+        },
+    )
+
+
+def deadline_of(iisg: Iisg, instance_id: int) -> datetime:
+    deadline = iisg.decision(instance_id).deadline
+    assert deadline is not None
+    return deadline
+
+
+def test_each_seat_gets_its_own_task_and_the_text_is_frozen(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    for seat in SEATS:
+        tasks = iisg.tasks_of(iisg.board[seat], instance_id)
+        assert [(t.bpmn_id, t.organisation) for t in tasks] == [("answer_silent_procedure", seat)]
+    decision = iisg.decision(instance_id)
+    assert decision.text == PROPOSAL and decision.text_sha256 == text_hash(PROPOSAL)
+    assert decision.closed_at is None
+
+
+def test_the_default_deadline_is_ten_working_days_and_every_task_shows_it(iisg: Iisg) -> None:
+    instance_id = launch(iisg)  # launched on Monday 23 November 2026, 09:00 UTC
+    expected = iisg.clock.now() + timedelta(days=14)  # ten working days: two full weeks
+    assert deadline_of(iisg, instance_id) == expected
+    assert {t.due_at for t in iisg.tasks_of(iisg.board["RS"], instance_id)} == {expected}
+
+
+def test_silence_until_the_deadline_counts_as_agreement(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    for seat in ("AL", "BA", "XK"):
+        iisg.answer(seat, instance_id, "no_objection")
+    iisg.clock.move(days=13, hours=23)
+    assert iisg.scheduler_pass().fired_count == 0
+    assert iisg.decision(instance_id).closed_at is None
+
+    iisg.clock.move(hours=1, seconds=1)
+    iisg.scheduler_pass()
+    decision = iisg.decision(instance_id)
+    assert (decision.outcome, decision.outcome_reason) == ("adopted", "silence_at_deadline")
+    answers = {a.seat: (a.answer, a.answered_by) for a in decision.answers}
+    assert answers == {
+        "AL": ("no_objection", "board-al"),
+        "BA": ("no_objection", "board-ba"),
+        "XK": ("no_objection", "board-xk"),
+        "ME": ("silence", None),
+        "MK": ("silence", None),
+        "RS": ("silence", None),
+        "EC": ("silence", None),
+    }
+    assert iisg.task_statuses(instance_id, "answer_silent_procedure").count("withdrawn") == 4
+    assert iisg.task_statuses(instance_id, "extend_deadline") == ["withdrawn"]
+
+
+def test_seven_no_objections_adopt_it_at_once(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    for seat in SEATS:
+        iisg.answer(seat, instance_id, "no_objection")
+    decision = iisg.decision(instance_id)
+    assert (decision.outcome, decision.outcome_reason) == ("adopted", "all_no_objection")
+    assert decision.closed_at == iisg.clock.now()
+    assert iisg.task_statuses(instance_id, "extend_deadline") == ["withdrawn"]
+    with iisg.db.session() as s:
+        assert s.scalars(select(Timer).where(Timer.instance_id == instance_id)).all() == []
+
+
+def test_one_objection_breaks_the_silence_at_once_and_withdraws_the_rest(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    iisg.answer("AL", instance_id, "no_objection")
+    iisg.answer("RS", instance_id, "objection", "The assessment of the criteria is incomplete.")
+    decision = iisg.decision(instance_id)
+    assert (decision.outcome, decision.outcome_reason) == ("not_adopted", "objection")
+    assert decision.on_next_meeting_agenda
+    objection = next(a for a in decision.answers if a.seat == "RS")
+    assert (objection.answer, objection.reason, objection.answered_by) == (
+        "objection",
+        "The assessment of the criteria is incomplete.",
+        "board-rs",
+    )
+    assert iisg.task_statuses(instance_id, "answer_silent_procedure") == [
+        "completed",
+        "completed",
+        "withdrawn",
+        "withdrawn",
+        "withdrawn",
+        "withdrawn",
+        "withdrawn",
+    ]
+    assert iisg.tasks_of(iisg.board["ME"], instance_id) == []
+    assert iisg.data(instance_id)["silent_procedure_result"]["objections"] == [
+        {"seat": "RS", "reason": "The assessment of the criteria is incomplete."}
+    ]
+
+
+def test_an_objection_needs_a_reason(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    with pytest.raises(FormInvalid) as refused:
+        iisg.answer("BA", instance_id, "objection")
+    assert refused.value.errors == {"reason": "this field is required"}
+    assert iisg.decision(instance_id).closed_at is None
+
+
+def test_a_board_member_cannot_answer_for_another_seat(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    al_task = iisg.task(iisg.board["AL"], "answer_silent_procedure", instance_id)
+    with pytest.raises(NotAllowed, match=r"board member \(AL\)"):
+        iisg.db.run(
+            lambda s: complete_task(
+                s,
+                al_task.id,
+                {"answer": "objection", "reason": "not mine to give"},
+                participant=iisg.board["BA"],
+                now=iisg.clock.now(),
+            )
+        )
+    assert iisg.decision(instance_id).closed_at is None
+
+
+def test_the_designated_alternate_answers_for_the_seat_and_the_record_says_who(
+    iisg: Iisg,
+    make_person: Callable[..., Participant],
+) -> None:
+    alternate = make_person("alternate-me", Grant("board_member", "ME"))
+    instance_id = launch(iisg)
+    iisg.complete(alternate, "answer_silent_procedure", instance_id, {"answer": "no_objection"})
+    for seat in ("AL", "BA", "XK", "MK", "RS", "EC"):
+        iisg.answer(seat, instance_id, "no_objection")
+    montenegro = next(a for a in iisg.decision(instance_id).answers if a.seat == "ME")
+    assert montenegro.answered_by == "alternate-me"
+
+
+def test_the_secretariat_extends_the_deadline_once_and_not_twice(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    first_deadline = deadline_of(iisg, instance_id)
+    new_deadline = first_deadline + timedelta(days=7)
+    iisg.complete(
+        iisg.secretariat, "extend_deadline", instance_id, {"new_deadline": new_deadline.isoformat()}
+    )
+
+    decision = iisg.decision(instance_id)
+    assert decision.deadline == new_deadline and decision.deadline_extended
+    assert {t.due_at for t in iisg.tasks_of(iisg.board["AL"], instance_id)} == {new_deadline}
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == []  # once
+
+    iisg.clock.move(days=14, minutes=1)  # the first deadline has passed
+    iisg.scheduler_pass()
+    assert iisg.decision(instance_id).closed_at is None
+    iisg.clock.move(days=7)
+    iisg.scheduler_pass()
+    assert iisg.decision(instance_id).outcome == "adopted"
+
+
+def test_an_extension_must_move_the_deadline_later(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    earlier = deadline_of(iisg, instance_id) - timedelta(days=1)
+    with pytest.raises(EngineError, match="later than the current one"):
+        iisg.complete(
+            iisg.secretariat, "extend_deadline", instance_id, {"new_deadline": earlier.isoformat()}
+        )
+    assert not iisg.decision(instance_id).deadline_extended
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == ["extend_deadline"]
+
+
+def test_an_answer_after_the_deadline_changes_nothing(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    late_task = iisg.task(iisg.board["EC"], "answer_silent_procedure", instance_id)
+    iisg.clock.move(days=15)
+    iisg.scheduler_pass()
+    with pytest.raises(TaskAlreadyDone, match="no longer open"):
+        iisg.db.run(
+            lambda s: complete_task(
+                s,
+                late_task.id,
+                {"answer": "objection", "reason": "too late"},
+                participant=iisg.board["EC"],
+                now=iisg.clock.now(),
+            )
+        )
+    decision = iisg.decision(instance_id)
+    assert decision.outcome == "adopted"
+    assert next(a for a in decision.answers if a.seat == "EC").answer == "silence"
+    with iisg.db.session() as s:
+        row = s.get(HumanTask, late_task.id)
+        assert row is not None and row.status == "withdrawn"
+
+
+def test_board_seats_are_filled_in_by_the_system_not_typed(iisg: Iisg) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        iisg.start("silent_procedure", {"subject": "s", "proposal": "p", "board": {"AL": "AL"}})
+    assert refused.value.errors == {"board": "is not a field of this form"}

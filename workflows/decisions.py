@@ -1,0 +1,186 @@
+"""Board decisions as the procedures record them: the service tasks of `silent_procedure` and
+`board_decision`, and reading the decision register."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import EngineError
+from engine.services import ServiceCall, register
+from models import Decision, DecisionAnswer, HumanTask
+from workflows.roles import BOARD_SEATS
+
+# The BPMN id of the task each seat answers in `silent_procedure` (a contract with the diagram).
+ANSWER_TASK = "answer_silent_procedure"
+
+
+def text_hash(text: str) -> str:
+    """The SHA-256 that freezes a proposal's text at launch."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _moment(value: Any, what: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise EngineError(f"the {what} '{value}' needs a time zone offset, like +01:00")
+    return parsed
+
+
+def _decision(session: Session, decision_id: Any) -> Decision:
+    found = session.get(Decision, int(decision_id))
+    if found is None:
+        raise EngineError(f"there is no decision record {decision_id}")
+    return found
+
+
+@register("board_seats")
+def board_seats(call: ServiceCall) -> dict[str, str]:
+    """Who sits on the Board: one seat per WB partner and the European Commission."""
+    return {seat.code: seat.code for seat in BOARD_SEATS}
+
+
+@register("open_decision")
+def open_decision(call: ServiceCall) -> dict[str, Any]:
+    """Open the decision record; the proposal's text is frozen by its hash from here on."""
+    params, context = call.params, call.context
+    text = str(params.get("proposal") or "")
+    if not text.strip():
+        raise EngineError("the proposal has no text; a Board decision needs one")
+    documents = params.get("documents") or []
+    decision = Decision(
+        instance_id=context.instance_id,
+        method=str(params.get("method") or "silent_procedure"),
+        subject=str(params.get("subject") or "").strip() or "(no subject)",
+        text=text,
+        text_sha256=text_hash(text),
+        documents=list(documents) if isinstance(documents, list) else [documents],
+        launched_at=context.now,
+        deadline=_moment(params.get("deadline"), "deadline"),
+    )
+    context.session.add(decision)
+    context.session.flush()
+    return {"id": decision.id, "text_sha256": decision.text_sha256}
+
+
+@register("extend_decision_deadline")
+def extend_decision_deadline(call: ServiceCall) -> dict[str, Any]:
+    """Record a new, later deadline for a silent procedure (once; the diagram allows one)."""
+    decision = _decision(call.context.session, call.params["decision_id"])
+    new_deadline = _moment(call.params.get("deadline"), "new deadline")
+    if new_deadline is None:
+        raise EngineError("give the new deadline")
+    if decision.closed_at is not None:
+        raise EngineError("the silent procedure is closed; its deadline can no longer change")
+    if decision.deadline is not None and new_deadline <= decision.deadline:
+        raise EngineError(
+            f"the new deadline must be later than the current one "
+            f"({decision.deadline:%d %B %Y %H:%M} UTC)"
+        )
+    if new_deadline <= call.context.now:
+        raise EngineError("the new deadline must be in the future")
+    decision.deadline = new_deadline
+    decision.deadline_extended = True
+    return {"id": decision.id, "deadline": new_deadline.isoformat()}
+
+
+def _answers_given(session: Session, decision: Decision) -> list[HumanTask]:
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.instance_id == decision.instance_id,
+                HumanTask.bpmn_id == ANSWER_TASK,
+                HumanTask.status == "completed",
+                HumanTask.created_at >= decision.launched_at,
+            )
+            .order_by(HumanTask.completed_at)
+        )
+    )
+
+
+@register("close_silent_procedure")
+def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
+    """Close a silent procedure: each seat's answer or silence, and the outcome.
+
+    One objection: not adopted, and the matter goes on the next meeting's agenda. Otherwise
+    adopted, whether every seat answered or silence ran out the deadline.
+    """
+    context = call.context
+    decision = _decision(context.session, call.params["decision_id"])
+    if decision.closed_at is not None:
+        raise EngineError("this silent procedure was closed already")
+    given = {task.organisation: task for task in _answers_given(context.session, decision)}
+    objections: list[dict[str, Any]] = []
+    for seat in (s.code for s in BOARD_SEATS):
+        task = given.get(seat)
+        submitted = (task.submitted or {}) if task else {}
+        answer = str(submitted.get("answer") or "silence")
+        reason = submitted.get("reason") if answer == "objection" else None
+        decision.answers.append(
+            DecisionAnswer(
+                seat=seat,
+                answer=answer,
+                reason=reason,
+                answered_by=task.completed_by if task else None,
+                answered_at=task.completed_at if task else None,
+            )
+        )
+        if answer == "objection":
+            objections.append({"seat": seat, "reason": reason})
+    adopted = not objections
+    decision.outcome = "adopted" if adopted else "not_adopted"
+    decision.outcome_reason = (
+        "objection"
+        if not adopted
+        else "all_no_objection"
+        if len(given) == len(BOARD_SEATS)
+        else "silence_at_deadline"
+    )
+    decision.closed_at = context.now
+    decision.on_next_meeting_agenda = not adopted
+    return {
+        "decision_id": decision.id,
+        "outcome": decision.outcome,
+        "outcome_reason": decision.outcome_reason,
+        "objections": objections,
+    }
+
+
+@register("record_meeting_decision")
+def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
+    """Record a decision the Board took at a meeting, with its minutes."""
+    params, context = call.params, call.context
+    outcome = str(params.get("outcome") or "")
+    if outcome not in ("adopted", "not_adopted"):
+        raise EngineError(f"'{outcome}' is not an outcome; it is adopted or not_adopted")
+    text = str(params.get("proposal") or "")
+    meeting = params.get("meeting_date")
+    decision = Decision(
+        instance_id=context.instance_id,
+        method="meeting",
+        subject=str(params.get("subject") or "").strip() or "(no subject)",
+        text=text,
+        text_sha256=text_hash(text),
+        documents=list(params.get("documents") or []),
+        launched_at=context.now,
+        closed_at=context.now,
+        outcome=outcome,
+        outcome_reason=f"meeting of {meeting}" if meeting else "meeting",
+        minutes=str(params.get("minutes") or ""),
+        recorded_by=context.actor,
+    )
+    context.session.add(decision)
+    context.session.flush()
+    return {"decision_id": decision.id, "outcome": outcome, "objections": []}
+
+
+def decision_register(session: Session) -> list[Decision]:
+    """Every Board decision, the newest first."""
+    return list(session.scalars(select(Decision).order_by(Decision.launched_at.desc())))
