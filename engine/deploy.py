@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.diagram import DiagramBundle
+from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY, UI_FORM_PROPERTY
 from engine.lint import NS
 from engine.specs import specs_to_json
@@ -116,3 +117,66 @@ def deploy_bundle(
         )
         results.append(Deployed(process_id, definition.version, created=True))
     return results
+
+
+def find_version(session: Session, process_key: str, version: int) -> ProcessDefinition:
+    """One stored version of a process; EngineError when there is none."""
+    found = session.scalars(
+        select(ProcessDefinition).where(
+            ProcessDefinition.process_key == process_key, ProcessDefinition.version == version
+        )
+    ).first()
+    if found is None:
+        raise EngineError(f"there is no version {version} of the procedure '{process_key}'")
+    return found
+
+
+def change_status(
+    session: Session,
+    definition: ProcessDefinition,
+    status: str,
+    *,
+    actor: str,
+    now: datetime,
+    decision_id: int | None = None,
+) -> ProcessDefinition:
+    """Move a version along draft -> proposed -> active -> retired (or back to draft).
+
+    Activating a version retires the one that was active: new instances start on the new
+    version, running instances finish on the version they started with.
+    """
+    allowed = {
+        "draft": {"proposed"},
+        "proposed": {"active", "draft"},
+        "active": {"retired"},
+        "retired": set(),
+    }
+    if status not in allowed[definition.status]:
+        raise EngineError(
+            f"version {definition.version} of '{definition.process_key}' is "
+            f"{definition.status}; it cannot become {status}"
+        )
+    if status == "active":
+        for previous in session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.process_key == definition.process_key,
+                ProcessDefinition.status == "active",
+            )
+        ):
+            previous.status = "retired"
+        definition.activated_at = now
+        definition.adopted_by_decision_id = decision_id
+    definition.status = status
+    session.flush()
+    audit.record(
+        session,
+        kind=f"definition.{status}",
+        actor=actor,
+        now=now,
+        payload={
+            "process": definition.process_key,
+            "version": definition.version,
+            "decision_id": decision_id,
+        },
+    )
+    return definition

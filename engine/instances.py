@@ -29,6 +29,7 @@ from engine.runtime import (
     find_task,
     load,
     new_workflow,
+    resolve_called,
     save,
     specs_of,
     waiting_timers,
@@ -104,7 +105,8 @@ def start_instance(
 ) -> ProcessInstance:
     """Start the active version of a process with its starting data."""
     definition = active_definition(session, process_key)
-    workflow = new_workflow(definition)
+    called = resolve_called(session, definition)
+    workflow = new_workflow(definition, called, session)
     form = start_form(definition)
     if form is not None:
         cleaned = validate_submission(form, data)
@@ -118,6 +120,7 @@ def start_instance(
         business_key=business_key,
         title=title or definition.name,
         state_json="{}",
+        called_definitions=called,
         started_by=actor,
         started_at=now,
         updated_at=now,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -91,12 +92,16 @@ class SpecCache:
 
     def get(self, key: str, spec_json: str) -> Specs:
         """The specs for `key`, restoring them from `spec_json` on first use."""
+        return self.get_or_build(key, lambda: specs_from_json(spec_json))
+
+    def get_or_build(self, key: str, build: Callable[[], Specs]) -> Specs:
+        """The specs for `key`, built by `build()` on first use."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        specs = specs_from_json(spec_json)
+        specs = build()
         with self._lock:
             self._items[key] = specs
             while len(self._items) > self._size:

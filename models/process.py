@@ -59,6 +59,8 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The versions of the processes it calls, fixed at start: {process id: definition id}.
+    called_definitions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 

@@ -73,20 +73,27 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
-def deploy(directory: Path | None) -> None:
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Store changed processes as drafts, for the Board to adopt by amendment.",
+)
+def deploy(directory: Path | None, draft: bool) -> None:
     """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version."""
     source = directory or BPMN_DIR
+    status = "draft" if draft else "active"
     factory = _factory()
     try:
         results = run_in_transaction(
-            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now())
+            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now(), status=status)
         )
     except DiagramRejected as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException("nothing was deployed") from err
+    done = "drafted as" if draft else "deployed as"
     for result in results:
-        state = "deployed as" if result.created else "unchanged, still"
+        state = done if result.created else "unchanged, still"
         click.echo(f"{result.process_key}: {state} version {result.version}")
 
 

@@ -5,3 +5,4 @@ Imports engine and models; never imports Flask.
 """
 
 from workflows import decisions as decisions  # registers the Board's service tasks
+from workflows import methodology as methodology  # registers the amendment's service tasks
