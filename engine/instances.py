@@ -344,3 +344,32 @@ def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int
         if instance_id not in seen:
             seen.append(instance_id)
     return seen[:limit]
+
+
+def record_refused_attempt(
+    session: Session,
+    task_id: int,
+    data: dict[str, Any],
+    *,
+    participant: Participant,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Log an answer that came too late (or twice): it changes nothing, but it is on record."""
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        return
+    audit.record(
+        session,
+        kind="task.refused",
+        actor=participant.username,
+        now=now,
+        instance_id=row.instance_id,
+        payload={
+            "task": row.bpmn_id,
+            "task_guid": row.task_guid,
+            "task_status": row.status,
+            "reason": reason,
+            "data": data,
+        },
+    )

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import EngineError
 from engine.instances import complete_task
+from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, snapshot, task_of
 
@@ -169,7 +171,14 @@ def test_completing_an_already_completed_task_says_it_was_already_done(
 
     assert response.status_code == 409
     assert "was already completed by sec" in response.get_data(as_text=True)
-    assert snapshot(db, instance_id) == before
+    tasks, version, events = snapshot(db, instance_id)
+    assert (tasks, version) == before[:2]
+    # The refused answer changes nothing, but it is on the record.
+    assert events == before[2] + 1
+    with db.session() as s:
+        refused = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert refused is not None and refused.kind == "task.refused"
+        assert refused.actor == "sec" and refused.payload["data"]["comment"]
     assert second.get(url).status_code == 409
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import FormInvalid
-from engine.instances import complete_task
+from engine.errors import FormInvalid, TaskAlreadyDone
+from engine.instances import complete_task, record_refused_attempt
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import errors_outside_fields, form_fields, parse_submission
@@ -70,6 +70,15 @@ def complete(task_id: int) -> ResponseReturnValue:
         )
     except FormInvalid as invalid:
         return _render_task(page, request.form, invalid.errors), 400
+    except TaskAlreadyDone as late:
+        # A late or repeated answer changes nothing, but it is on the record.
+        reason = str(late)
+        unit_of_work(
+            lambda s: record_refused_attempt(
+                s, task_id, data, participant=person.participant, now=now, reason=reason
+            )
+        )
+        raise
     flash(f"Done: {page.task.name}.", "success")
     return redirect(url_for("inbox.inbox"))
 
