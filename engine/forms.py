@@ -36,7 +36,7 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
     if kind == "enum":
         return "choose one of: " + ", ".join(str(v) for v in value)
     if kind == "const":
-        return f"must be {value!r}"
+        return "must be confirmed" if value is True else f"must be {value!r}"
     if kind == "type":
         return f"must be {'an' if str(value)[0] in 'aeiou' else 'a'} {value}"
     if kind == "minLength":

@@ -29,7 +29,7 @@ NS = {
 }
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
 # Task properties whose values are expressions over the task's data.
-EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt")
+EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt", "about")
 
 MakeProblem = Callable[[etree._Element, str], Problem]
 

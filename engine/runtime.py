@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -223,14 +225,35 @@ def describe_task(task: Task) -> dict[str, Any]:
     return {
         "bpmn_id": spec.bpmn_id or spec.name,
         "name": spec.bpmn_name or spec.bpmn_id or spec.name,
-        "documentation": spec.documentation or "",
+        "documentation": _with_instructions(spec.documentation or "", task),
         "role": role,
         "organisation": scoped("organisation"),
         "pillar": scoped("pillar"),
         "assignee": scoped("assignee"),
+        "about": (scoped("about") or "")[:500] or None,
         "form": props.get(FORM_PROPERTY),
         "due_at": _due_at(task, props),
     }
+
+
+_INSTRUCTIONS = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)
+
+
+def _with_instructions(documentation: str, task: Task) -> str:
+    """The methodology's words, then the task's own instructions rendered from its data.
+
+    `spiffworkflow:instructionsForEndUser` is a Jinja template (as in spiff-arena), rendered
+    in Jinja's sandbox. The result is plain text: the web escapes it when it shows it.
+    """
+    extensions = getattr(task.task_spec, "extensions", None) or {}
+    template = extensions.get("instructionsForEndUser")
+    if not template:
+        return documentation
+    try:
+        rendered = _INSTRUCTIONS.from_string(str(template)).render(**task.data)
+    except TemplateError as err:
+        rendered = f"(The instructions of this step could not be shown: {err.message})"
+    return "\n\n".join(part for part in (documentation, rendered.strip()) if part)
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -27,7 +27,8 @@ class Decision(Base):
     subject: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64))
-    documents: Mapped[list[dict[str, object]]] = mapped_column(JSONType, default=list)
+    # File names or {name, url} entries, as the procedure gave them.
+    documents: Mapped[list[object]] = mapped_column(JSONType, default=list)
     launched_at: Mapped[datetime]
     deadline: Mapped[datetime | None]
     deadline_extended: Mapped[bool] = mapped_column(default=False)

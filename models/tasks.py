@@ -30,6 +30,8 @@ class HumanTask(Base):
     bpmn_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(255))
     documentation: Mapped[str] = mapped_column(Text, default="")
+    # What this one task is about, in a line (e.g. "Serbia, WBBSi"), from the `about` property.
+    about: Mapped[str | None] = mapped_column(String(500))
     role: Mapped[str] = mapped_column(String(64))
     organisation: Mapped[str | None] = mapped_column(String(32))
     pillar: Mapped[str | None] = mapped_column(String(16))

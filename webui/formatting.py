@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from models import HumanTask
+from workflows.roles import KOSOVO_FOOTNOTE
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
@@ -41,3 +42,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(iso)
     app.add_template_filter(paragraphs)
     app.add_template_filter(scope)
+    app.jinja_env.globals["kosovo_footnote"] = KOSOVO_FOOTNOTE

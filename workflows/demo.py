@@ -15,6 +15,9 @@ from engine.assignment import Grant
 from engine.instances import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.accounts import add_grant, create_user, find_user, participant
+from workflows.membership import start_demo_membership
+from workflows.needs_mapping import start_demo_needs_mapping
+from workflows.response_mapping import start_demo_response_mapping
 from workflows.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
@@ -133,6 +136,10 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
         for seat in ("AL", "ME", "EC"):
             _answer(session, silent, seat, now)
         started.append(silent)
+    for start in (start_demo_membership, start_demo_response_mapping, start_demo_needs_mapping):
+        instance = start(session, now=now)
+        if instance is not None:
+            started.append(instance)
     return started
 
 

@@ -152,3 +152,10 @@ def test_an_unknown_page_says_so_in_plain_words(
 
     assert response.status_code == 404
     assert "There is no such page." in response.get_data(as_text=True)
+
+
+def test_every_page_carries_the_kosovo_footnote(
+    db: Database, people: People, browser: Callable[..., Browser]
+) -> None:
+    page = browser("sec").text("/inbox")
+    assert "* Kosovo: This designation is without prejudice to positions on status" in page
