@@ -144,6 +144,7 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
         else "silence_at_deadline"
     )
     decision.closed_at = context.now
+    decision.recorded_by = context.actor  # whose answer closed it, or the scheduler
     decision.on_next_meeting_agenda = not adopted
     return {
         "decision_id": decision.id,

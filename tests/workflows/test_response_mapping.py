@@ -381,6 +381,11 @@ def test_each_partner_sees_only_its_own_pillar_tasks_and_its_own_needs(mapping: 
         assert data["information_request"]["partner"] == partner
         assert [n["id"] for n in data["own_needs"]] == mapping.needs[key]
         assert {n["partner"] for n in data["own_needs"]} == {partner}
+        # The task page lists the partner's own needs, and nobody else's.
+        listed = tasks[0].documentation
+        for need in data["own_needs"]:
+            assert f"Need {need['id']} ({need['kind']}, {need['perspective']})" in listed
+        assert listed.count("Need ") == len(data["own_needs"])
     for person in mapping.support_group.values():
         assert iisg.tasks_of(person, instance_id) == []
 

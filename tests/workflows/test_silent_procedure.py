@@ -65,6 +65,7 @@ def test_silence_until_the_deadline_counts_as_agreement(iisg: Iisg) -> None:
     iisg.scheduler_pass()
     decision = iisg.decision(instance_id)
     assert (decision.outcome, decision.outcome_reason) == ("adopted", "silence_at_deadline")
+    assert decision.recorded_by == "scheduler"
     answers = {a.seat: (a.answer, a.answered_by) for a in decision.answers}
     assert answers == {
         "AL": ("no_objection", "board-al"),
@@ -97,6 +98,7 @@ def test_one_objection_breaks_the_silence_at_once_and_withdraws_the_rest(iisg: I
     iisg.answer("RS", instance_id, "objection", "The assessment of the criteria is incomplete.")
     decision = iisg.decision(instance_id)
     assert (decision.outcome, decision.outcome_reason) == ("not_adopted", "objection")
+    assert decision.recorded_by == "board-rs"
     assert decision.on_next_meeting_agenda
     objection = next(a for a in decision.answers if a.seat == "RS")
     assert (objection.answer, objection.reason, objection.answered_by) == (
