@@ -14,8 +14,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-## setup: virtual environment with the project and its tools
-setup: $(BIN)/.installed
+# bpmn-js (and axe-core for the browser tests) from npm, exactly as package-lock.json pins them.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## setup: virtual environment with the project and its tools; bpmn-js from npm
+setup: $(BIN)/.installed node_modules/.installed
 
 ## run: set up, migrate, deploy bpmn/, load demo data, serve on http://$(HOST):$(PORT)
 run: setup

@@ -179,6 +179,10 @@ def complete_task(
     """Complete a human task with the submitted data, checked against its form."""
     row = require_open_task(session, task_id)
     check_may_act(participant, row)
+    # A deadline that has passed wins over an answer, even before the scheduler's next pass:
+    # fire what is due first; if that closed the task, the answer is refused.
+    if fire_due_timers(session, row.instance_id, now):
+        row = require_open_task(session, task_id)
     loaded = load(session, row.instance_id)
     schema = load_form(loaded.definition.files, row.form)
     cleaned = validate_submission(schema, data)

@@ -327,3 +327,26 @@ def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:
     """The workflow task with this id, anywhere in the instance."""
     task: Task | None = loaded.workflow.get_task_from_id(UUID(task_guid))
     return task
+
+
+def data_waiting_at(workflow: BpmnWorkflow, bpmn_id: str) -> dict[str, Any] | None:
+    """The data of the step `bpmn_id` while it waits (an event not yet arrived), else None."""
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if task.task_spec.bpmn_id == bpmn_id:
+            return dict(task.data)
+    return None
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The top-level data as it stands: where the procedure is now, or where it ended."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    under_way = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+    top = [t for t in workflow.get_tasks() if t.workflow is workflow]
+    standing = [t for t in top if t.state & under_way] or [
+        t for t in top if t.state == TaskState.COMPLETED
+    ][-1:]
+    data: dict[str, Any] = {}
+    for task in sorted(standing, key=lambda t: t.last_state_change):
+        data.update(task.data)
+    return data

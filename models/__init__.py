@@ -3,6 +3,7 @@
 from models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from models.base import Base
 from models.decisions import Decision, DecisionAnswer
+from models.documents import Comment, Document
 from models.mapping import Need, Report, Response
 from models.people import Organisation, RoleGrant, User
 from models.process import ProcessDefinition, ProcessInstance
@@ -15,8 +16,10 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Comment",
     "Decision",
     "DecisionAnswer",
+    "Document",
     "FocalPoint",
     "HumanTask",
     "Need",

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from webui import auth, database, errors, formatting, inbox
 from webui.auth import login
+from webui.board import bp as board_bp
+from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
 
 csrf = CSRFProtect()
@@ -29,6 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(procedures_bp)
     app.after_request(_security_headers)
     return app
 

@@ -25,6 +25,7 @@ PLAIN_WORDS: dict[int, tuple[str, str]] = {
     404: ("Not found", "There is no such page. Check the address, or start from your inbox."),
     405: ("Not possible here", "This page cannot be used that way. Start from your inbox."),
     409: ("Already done", "Someone has already done this; nothing was changed."),
+    413: ("The file is too large", "Nothing was uploaded. Choose a smaller file."),
     500: (
         "Something went wrong on our side",
         "The site ran into a problem it did not expect. Try again in a moment; "

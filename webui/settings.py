@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     # A person may spend well over an hour writing minutes into a task form; the token
     # then lives as long as their session instead of expiring under their hands.
     "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # the cap on one upload (413 beyond it)
 }
 
 KEY_FILE = "secret_key"

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from engine import audit
 from engine.assignment import Grant
 from engine.errors import EngineError
 from engine.instances import complete_task, send_signal, start_instance
-from engine.runtime import load
+from engine.runtime import data_waiting_at, load
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
 from workflows.accounts import add_grant, find_user, participant
@@ -237,10 +236,7 @@ def _waiting_on_list(session: Session, instance_id: int) -> dict[str, Any] | Non
     row = session.get(ProcessInstance, instance_id)
     if row is None or row.status != "running":
         return None
-    for task in load(session, instance_id).workflow.get_tasks(state=TaskState.WAITING):
-        if task.task_spec.bpmn_id == WAITING_ON_LIST:
-            return dict(task.data)
-    return None
+    return data_waiting_at(load(session, instance_id).workflow, WAITING_ON_LIST)
 
 
 def _describe_application(number: int, data: Mapping[str, Any]) -> str:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,9 +58,16 @@ class Browser:
 
 
 @pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
+def app(db: Database, tmp_path: Path) -> Iterator[Flask]:
     """The app as the factory builds it, on the test database; CSRF stays on."""
-    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True})
+    app = create_app(
+        {
+            "DATABASE_URL": db.url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "DOCUMENTS_DIR": str(tmp_path / "documents"),
+        }
+    )
     yield app
     app.extensions["iisg"].engine.dispose()
 

@@ -217,3 +217,15 @@ def test_board_seats_are_filled_in_by_the_system_not_typed(iisg: Iisg) -> None:
     with pytest.raises(FormInvalid) as refused:
         iisg.start("silent_procedure", {"subject": "s", "proposal": "p", "board": {"AL": "AL"}})
     assert refused.value.errors == {"board": "is not a field of this form"}
+
+
+def test_the_deadline_wins_over_an_answer_even_before_the_scheduler_runs(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    iisg.clock.move(days=14, seconds=1)  # past the deadline; no scheduler pass yet
+    with pytest.raises(TaskAlreadyDone, match="no longer open"):
+        iisg.answer("AL", instance_id, "objection", "Too late, and it must not count.")
+    assert iisg.decision(instance_id).closed_at is None  # the refusal changed nothing
+    iisg.scheduler_pass()
+    decision = iisg.decision(instance_id)
+    assert decision.outcome == "adopted"
+    assert {a.answer for a in decision.answers} == {"silence"}

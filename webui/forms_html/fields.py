@@ -1,14 +1,8 @@
-"""A task's JSON Schema as plain HTML fields, and the posted form back as typed data.
-
-Only the shape is decided here (which control, its label, its choices); the templates write
-the HTML, so Jinja escapes every value. Checking the data is the engine's job: values that
-do not parse are passed on as text, and the schema names what is wrong with them.
-"""
+"""One schema property as one HTML control, and one posted value back as typed data."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +12,7 @@ Schema = dict[str, Any]
 TEXTAREA_FROM_LENGTH = 200
 RADIO_UP_TO = 5
 DATE_TIME_EXAMPLE = "2026-11-30T17:00:00+01:00"
+LINES_HELP = "Write each one on its own line."
 
 
 @dataclass(frozen=True)
@@ -36,7 +31,7 @@ class FormField:
     label: str
     help: str
     required: bool
-    widget: str  # text, textarea, radio, select, number, date, datetime
+    widget: str  # text, textarea, lines, radio, select, number, date, datetime
     value: str  # what the person entered last time, or the form's default
     error: str | None = None
     choices: tuple[Choice, ...] = ()
@@ -45,6 +40,7 @@ class FormField:
     maximum: str | None = None
     step: str | None = None
     placeholder: str | None = None
+    in_row: bool = False  # part of a repeated group's row, which may be left empty
 
     @property
     def html_id(self) -> str:
@@ -60,28 +56,54 @@ class FormField:
         ]
         return " ".join(i for i in ids if i)
 
+    @property
+    def browser_required(self) -> bool:
+        """Whether the browser may insist on an answer: not in a row that may stay empty."""
+        return self.required and not self.in_row
 
-def _kind(prop: Schema) -> str:
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """(anchor id, words) for the summary of errors at the top of the form."""
+        return ((self.html_id, f"{self.label}: {self.error}"),) if self.error else ()
+
+
+def kind_of(prop: Schema) -> str:
+    """The property's JSON type; for ["string", "null"] the first real type."""
     kind = prop.get("type", "string")
-    if isinstance(kind, list):  # ["string", "null"]: the first real type decides the control
+    if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
     return str(kind)
 
 
-def _as_text(value: Any) -> str:
+def allows_null(prop: Schema) -> bool:
+    """Whether the schema accepts null for the property."""
+    kind = prop.get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind)
+
+
+def as_text(value: Any) -> str:
     """A schema value as the text a form posts for it."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
-def _humane(name: str) -> str:
+def humane(name: str) -> str:
+    """A property name made readable, for forms that give no title."""
     words = name.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
 
-def _widget(prop: Schema) -> str:
-    kind = _kind(prop)
+def label_of(name: str, prop: Schema) -> str:
+    """The words a person reads for the property."""
+    return str(prop.get("title") or humane(name))
+
+
+def widget_for(prop: Schema) -> str:
+    """The control that asks for the property."""
+    kind = kind_of(prop)
+    if kind == "array":
+        return "group" if kind_of(prop.get("items", {})) == "object" else "lines"
     if "enum" in prop:
         return "radio" if len(prop["enum"]) <= RADIO_UP_TO else "select"
     if kind == "boolean":
@@ -96,19 +118,21 @@ def _widget(prop: Schema) -> str:
     return "textarea" if limit is None or limit > TEXTAREA_FROM_LENGTH else "text"
 
 
-def _choices(prop: Schema, required: bool) -> tuple[Choice, ...]:
+def choices_for(prop: Schema, required: bool) -> tuple[Choice, ...]:
+    """The options of a radio group or select, labelled by the form's enumNames."""
     if "enum" in prop:
         options = list(prop["enum"])
         names = prop.get("enumNames")
         if not (isinstance(names, list) and len(names) == len(options)):
-            names = [_humane(o) if isinstance(o, str) else _as_text(o) for o in options]
-        found = [Choice(_as_text(o), str(n)) for o, n in zip(options, names, strict=True)]
-    elif _kind(prop) == "boolean":
+            names = [humane(o) if isinstance(o, str) else as_text(o) for o in options]
+        found = [Choice(as_text(o), str(n)) for o, n in zip(options, names, strict=True)]
+    elif kind_of(prop) == "boolean":
         found = [Choice("true", "Yes"), Choice("false", "No")]
     else:
         return ()
-    # Without script a chosen radio button cannot be unchosen: optional groups offer a way back.
-    if not required and _widget(prop) == "radio":
+    # Without script a chosen radio button cannot be unchosen: optional groups offer a way
+    # back, unless the form already offers one (null among the options).
+    if not required and widget_for(prop) == "radio" and all(c.value for c in found):
         found.append(Choice("", "No answer"))
     return tuple(found)
 
@@ -118,56 +142,52 @@ def _help(prop: Schema, widget: str) -> str:
     if widget == "datetime":
         # A placeholder vanishes while typing; the expected form stays readable here.
         text = f"{text} Write the date, time and offset from UTC, like {DATE_TIME_EXAMPLE}."
+    if widget == "lines":
+        text = f"{text} {LINES_HELP}"
     return text.strip()
 
 
 def _number_text(prop: Schema, key: str) -> str | None:
-    return _as_text(prop[key]) if key in prop else None
+    return as_text(prop[key]) if key in prop else None
 
 
-def form_fields(
-    schema: Schema | None,
-    values: Mapping[str, str] | None = None,
-    errors: Mapping[str, str] | None = None,
-) -> list[FormField]:
-    """The fields of a form, filled with `values` and marked with `errors` (both by name)."""
-    if schema is None:
-        return []
-    values, errors = values or {}, errors or {}
-    required = set(schema.get("required", []))
-    fields = []
-    for name, prop in schema.get("properties", {}).items():
-        widget = _widget(prop)
-        value = values[name] if name in values else _as_text(prop.get("default"))
-        kind = _kind(prop)
-        fields.append(
-            FormField(
-                name=name,
-                label=str(prop.get("title") or _humane(name)),
-                help=_help(prop, widget),
-                required=name in required,
-                widget=widget,
-                value=value,
-                error=errors.get(name),
-                choices=_choices(prop, name in required),
-                max_length=prop.get("maxLength") if kind == "string" else None,
-                minimum=_number_text(prop, "minimum"),
-                maximum=_number_text(prop, "maximum"),
-                step=("1" if kind == "integer" else "any") if widget == "number" else None,
-                placeholder=DATE_TIME_EXAMPLE if widget == "datetime" else None,
-            )
-        )
-    return fields
+def default_text(prop: Schema) -> str:
+    """The form's default as the text its control shows."""
+    default = prop.get("default")
+    if isinstance(default, list):
+        return "\n".join(as_text(v) for v in default)
+    return as_text(default)
 
 
-def errors_outside_fields(schema: Schema | None, errors: Mapping[str, str]) -> list[str]:
-    """Problems that belong to no field of the form, in words for the top of the page."""
-    names = set((schema or {}).get("properties", {}))
-    return [
-        reason if name == "(form)" else f"{name}: {reason}"
-        for name, reason in errors.items()
-        if name not in names
-    ]
+def make_field(
+    name: str,
+    prop: Schema,
+    *,
+    value: str,
+    error: str | None,
+    required: bool,
+    in_row: bool = False,
+) -> FormField:
+    """The control for one property; `name` is what the browser posts it as."""
+    widget = widget_for(prop)
+    kind = kind_of(prop)
+    return FormField(
+        name=name,
+        label=label_of(name, prop),
+        help=_help(prop, widget),
+        required=required,
+        widget=widget,
+        value=value,
+        error=error,
+        # A row may be left empty as a whole, so each of its radio groups needs a way back.
+        choices=choices_for(prop, required and not in_row),
+        max_length=prop.get("maxLength") if kind == "string" else None,
+        minimum=_number_text(prop, "minimum"),
+        maximum=_number_text(prop, "maximum"),
+        step=("1" if kind == "integer" else "any") if widget == "number" else None,
+        placeholder=DATE_TIME_EXAMPLE if widget == "datetime" else None,
+        in_row=in_row,
+    )
 
 
 def _number(raw: str, kind: str) -> Any:
@@ -185,40 +205,23 @@ def _number(raw: str, kind: str) -> Any:
     return number if math.isfinite(number) else raw
 
 
-def _typed(prop: Schema, raw: str) -> Any:
+def lines_of(raw: str) -> list[str]:
+    """The non-empty lines of a text area, stripped, in order."""
+    return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+def typed_value(prop: Schema, raw: str) -> Any:
+    """One posted, non-empty value typed as the schema wants it (or left as text)."""
+    raw = raw.replace("\r\n", "\n")
     if "enum" in prop:
         # Give back the option itself, typed as the schema wrote it.
-        return next((o for o in prop["enum"] if _as_text(o) == raw), raw)
-    kind = _kind(prop)
+        return next((o for o in prop["enum"] if as_text(o) == raw), raw)
+    kind = kind_of(prop)
     if kind == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
     if kind in {"integer", "number"}:
         return _number(raw, kind)
-    return raw if _widget(prop) == "textarea" else raw.strip()
-
-
-def parse_submission(schema: Schema | None, form: Mapping[str, str]) -> dict[str, Any]:
-    """The posted form as typed data for the schema; empty fields are left out."""
-    if schema is None:
-        return {}
-    data: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        raw = form.get(name)
-        if raw is None or not raw.strip():
-            continue  # not answered: the schema says whether it had to be
-        data[name] = _typed(prop, raw.replace("\r\n", "\n"))
-    return data
-
-
-def submitted_answers(schema: Schema | None, submitted: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """What was submitted, as (label, answer) pairs in the form's order, in plain words."""
-    properties: dict[str, Schema] = (schema or {}).get("properties", {})
-    ordered = [n for n in properties if n in submitted]
-    ordered += [n for n in submitted if n not in properties]
-    answers = []
-    for name in ordered:
-        prop, value = properties.get(name, {}), submitted[name]
-        label = str(prop.get("title") or _humane(name))
-        choice = next((c for c in _choices(prop, True) if c.value == _as_text(value)), None)
-        answers.append((label, choice.label if choice else _as_text(value)))
-    return answers
+    widget = widget_for(prop)
+    if widget == "lines":
+        return lines_of(raw)
+    return raw if widget == "textarea" else raw.strip()

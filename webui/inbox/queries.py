@@ -1,19 +1,33 @@
-"""What the inbox pages read: open tasks, one task with its form, the tasks someone did."""
+"""What the inbox pages read: one task with its form and its procedure's documents and
+comments, the tasks someone did, and where documents are kept."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, check_may_act, is_offered_to, offered_clause
+from engine.assignment import Participant, check_may_act, is_offered_to
 from engine.errors import TaskNotFound
 from engine.forms import load_form
 from engine.instances import ensure_open
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
+from workflows.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
+from workflows.inbox import (
+    COMMENT_MAX_CHARS,
+    INBOX_SHOWN,
+    SORTS,
+    STATES,
+    comments,
+    partner_choices,
+    pillar_choices,
+    procedure_choices,
+)
 
 # "Done by me" shows the most recent ones; older work stays in the audit trail.
 DONE_SHOWN = 100
@@ -35,17 +49,6 @@ class TaskPage:
     task: HumanTask
     instance: ProcessInstance
     schema: dict[str, Any] | None
-
-
-def open_tasks(session: Session, participant: Participant) -> list[InboxRow]:
-    """The person's open tasks: soonest due first, tasks without a due time last."""
-    rows = session.execute(
-        select(HumanTask, ProcessInstance.title)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.status == "open", offered_clause(participant))
-        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
-    ).all()
-    return [InboxRow(task, title) for task, title in rows]
 
 
 def done_tasks(session: Session, username: str) -> list[InboxRow]:
@@ -92,3 +95,46 @@ def check_may_open(participant: Participant, task: HumanTask) -> None:
         check_may_act(participant, task)
     ensure_open(task)
     check_may_act(participant, task)
+
+
+def documents_dir() -> Path:
+    """Where documents are kept: DOCUMENTS_DIR, else <instance dir>/documents."""
+    configured = current_app.config.get("DOCUMENTS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "documents"
+
+
+def max_upload_bytes() -> int:
+    """The size cap of one request (MAX_CONTENT_LENGTH), and so of one file."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return int(limit) if limit else DEFAULT_MAX_BYTES
+
+
+def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:
+    """What the task page shows beside the form: the claim, documents and comments."""
+    return {
+        "documents": documents(session, page.instance.id),
+        "comments": comments(session, page.instance.id),
+        "accepted_types": ACCEPTED,
+        "max_upload": size_words(max_upload_bytes()),
+        "comment_max_chars": COMMENT_MAX_CHARS,
+    }
+
+
+SECTIONS = (
+    ("mine", "Claimed by me or assigned to me", "Nothing claimed by you or assigned to you."),
+    ("roles", "For my roles", "Nothing waits for the roles you hold."),
+    ("others", "Everyone else's", ""),
+)
+
+
+def inbox_choices(session: Session) -> dict[str, Any]:
+    """The choices of the inbox's filter form, and its sections."""
+    return {
+        "procedures": procedure_choices(session),
+        "pillars": pillar_choices(),
+        "partners": partner_choices(),
+        "states": STATES,
+        "sorts": SORTS,
+        "sections": SECTIONS,
+        "shown_at_most": INBOX_SHOWN,
+    }

@@ -12,8 +12,16 @@ from engine.errors import FormInvalid, TaskAlreadyDone
 from engine.instances import complete_task, record_refused_attempt
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
-from webui.forms_html import errors_outside_fields, form_fields, parse_submission
-from webui.inbox.queries import TaskPage, check_may_open, done_tasks, open_tasks, task_page
+from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from webui.inbox.queries import (
+    TaskPage,
+    check_may_open,
+    done_tasks,
+    inbox_choices,
+    task_extras,
+    task_page,
+)
+from workflows.inbox import inbox_filter, open_tasks
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(login_required_response)
@@ -27,24 +35,29 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/inbox")
 def inbox() -> ResponseReturnValue:
-    """The logged-in person's open tasks."""
-    person = require_person()
-    rows = open_tasks(request_session(), person.participant)
-    return render_template("inbox/inbox.html", rows=rows, now=datetime.now(UTC))
+    """The person's open tasks, filtered and sorted as the query string says."""
+    person, chosen, now = require_person(), inbox_filter(request.args), datetime.now(UTC)
+    session = request_session()
+    rows = open_tasks(session, person.participant, chosen, now)
+    return render_template(
+        "inbox/inbox.html", rows=rows, chosen=chosen, now=now, **inbox_choices(session)
+    )
 
 
 def _render_task(
     page: TaskPage,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    add_row: str | None = None,
 ) -> str:
     return render_template(
         "inbox/task.html",
         task=page.task,
         instance=page.instance,
-        fields=form_fields(page.schema, values, errors),
+        fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
         now=datetime.now(UTC),
+        **task_extras(request_session(), page),
     )
 
 
@@ -62,6 +75,10 @@ def complete(task_id: int) -> ResponseReturnValue:
     """Submit a task's form; the engine checks it and moves the procedure on."""
     person = require_person()
     page = task_page(request_session(), task_id)
+    if ADD_ROW in request.form:
+        # "Add another row" without script: the same form again, one row longer, unsent.
+        check_may_open(person.participant, page.task)
+        return _render_task(page, request.form, add_row=request.form[ADD_ROW])
     data = parse_submission(page.schema, request.form)
     now = datetime.now(UTC)
     try:

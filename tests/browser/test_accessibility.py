@@ -1,0 +1,117 @@
+"""axe-core finds no WCAG 2.1 A or AA violation on the pages people use.
+
+Each page is a `Visit`: who looks at it (nobody, for the login page) and how to reach it
+in the scene. A new page is one more entry in VISITS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page
+from sqlalchemy import select
+
+from models import Decision
+from tests.browser.axe import assert_accessible, violations
+from tests.browser.conftest import Iisg, log_in
+
+MATTER = {
+    "subject": "IISG work programme 2027",
+    "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
+}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the pages are about: a Board decision by silent procedure, one seat answered."""
+
+    iisg: Iisg
+    instance_id: int
+
+    def task(self, bpmn_id: str, organisation: str | None = None) -> str:
+        return f"/tasks/{self.iisg.task_id(self.instance_id, bpmn_id, organisation)}"
+
+    def decision(self) -> str:
+        with self.iisg.db.session() as session:
+            decision_id = session.scalars(
+                select(Decision.id).where(Decision.instance_id == self.instance_id)
+            ).one()
+        return f"/decisions/{decision_id}"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page to check: its name, who is logged in, its address in the scene, and what
+    shows it is ready (for pages that draw with script)."""
+
+    name: str
+    username: str | None
+    url: Callable[[Scene], str]
+    ready: str | None = None
+
+
+VISITS = [
+    Visit("login", None, lambda scene: "/login"),
+    Visit("inbox", "board-al", lambda scene: "/inbox"),
+    Visit("inbox filtered", "secretariat", lambda scene: "/inbox?q=board&state=overdue"),
+    Visit("task", "board-al", lambda scene: scene.task("answer_silent_procedure", "AL")),
+    Visit("task with claim", "secretariat", lambda scene: scene.task("extend_deadline")),
+    Visit("reassign", "secretariat", lambda scene: scene.task("extend_deadline") + "/reassign"),
+    Visit("done by me", "secretariat", lambda scene: "/done"),
+    Visit("silent procedure", "board-al", lambda scene: f"/silent-procedures/{scene.instance_id}"),
+    Visit("decision register", "board-al", lambda scene: "/decisions"),
+    Visit("decision register printed", "board-al", lambda scene: "/decisions/print"),
+    Visit("decision record", "board-al", lambda scene: scene.decision()),
+    Visit("member register", "secretariat", lambda scene: "/members"),
+    Visit("procedures", "secretariat", lambda scene: "/procedures"),
+    Visit("start form", "secretariat", lambda scene: "/procedures/membership/start"),
+    Visit(
+        "instance",
+        "secretariat",
+        lambda scene: f"/instances/{scene.instance_id}",
+        ready="#diagram.is-drawn",
+    ),
+    Visit("overview", "secretariat", lambda scene: "/overview"),
+]
+
+
+@pytest.fixture
+def scene(iisg: Iisg) -> Scene:
+    """The Secretariat chose the silent procedure; Bosnia and Herzegovina has answered."""
+    instance_id = iisg.start("board_decision", MATTER)
+    iisg.complete("secretariat", instance_id, "choose_method", {"method": "silent_procedure"})
+    iisg.complete(
+        "board-ba", instance_id, "answer_silent_procedure", {"answer": "no_objection"}, "BA"
+    )
+    return Scene(iisg, instance_id)
+
+
+@pytest.mark.parametrize("visit", VISITS, ids=[visit.name for visit in VISITS])
+def test_axe_core_finds_no_violation(page: Page, scene: Scene, visit: Visit) -> None:
+    if visit.username is not None:
+        log_in(page, visit.username)
+    url = visit.url(scene)
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    if visit.ready is not None:
+        page.locator(visit.ready).wait_for()
+    assert_accessible(page)
+
+
+def test_a_task_form_with_errors_has_no_violation(page: Page, scene: Scene) -> None:
+    """The error summary and the fields marked invalid are accessible too."""
+    log_in(page, "board-al")
+    page.goto(scene.task("answer_silent_procedure", "AL"))
+    page.get_by_label("Objection", exact=True).check()
+    page.get_by_role("button", name="Submit").click()  # an objection needs its reason
+    assert page.get_by_role("alert").is_visible()
+    assert_accessible(page)
+
+
+def test_the_check_reports_what_it_finds(page: Page) -> None:
+    """The helper itself: a page with an unlabelled field and an image without text fails."""
+    page.set_content('<html lang="en"><title>t</title><img src="x.png"><input type="text">')
+    found = {violation["id"] for violation in violations(page)}
+    assert {"image-alt", "label"} <= found

@@ -1,0 +1,660 @@
+"""The inbox at work: my tasks and my roles' tasks, claims and reassignment, the alternate
+of a seat, sorting, filters and search in the URL, and a procedure's documents and comments."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from engine.assignment import Grant, Participant
+from engine.instances import complete_task, send_signal, start_instance
+from models import AuditEvent, Comment, Document, HumanTask
+from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser, People, csrf_token, set_due, snapshot, task_of
+from webui import create_app
+from workflows import accounts
+from workflows.documents import display_name
+from workflows.inbox import comments, like_pattern
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+UPLOAD_CAP = 64 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2, cheap settings: these tests log many people in."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def documents_dir(tmp_path: Path) -> Path:
+    return tmp_path / "documents"
+
+
+@pytest.fixture
+def app(db: Database, documents_dir: Path) -> Iterator[Flask]:
+    """The app on the test database, keeping documents in the test's own folder."""
+    app = create_app(
+        {
+            "DATABASE_URL": db.url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "DOCUMENTS_DIR": str(documents_dir),
+            "MAX_CONTENT_LENGTH": UPLOAD_CAP,
+        }
+    )
+    yield app
+    app.extensions["iisg"].engine.dispose()
+
+
+@pytest.fixture
+def alternate(make_person: Callable[..., Participant], people: People) -> Participant:
+    """Albania's designated alternate: holds the Albanian seat as well."""
+    return make_person("board-al-alt", Grant("board_member", "AL"))
+
+
+@pytest.fixture
+def second_secretary(make_person: Callable[..., Participant], people: People) -> Participant:
+    return make_person("sec2", Grant("secretariat"))
+
+
+def _review_done(db: Database, clock: Clock, people: People, instance_id: int) -> HumanTask:
+    """Complete the Secretariat's review, so the seat's acknowledgement is open."""
+    review = task_of(db, instance_id, "review")
+    db.run(
+        lambda s: complete_task(
+            s,
+            review.id,
+            {"approved": True, "comment": "Ready."},
+            participant=people.secretariat,
+            now=clock.now(),
+        )
+    )
+    return task_of(db, instance_id, "acknowledge")
+
+
+def _section(page: str, name: str) -> str:
+    """The HTML of one inbox section ("mine", "roles" or "others")."""
+    start = page.index(f'id="section-{name}"')
+    end = page.find("<section", start)
+    return page[start : end if end != -1 else len(page)]
+
+
+def _post(
+    browser: Browser, url: str, data: dict[str, Any] | None = None, **kw: Any
+) -> TestResponse:
+    """Post with the CSRF token of the inbox page."""
+    token = csrf_token(browser.get("/inbox"))
+    return browser.client.post(url, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+def _upload(browser: Browser, task_id: int, name: str, content: bytes) -> TestResponse:
+    return _post(
+        browser,
+        f"/tasks/{task_id}/documents",
+        {"document": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _count(db: Database, model: type[Any]) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _events(db: Database, kind: str) -> list[AuditEvent]:
+    with db.session() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)))
+
+
+def _stored_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
+
+
+# My tasks and my roles' tasks
+
+
+def test_claimed_tasks_are_mine_and_unclaimed_ones_are_for_my_roles(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    claimed = task_of(db, start_lane_task(title="Claimed matter"), "review")
+    start_lane_task(title="Open matter")
+    secretariat = browser("sec")
+
+    assert _post(secretariat, f"/tasks/{claimed.id}/claim").status_code == 302
+
+    page = secretariat.text("/inbox")
+    assert "Claimed matter" in _section(page, "mine")
+    assert "Open matter" not in _section(page, "mine")
+    assert "Open matter" in _section(page, "roles")
+    assert "Secretariat" in _section(page, "roles")
+    assert "Claimed by</dt><dd>you" in _section(page, "mine")
+
+
+def test_a_claim_hides_the_task_from_the_other_holders_and_a_release_brings_it_back(
+    db: Database,
+    people: People,
+    second_secretary: Participant,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(title="Shared matter"), "review")
+    sec, sec2 = browser("sec"), browser("sec2")
+    assert "Shared matter" in sec2.text("/inbox")
+
+    response = _post(sec, f"/tasks/{review.id}/claim", {"return_to": "task"})
+
+    assert response.headers["Location"] == f"/tasks/{review.id}"
+    assert task_of(db, review.instance_id, "review").claimed_by == "sec"
+    assert "Shared matter" not in sec2.text("/inbox")
+    assert sec2.get(f"/tasks/{review.id}").status_code == 403
+    assert "You have claimed this task" in sec.text(f"/tasks/{review.id}")
+
+    _post(sec, f"/tasks/{review.id}/release")
+
+    assert task_of(db, review.instance_id, "review").claimed_by is None
+    assert "Shared matter" in _section(sec2.text("/inbox"), "roles")
+    assert [e.kind for e in _events(db, "task.claimed") + _events(db, "task.released")] == [
+        "task.claimed",
+        "task.released",
+    ]
+
+
+def test_someone_without_the_role_cannot_claim(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+
+    response = _post(browser("board-al"), f"/tasks/{review.id}/claim")
+
+    assert response.status_code == 403
+    assert task_of(db, review.instance_id, "review").claimed_by is None
+
+
+def test_the_claim_button_keeps_the_inbox_filters(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(title="Work plan"), "review")
+    secretariat = browser("sec")
+
+    page = secretariat.text("/inbox?q=work&sort=created")
+    assert f'action="/tasks/{review.id}/claim?q=work&amp;sort=created"' in page
+
+    response = _post(secretariat, f"/tasks/{review.id}/claim?q=work&sort=created&_external=1")
+    assert response.headers["Location"] == "/inbox?q=work&sort=created"
+
+
+# Reassignment by the Secretariat
+
+
+def test_the_secretariat_reassigns_a_task_to_a_holder_of_its_seat(
+    db: Database,
+    clock: Clock,
+    people: People,
+    alternate: Participant,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    acknowledge = _review_done(db, clock, people, start_lane_task("AL"))
+    secretariat = browser("sec")
+    url = f"/tasks/{acknowledge.id}/reassign"
+    form = secretariat.text(url)
+    assert 'value="board-al"' in form
+    assert 'value="board-al-alt"' in form
+    assert 'value="board-ba"' not in form
+
+    response = secretariat.submit(url, url, {"username": "board-al-alt"})
+
+    assert response.status_code == 302
+    assert task_of(db, acknowledge.instance_id, "acknowledge").claimed_by == "board-al-alt"
+    assert "Acknowledge the review" not in browser("board-al").text("/inbox")
+    assert "Acknowledge the review" in _section(browser("board-al-alt").text("/inbox"), "mine")
+    (event,) = _events(db, "task.reassigned")
+    assert (event.actor, event.payload["to"]) == ("sec", "board-al-alt")
+
+
+def test_reassigning_to_someone_without_the_role_is_refused_with_a_message(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    acknowledge = _review_done(db, clock, people, start_lane_task("AL"))
+    before = snapshot(db, acknowledge.instance_id)
+    url = f"/tasks/{acknowledge.id}/reassign"
+
+    response = browser("sec").submit(url, url, {"username": "board-ba"})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "board-ba cannot take &#39;Acknowledge the review&#39;" in page
+    assert "Nothing was changed." in page
+    assert task_of(db, acknowledge.instance_id, "acknowledge").claimed_by is None
+    assert snapshot(db, acknowledge.instance_id) == before
+
+
+def test_only_the_secretariat_may_reassign_or_see_everyones_tasks(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    acknowledge = _review_done(db, clock, people, start_lane_task("AL"))
+    board_al = browser("board-al")
+    url = f"/tasks/{acknowledge.id}/reassign"
+
+    assert board_al.get(url).status_code == 403
+    assert _post(board_al, url, {"username": "board-al"}).status_code == 403
+    assert board_al.get("/inbox?whose=everyone").status_code == 403
+    assert task_of(db, acknowledge.instance_id, "acknowledge").claimed_by is None
+    anonymous = browser()
+    assert anonymous.get(url).headers["Location"].startswith("/login")
+    assert anonymous.get("/inbox").headers["Location"].startswith("/login")
+    everyone = browser("sec").text("/inbox?whose=everyone")
+    assert "Acknowledge the review" in _section(everyone, "others")
+
+
+# The alternate of a seat
+
+
+def test_the_alternate_sees_the_seats_task_and_completes_it(
+    db: Database,
+    clock: Clock,
+    people: People,
+    alternate: Participant,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    acknowledge = _review_done(db, clock, people, start_lane_task("AL", title="Work plan"))
+    deputy = browser("board-al-alt")
+
+    roles = _section(deputy.text("/inbox"), "roles")
+    assert "Acknowledge the review" in roles
+    assert "Board member · Albania" in roles
+
+    url = f"/tasks/{acknowledge.id}"
+    assert deputy.submit(url, f"{url}/complete", {}).status_code == 302
+    done = task_of(db, acknowledge.instance_id, "acknowledge")
+    assert (done.status, done.completed_by) == ("completed", "board-al-alt")
+    assert "Acknowledge the review" not in browser("board-al").text("/inbox")
+
+
+# Sorting, filters and search, kept in the URL
+
+
+def test_tasks_sort_by_due_date_created_date_or_procedure(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    first = start_lane_task(title="Charlie matter")
+    clock.move(hours=1)
+    second = start_lane_task(title="Alpha matter")
+    clock.move(hours=1)
+    start_lane_task(title="Bravo matter")
+    set_due(db, task_of(db, first, "review").id, clock.now() + timedelta(days=1))
+    set_due(db, task_of(db, second, "review").id, clock.now() + timedelta(days=5))
+    secretariat = browser("sec")
+
+    def order(url: str) -> list[str]:
+        page = secretariat.text(url)
+        names = ("Alpha matter", "Bravo matter", "Charlie matter")
+        return sorted(names, key=page.index)
+
+    assert order("/inbox") == ["Charlie matter", "Alpha matter", "Bravo matter"]
+    assert order("/inbox?sort=created") == ["Bravo matter", "Alpha matter", "Charlie matter"]
+    assert order("/inbox?sort=procedure") == ["Alpha matter", "Bravo matter", "Charlie matter"]
+    assert '<option value="created" selected>' in secretariat.text("/inbox?sort=created")
+
+
+def test_filters_narrow_the_inbox_and_stay_in_the_url(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    late = start_lane_task(title="Late matter")
+    start_lane_task(title="Timely matter")
+    set_due(db, task_of(db, late, "review").id, clock.now() + timedelta(hours=1))
+    minutes = db.run(
+        lambda s: start_instance(s, "signal_wait", {}, actor="tests", now=clock.now()).id
+    )
+    db.run(lambda s: send_signal(s, minutes, "board_meeting_held", actor="tests", now=clock.now()))
+    seats = {
+        seat: _review_done(db, clock, people, start_lane_task(seat, title=f"Seat {seat} matter"))
+        for seat in ("AL", "BA")
+    }
+
+    def work(session: Session) -> None:
+        # As a diagram's pillar property would.
+        session.execute(
+            update(HumanTask).where(HumanTask.id == seats["AL"].id).values(pillar="WBBSi")
+        )
+
+    db.run(work)
+    clock.move(hours=2)
+    secretariat = browser("sec")
+
+    by_procedure = secretariat.text("/inbox?procedure=signal_wait")
+    assert "Write the minutes" in by_procedure
+    assert "Late matter" not in by_procedure
+    assert '<option value="signal_wait" selected>' in by_procedure
+
+    overdue = secretariat.text("/inbox?state=late")
+    assert "Late matter" in overdue
+    assert "Timely matter" not in overdue
+    assert "1 task matches these filters" in overdue
+
+    by_pillar = secretariat.text("/inbox?whose=everyone&pillar=WBBSi")
+    assert "Seat AL matter" in by_pillar
+    assert "Seat BA matter" not in by_pillar
+    assert "Timely matter" not in by_pillar
+
+    by_partner = secretariat.text("/inbox?whose=everyone&partner=BA")
+    assert "Seat BA matter" in by_partner
+    assert "Seat AL matter" not in by_partner
+    assert '<option value="BA" selected>' in by_partner
+
+    nothing = secretariat.text("/inbox?partner=XK")
+    assert "No open task matches these filters" in nothing
+    assert "Kosovo*" in nothing
+
+
+def test_the_search_takes_percent_and_underscore_literally(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    start_lane_task(title="Budget 100% spent")
+    start_lane_task(title="Budget 100 planned")
+    start_lane_task(title="Work_plan draft")
+    start_lane_task(title="Workplan final")
+    secretariat = browser("sec")
+
+    percent = secretariat.text("/inbox?q=%25")
+    assert "Budget 100% spent" in percent
+    assert "Budget 100 planned" not in percent
+    assert "Work_plan" not in percent
+
+    underscore = secretariat.text("/inbox?q=k_p")
+    assert "Work_plan draft" in underscore
+    assert "Workplan final" not in underscore
+
+    words = secretariat.text("/inbox?q=budget")
+    assert "Budget 100% spent" in words
+    assert "Budget 100 planned" in words
+    assert 'name="q" value="budget"' in words
+    assert "Work_plan" not in words
+
+    by_task_name = secretariat.text("/inbox?q=review+the")
+    assert "Workplan final" in by_task_name
+    assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
+
+
+# Documents
+
+
+def test_a_pdf_uploaded_on_the_task_page_downloads_back_unchanged(
+    db: Database,
+    people: People,
+    documents_dir: Path,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    response = _upload(secretariat, review.id, "Minutes of the meeting.pdf", PDF)
+
+    assert response.headers["Location"] == f"/tasks/{review.id}#documents"
+    page = secretariat.text(f"/tasks/{review.id}")
+    assert "Uploaded: Minutes of the meeting.pdf." in page
+    with db.session() as session:
+        document = session.scalars(select(Document)).one()
+    assert (document.content_type, document.size, document.uploaded_by) == (
+        "application/pdf",
+        len(PDF),
+        "sec",
+    )
+    assert f'href="/documents/{document.id}"' in page
+    assert _stored_files(documents_dir) == [
+        documents_dir / str(review.instance_id) / document.stored_name
+    ]
+
+    download = secretariat.get(f"/documents/{document.id}")
+
+    assert download.status_code == 200
+    assert download.data == PDF
+    assert download.headers["Content-Type"] == "application/pdf"
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "Minutes of the meeting.pdf" in disposition
+    (event,) = _events(db, "document.uploaded")
+    assert event.payload["sha256"] == document.sha256
+
+
+def test_a_file_over_the_size_cap_gets_413_and_nothing_is_stored(
+    db: Database,
+    people: People,
+    documents_dir: Path,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    big = PDF + b"0" * UPLOAD_CAP
+
+    response = _upload(browser("sec"), review.id, "big.pdf", big)
+
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)
+    assert "Files can be at most 64 KB. Nothing was uploaded." in response.get_data(as_text=True)
+    assert _count(db, Document) == 0
+    assert _stored_files(documents_dir) == []
+
+
+def test_the_size_cap_is_20_mb_unless_set() -> None:
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("setup.exe", b"MZ\x90\x00" + b"\x00" * 60, "not a type of file the procedures accept"),
+        ("report.pdf", b"<html>not a pdf</html>", "named like a PDF but its content is not one"),
+        ("table.xlsx", PDF, "named like a Excel workbook but its content is not one"),
+        ("notes.txt", b"\x00\x01binary", "named like a text but its content is not one"),
+    ],
+)
+def test_a_file_of_the_wrong_type_is_refused_with_a_message_and_nothing_is_stored(
+    db: Database,
+    people: People,
+    documents_dir: Path,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+    name: str,
+    content: bytes,
+    message: str,
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    response = _upload(secretariat, review.id, name, content)
+
+    assert response.status_code == 302
+    page = secretariat.text(f"/tasks/{review.id}")
+    assert "Not uploaded:" in page
+    assert message in page.replace("&#39;", "'")
+    assert _count(db, Document) == 0
+    assert _stored_files(documents_dir) == []
+
+
+def test_path_tricks_in_a_file_name_change_nothing_but_the_name_shown(
+    db: Database,
+    people: People,
+    tmp_path: Path,
+    documents_dir: Path,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    for name in ("../../escape.pdf", "/etc/absolute.pdf", "nul\x00l.pdf"):
+        assert _upload(secretariat, review.id, name, PDF).status_code == 302
+
+    with db.session() as session:
+        stored = session.scalars(select(Document).order_by(Document.id)).all()
+    assert [d.filename for d in stored] == ["escape.pdf", "absolute.pdf", "null.pdf"]
+    folder = documents_dir / str(review.instance_id)
+    assert _stored_files(tmp_path) == sorted(folder / d.stored_name for d in stored)
+    download = secretariat.get(f"/documents/{stored[0].id}")
+    assert download.headers["Content-Disposition"] == "attachment; filename=escape.pdf"
+    assert display_name("C:\\Windows\\dos.pdf") == "dos.pdf"
+    assert display_name("..") == ""
+
+
+def test_only_people_with_a_task_in_the_procedure_or_the_secretariat_may_download(
+    db: Database,
+    clock: Clock,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    instance_id = start_lane_task("AL")
+    review = task_of(db, instance_id, "review")
+    _upload(browser("sec"), review.id, "proposal.pdf", PDF)
+    with db.session() as session:
+        document_id = session.scalars(select(Document.id)).one()
+    url = f"/documents/{document_id}"
+    board_al, board_ba = browser("board-al"), browser("board-ba")
+
+    assert board_al.get(url).status_code == 403  # no task in it yet
+    _review_done(db, clock, people, instance_id)
+
+    assert board_al.get(url).status_code == 200
+    refused = board_ba.get(url)
+    assert refused.status_code == 403
+    assert "people who have a task in it" in refused.get_data(as_text=True)
+    assert browser().get(url).headers["Location"].startswith("/login")
+    assert browser("sec").get("/documents/999999").status_code == 404
+
+
+# Comments
+
+
+def test_a_comment_is_shown_escaped_with_its_line_breaks(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    response = _post(
+        secretariat,
+        f"/tasks/{review.id}/comments",
+        {"text": "<script>alert(1)</script>\r\nSecond line"},
+    )
+
+    assert response.headers["Location"] == f"/tasks/{review.id}#comments"
+    page = secretariat.text(f"/tasks/{review.id}")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>Second line" in page
+    assert "<script>alert(1)" not in page
+    with db.session() as session:
+        (comment,) = comments(session, review.instance_id)
+    assert (comment.author, comment.text) == ("sec", "<script>alert(1)</script>\nSecond line")
+    assert len(_events(db, "comment.added")) == 1
+
+
+def test_an_empty_or_too_long_comment_is_refused_with_a_message(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "   "})
+    assert "The comment is empty" in secretariat.text(f"/tasks/{review.id}")
+    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "x" * 5001})
+    assert "at most 5000 fit" in secretariat.text(f"/tasks/{review.id}")
+    assert _count(db, Comment) == 0
+
+
+def test_someone_without_a_task_in_the_procedure_cannot_comment(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task("AL"), "review")
+
+    response = _post(browser("board-ba"), f"/tasks/{review.id}/comments", {"text": "Hello"})
+
+    assert response.status_code == 403
+    assert _count(db, Comment) == 0
+
+
+# CSRF
+
+
+def test_every_inbox_form_refuses_a_post_without_the_csrf_token(
+    db: Database,
+    clock: Clock,
+    people: People,
+    documents_dir: Path,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    instance_id = start_lane_task("AL")
+    review = task_of(db, instance_id, "review")
+    secretariat = browser("sec")
+    _post(secretariat, f"/tasks/{review.id}/claim")
+    before = snapshot(db, instance_id)
+    posts: list[tuple[str, dict[str, Any]]] = [
+        (f"/tasks/{review.id}/claim", {}),
+        (f"/tasks/{review.id}/release", {}),
+        (f"/tasks/{review.id}/reassign", {"username": "sec"}),
+        (f"/tasks/{review.id}/comments", {"text": "Hello"}),
+        (f"/tasks/{review.id}/documents", {"document": (io.BytesIO(PDF), "a.pdf")}),
+    ]
+
+    for url, data in posts:
+        response = secretariat.client.post(url, data=data, content_type="multipart/form-data")
+        assert response.status_code == 400, url
+        assert "The form was not accepted" in response.get_data(as_text=True)
+
+    assert snapshot(db, instance_id) == before
+    assert task_of(db, instance_id, "review").claimed_by == "sec"
+    assert _count(db, Comment) == _count(db, Document) == 0
+    assert _stored_files(documents_dir) == []

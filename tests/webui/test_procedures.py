@@ -1,0 +1,472 @@
+"""Procedures on the web: the catalogue and who may start what, start forms, the instance page
+with its diagram's highlights and timeline, and the Secretariat's overview."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Grant, Participant
+from engine.instances import complete_task
+from engine.scheduler import run_pass
+from models import AuditEvent, HumanTask, ProcessInstance
+from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser, csrf_token
+from webui import create_app
+from webui.procedures.routes import BPMN_JS_DIR, VIEWER_SCRIPT
+from workflows import accounts
+from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.roles import BOARD_SEATS
+
+PROCEDURES = {
+    "board_decision": "Board decision",
+    "membership": "Becoming an IISG member",
+    "methodology_amendment": "Amending a methodology",
+    "needs_mapping": "Biennial needs mapping",
+    "response_mapping": "Annual response mapping",
+    "silent_procedure": "Silent written procedure of the Board",
+}
+SILENT_START = "/procedures/silent_procedure/start"
+LAUNCH = {"subject": "Work programme 2027", "proposal": "The Board adopts the work programme."}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2, cheap settings: these tests create many people."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@dataclass
+class Iisg:
+    """The methodology deployed from bpmn/, the Secretariat, the Board, an applicant and a
+    member who takes part in nothing."""
+
+    db: Database
+    clock: Clock
+    board: dict[str, Participant]
+
+    def launch(self, browser: Browser, data: dict[str, str] | None = None) -> int:
+        """Launch a silent procedure from its start page; the new instance's id."""
+        response = browser.submit(SILENT_START, SILENT_START, data or LAUNCH)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        found = re.fullmatch(r"/instances/(\d+)", response.headers["Location"])
+        assert found, response.headers["Location"]
+        return int(found.group(1))
+
+    def answer(self, seat: str, instance_id: int, answer: str, reason: str = "") -> None:
+        person = self.board[seat]
+
+        def work(session: Session) -> None:
+            task = session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance_id,
+                    HumanTask.organisation == seat,
+                    HumanTask.status == "open",
+                )
+            ).one()
+            data = {"answer": answer} | ({"reason": reason} if reason else {})
+            complete_task(session, task.id, data, participant=person, now=self.clock.now())
+
+        self.db.run(work)
+
+    def counts(self) -> tuple[int, int]:
+        """How many instances and audit events there are (a refused start changes neither)."""
+        with self.db.session() as session:
+            return (
+                session.scalar(select(func.count()).select_from(ProcessInstance)) or 0,
+                session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+            )
+
+
+@pytest.fixture
+def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
+    db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=clock.now()))
+    make_person("sec", Grant("secretariat"))
+    make_person("applicant", Grant("applicant"))
+    make_person("outsider", Grant("member"))
+    board = {
+        seat.code: make_person(f"board-{seat.code.lower()}", Grant("board_member", seat.code))
+        for seat in BOARD_SEATS
+    }
+    return Iisg(db, clock, board)
+
+
+def state_of(browser: Browser, instance_id: int) -> dict[str, list[str]]:
+    response = browser.get(f"/instances/{instance_id}/state.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    state: dict[str, list[str]] = json.loads(response.get_data(as_text=True))
+    return state
+
+
+def test_the_catalogue_lists_the_six_procedures_with_their_descriptions(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    page = browser("sec").text("/procedures")
+
+    for key, name in PROCEDURES.items():
+        assert f'<h2 id="procedure-{key}">{name}</h2>' in page
+        assert f'href="/procedures/{key}/start"' in page
+    assert "The IISG Board decides based on consensus (Terms of Reference, 2017)" in page
+    assert page.count(">Start</a>") == 6
+
+
+def test_the_applicant_may_start_only_membership(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    applicant = browser("applicant")
+
+    catalogue = applicant.text("/procedures")
+    assert all(name in catalogue for name in PROCEDURES.values())
+    assert catalogue.count(">Start</a>") == 1
+    assert 'href="/procedures/membership/start"' in catalogue
+
+    form = applicant.text("/procedures/membership/start")
+    assert 'name="organisation_name"' in form
+    # The system knows who the applicant is, and that they reached out themselves.
+    assert 'name="applicant_username"' not in form
+    assert 'name="how_it_began"' not in form
+
+    before = iisg.counts()
+    token = csrf_token(applicant.get("/procedures/membership/start"))
+    for key in PROCEDURES.keys() - {"membership"}:
+        assert applicant.get(f"/procedures/{key}/start").status_code == 403
+        refused = applicant.client.post(
+            f"/procedures/{key}/start", data={**LAUNCH, "csrf_token": token}
+        )
+        assert refused.status_code == 403
+    assert iisg.counts() == before
+    assert browser("board-al").get("/procedures/membership/start").status_code == 403
+
+
+def test_an_applicant_who_starts_membership_sees_it_and_their_expression_of_interest(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    applicant = browser("applicant")
+    start = "/procedures/membership/start"
+
+    response = applicant.submit(
+        start,
+        start,
+        {
+            "organisation_name": "Organization for Security and Co-operation in Europe",
+            "organisation_code": "OSCE",
+            "member_group": "international_partner",
+            "partner_type": "international_organisation",
+        },
+    )
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = applicant.text(response.headers["Location"])
+    assert "Started: Becoming an IISG member." in page
+    assert "Becoming an IISG member: Organization for Security and Co-operation in Europe" in page
+    assert "applicant started the procedure" in page
+    assert "Express interest in IISG membership" in page
+    assert "Data gathered so far" not in page  # the data is for the Secretariat
+
+
+def test_invalid_start_data_is_refused_with_its_reasons_and_starts_nothing(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    before = iisg.counts()
+
+    response = secretariat.submit(SILENT_START, SILENT_START, {"subject": "", "proposal": ""})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was started yet" in page
+    assert 'aria-invalid="true"' in page
+    assert iisg.counts() == before
+
+
+def test_when_the_diagram_refuses_to_start_the_form_says_why_and_nothing_starts(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    start = "/procedures/membership/start"
+    before = iisg.counts()
+
+    response = secretariat.submit(
+        start,
+        start,
+        {
+            "how_it_began": "approach",
+            "organisation_name": "INTERPOL",
+            "organisation_code": "INTERPOL",
+            "member_group": "eu_jha_agency",
+            "applicant_username": "nobody-yet",
+        },
+    )
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "there is no active login &#39;nobody-yet&#39; for the applicant" in page
+    assert 'value="INTERPOL"' in page  # what was typed is kept
+    assert iisg.counts() == before
+
+
+def test_starting_a_silent_procedure_opens_its_instance_page(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+
+    instance_id = iisg.launch(secretariat)
+
+    page = secretariat.text(f"/instances/{instance_id}")
+    assert "Started: Silent written procedure of the Board." in page
+    assert "<h1>Silent written procedure of the Board: Work programme 2027</h1>" in page
+    assert "Silent written procedure of the Board, version 1" in page
+    assert "sec started the procedure" in page
+    with iisg.db.session() as session:
+        instance = session.get_one(ProcessInstance, instance_id)
+        assert (instance.started_by, instance.status) == ("sec", "running")
+
+
+def test_the_instance_page_shows_open_tasks_their_holders_and_where_it_stands(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    instance_id = iisg.launch(secretariat)
+
+    page = secretariat.text(f"/instances/{instance_id}")
+    assert "Answer the silent procedure" in page
+    assert "Board member (Albania)" in page
+    assert "Board member (Kosovo*)" in page
+    assert "Board member (European Commission)" in page
+    assert "Extend the deadline (once)" in page
+    assert "7 Dec 2026, 09:00 UTC" in page  # ten working days from Monday 23 November
+    assert "Data gathered so far" in page
+    assert "Work programme 2027" in page
+
+    state = state_of(secretariat, instance_id)
+    assert set(state["current"]) == {
+        "answer_silent_procedure",
+        "extend_deadline",
+        "deadline_passed",
+    }
+    assert {"start", "set_defaults", "look_up_board", "open_decision_record"} <= set(state["done"])
+    done_before = set(state["done"])
+
+    iisg.answer("AL", instance_id, "objection", "The programme needs a budget first.")
+
+    state = state_of(secretariat, instance_id)
+    assert state["current"] == []
+    assert set(state["done"]) > done_before | {"answer_silent_procedure", "close_by_answers"}
+    page = secretariat.text(f"/instances/{instance_id}")
+    assert "board-al completed &#39;Answer the silent procedure&#39;" in page
+    assert "No task is open." in page
+    assert "completed" in page
+
+
+def test_a_called_silent_procedure_is_highlighted_as_its_call_activity(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    start = "/procedures/board_decision/start"
+    response = secretariat.submit(start, start, LAUNCH)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    instance_url = response.headers["Location"]
+    instance_id = int(instance_url.rsplit("/", 1)[1])
+    assert state_of(secretariat, instance_id)["current"] == ["choose_method"]
+    with iisg.db.session() as session:
+        choose = session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.bpmn_id == "choose_method"
+            )
+        ).one()
+    task_url = f"/tasks/{choose.id}"
+    chosen = secretariat.submit(task_url, f"{task_url}/complete", {"method": "silent_procedure"})
+    assert chosen.status_code == 302, chosen.get_data(as_text=True)
+
+    state = state_of(secretariat, instance_id)
+
+    # The silent procedure's own steps are in its own diagram, not in this one.
+    assert state["current"] == ["run_silent_procedure"]
+    assert "choose_method" in state["done"]
+    assert "answer_silent_procedure" not in state["done"]
+    # A Board member with a task in the called procedure sees the instance it runs in.
+    assert "Answer the silent procedure" in browser("board-xk").text(instance_url)
+
+
+def test_the_timeline_says_when_the_scheduler_fired_the_deadline(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    instance_id = iisg.launch(secretariat)
+    iisg.answer("RS", instance_id, "no_objection")
+
+    iisg.clock.move(days=14, seconds=1)
+    run_pass(iisg.db.factory)
+
+    secretariat = browser("sec")  # the session of two weeks ago has expired
+    page = secretariat.text(f"/instances/{instance_id}")
+    events = ["sec started", "board-rs completed", "the scheduler fired &#39;Deadline passes&#39;"]
+    positions = [page.index(words) for words in events]
+    assert positions == sorted(positions)
+
+
+def test_people_with_a_task_in_the_instance_see_it_without_its_data(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    instance_id = iisg.launch(browser("sec"))
+    board_al = browser("board-al")
+
+    page = board_al.text(f"/instances/{instance_id}")
+
+    assert "Answer the silent procedure" in page
+    assert "Data gathered so far" not in page
+    assert state_of(board_al, instance_id)["current"]
+
+
+def test_someone_without_a_task_in_the_instance_is_refused(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    instance_id = iisg.launch(browser("sec"))
+
+    for username in ("outsider", "applicant"):
+        someone = browser(username)
+        for suffix in ("", "/diagram.bpmn", "/state.json"):
+            response = someone.get(f"/instances/{instance_id}{suffix}")
+            assert response.status_code == 403, (username, suffix)
+    assert browser("sec").get("/instances/999999").status_code == 404
+
+
+def test_the_diagram_is_the_version_s_bpmn_served_as_xml(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    instance_id = iisg.launch(secretariat)
+
+    response = secretariat.get(f"/instances/{instance_id}/diagram.bpmn")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert response.get_data() == (BPMN_DIR / "silent_procedure.bpmn").read_bytes()
+    page = secretariat.text(f"/instances/{instance_id}")
+    assert f'data-diagram-url="/instances/{instance_id}/diagram.bpmn"' in page
+    assert f'data-state-url="/instances/{instance_id}/state.json"' in page
+    assert f'src="/vendor/bpmn-js/{VIEWER_SCRIPT}"' in page
+    assert 'src="/static/instance_diagram.js"' in page
+    assert "<script>" not in page
+
+
+def test_the_overview_shows_what_is_late_and_by_whom_to_the_secretariat_only(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    first = iisg.launch(secretariat, {**LAUNCH, "subject": "First matter"})
+    iisg.clock.move(hours=1)
+    second = iisg.launch(secretariat, {**LAUNCH, "subject": "Second matter"})
+    iisg.answer("AL", second, "no_objection")
+
+    page = secretariat.text("/overview")
+    assert "nothing late" in page
+    assert ">late</strong>" not in page
+    assert "Answer the silent procedure" in page and "Extend the deadline (once)" in page
+    assert page.index("Second matter") < page.index("First matter")
+    oldest_first = secretariat.text("/overview?order=oldest")
+    assert oldest_first.index("First matter") < oldest_first.index("Second matter")
+    assert f'href="/instances/{first}"' in page and f'href="/instances/{second}"' in page
+
+    iisg.clock.move(days=14, hours=1)  # past both deadlines; no scheduler has run
+
+    late = browser("sec").text("/overview")
+    assert ">late</strong> Answer the silent procedure: Board member (Kosovo*)" in late
+    second_row = late[late.index("Second matter") : late.index("First matter")]
+    first_row = late[late.index("First matter") :]
+    assert "Board member (Albania)" in first_row
+    assert "Board member (Albania)" not in second_row  # Albania answered in time
+
+    for username in ("board-al", "applicant", "outsider"):
+        assert browser(username).get("/overview").status_code == 403
+
+
+def test_the_viewer_s_files_are_served_from_its_dist_directory_only(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+
+    script = secretariat.get(f"/vendor/bpmn-js/{VIEWER_SCRIPT}")
+    assert script.status_code == 200
+    assert script.mimetype in {"text/javascript", "application/javascript"}
+    assert b"BpmnJS" in script.get_data()
+    assert secretariat.get("/vendor/bpmn-js/assets/bpmn-js.css").status_code == 200
+
+    for outside in (
+        "/vendor/bpmn-js/../package.json",
+        "/vendor/bpmn-js/%2e%2e/package.json",
+        "/vendor/bpmn-js/..%2fpackage.json",
+        "/vendor/bpmn-js/%2e%2e/%2e%2e/%2e%2e/package.json",
+        "/vendor/bpmn-js/no-such-file.js",
+    ):
+        assert secretariat.get(outside).status_code == 404, outside
+    # Werkzeug first merges the slashes of "//etc/passwd", then the file is not in dist.
+    absolute = secretariat.get("/vendor/bpmn-js//etc/passwd", follow_redirects=True)
+    assert absolute.status_code == 404
+    assert (BPMN_JS_DIR.parent / "package.json").is_file()  # it exists, and is not served
+
+
+def test_without_the_viewer_installed_the_instance_page_says_so(
+    iisg: Iisg, db: Database, tmp_path: Path
+) -> None:
+    app: Flask = create_app(
+        {"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True, "BPMN_JS_DIR": tmp_path}
+    )
+    try:
+        secretariat = Browser(app.test_client())
+        secretariat.log_in("sec")
+        instance_id = iisg.launch(secretariat)
+
+        page = secretariat.text(f"/instances/{instance_id}")
+
+        assert "The diagram viewer is not installed on this server" in page
+        assert "/vendor/bpmn-js/" not in page
+        assert "Answer the silent procedure" in page
+        assert secretariat.get(f"/vendor/bpmn-js/{VIEWER_SCRIPT}").status_code == 404
+    finally:
+        app.extensions["iisg"].engine.dispose()
+
+
+def test_the_start_form_refuses_a_post_without_a_csrf_token(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    before = iisg.counts()
+
+    response = secretariat.client.post(SILENT_START, data=LAUNCH)
+
+    assert response.status_code == 400
+    assert "The form was not accepted" in response.get_data(as_text=True)
+    assert iisg.counts() == before
+
+
+def test_every_procedure_page_sends_anonymous_visitors_to_log_in(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    instance_id = iisg.launch(browser("sec"))
+    anonymous = browser()
+
+    for url in (
+        "/procedures",
+        SILENT_START,
+        f"/instances/{instance_id}",
+        f"/instances/{instance_id}/diagram.bpmn",
+        f"/instances/{instance_id}/state.json",
+        "/overview",
+        f"/vendor/bpmn-js/{VIEWER_SCRIPT}",
+    ):
+        response = anonymous.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login?next="), url

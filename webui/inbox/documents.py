@@ -1,0 +1,114 @@
+"""A procedure's documents and comments, from its task page: upload, download, comment.
+
+Also the inbox's answers for "not yours to see" (403) and "file too large" (413).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+
+from webui.auth.login import require_person
+from webui.database import request_session, unit_of_work
+from webui.errors import render_error
+from webui.inbox.queries import documents_dir, max_upload_bytes, task_page
+from webui.inbox.routes import bp
+from workflows.documents import (
+    add_document,
+    check_upload,
+    discard_upload,
+    document_to_download,
+    size_words,
+)
+from workflows.inbox import NoAccess, Refused, add_comment, check_may_see_instance
+
+
+@bp.post("/tasks/<int:task_id>/documents")
+def upload(task_id: int) -> ResponseReturnValue:
+    """Add a document to the task's procedure."""
+    person = require_person()
+    page = task_page(request_session(), task_id)
+    instance_id = page.instance.id
+    check_may_see_instance(request_session(), instance_id, person.participant)
+    sent = request.files.get("document")
+    directory = documents_dir()
+    try:
+        checked = check_upload(
+            (sent.filename or "") if sent else "",
+            sent.read() if sent else b"",
+            max_bytes=max_upload_bytes(),
+        )
+    except Refused as refused:
+        flash(f"Not uploaded: {refused}", "error")
+        return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
+    now = datetime.now(UTC)
+    try:
+        document = unit_of_work(
+            lambda s: add_document(
+                s, instance_id, checked, uploader=person.participant, now=now, directory=directory
+            )
+        )
+    except BaseException:
+        discard_upload(directory, instance_id, checked)
+        raise
+    flash(f"Uploaded: {document.filename}.", "success")
+    return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id: int) -> ResponseReturnValue:
+    """Download a document, for those who may see its procedure."""
+    person = require_person()
+    found = document_to_download(
+        request_session(), document_id, reader=person.participant, directory=documents_dir()
+    )
+    if found is None:
+        raise NotFound("There is no such document, or its file is missing. Tell the Secretariat.")
+    row, path = found
+    return send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.filename,
+        max_age=0,
+        etag=row.sha256,
+    )
+
+
+@bp.post("/tasks/<int:task_id>/comments")
+def comment(task_id: int) -> ResponseReturnValue:
+    """Add a comment to the task's procedure."""
+    person = require_person()
+    page = task_page(request_session(), task_id)
+    text = request.form.get("text", "")
+    now = datetime.now(UTC)
+    try:
+        unit_of_work(
+            lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
+        )
+    except Refused as refused:
+        flash(f"Not posted: {refused}", "error")
+    else:
+        flash("Comment posted.", "success")
+    return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
+
+
+def _no_access(err: NoAccess) -> ResponseReturnValue:
+    return render_error(403, "Not allowed", str(err))
+
+
+def _too_large(_err: RequestEntityTooLarge) -> ResponseReturnValue:
+    return render_error(
+        413,
+        "The file is too large",
+        f"Files can be at most {size_words(max_upload_bytes())}. Nothing was "
+        "uploaded. Go back and choose a smaller file, or split it.",
+    )
+
+
+bp.register_error_handler(NoAccess, _no_access)
+bp.register_error_handler(RequestEntityTooLarge, _too_large)
+bp.add_app_template_filter(size_words, "file_size")

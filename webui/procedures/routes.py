@@ -1,0 +1,176 @@
+"""The procedure pages: catalogue, start form, instance page (with its diagram), overview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import Forbidden, NotFound
+
+from engine.diagram_state import diagram_state
+from engine.errors import EngineError, FormInvalid, UnknownProcess
+from models import ProcessInstance
+from webui.auth.login import login_required_response, require_person
+from webui.database import request_session, unit_of_work
+from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from workflows.procedure_pages import (
+    SECRETARIAT,
+    StartPage,
+    catalogue,
+    instance_page,
+    may_see_instance,
+    may_start,
+    running_overview,
+    start_page,
+    start_procedure,
+)
+
+bp = Blueprint("procedures", __name__)
+bp.before_request(login_required_response)
+
+# bpmn-js as `npm ci` installs it (never committed); only its dist directory is served.
+BPMN_JS_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
+VIEWER_SCRIPT = "bpmn-navigated-viewer.production.min.js"
+
+
+def _bpmn_js_dir() -> Path:
+    return Path(current_app.config.get("BPMN_JS_DIR") or BPMN_JS_DIR)
+
+
+@bp.get("/procedures")
+def procedures() -> ResponseReturnValue:
+    """The catalogue: every procedure, what it is, and a start link where the person may."""
+    person = require_person()
+    rows = catalogue(request_session(), person.participant)
+    return render_template("procedures/catalogue.html", procedures=rows)
+
+
+def _start_page(process_key: str) -> StartPage:
+    person = require_person()
+    if not may_start(person.participant, process_key):
+        raise Forbidden(
+            "You may not start this procedure: the Secretariat starts procedures, and an "
+            "applicant starts their own membership application."
+        )
+    try:
+        return start_page(request_session(), person.participant, process_key)
+    except UnknownProcess as err:
+        raise NotFound(f"There is no procedure '{process_key}' to start.") from err
+
+
+def _render_start(
+    page: StartPage,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    add_row: str | None = None,
+    problems: list[str] | None = None,
+) -> str:
+    return render_template(
+        "procedures/start.html",
+        procedure=page.procedure,
+        fields=form_fields(page.schema, values, errors, add_row),
+        form_errors=errors_outside_fields(page.schema, errors or {}) + (problems or []),
+    )
+
+
+@bp.get("/procedures/<process_key>/start")
+def start(process_key: str) -> ResponseReturnValue:
+    """A procedure's start form."""
+    return _render_start(_start_page(process_key))
+
+
+@bp.post("/procedures/<process_key>/start")
+def start_submit(process_key: str) -> ResponseReturnValue:
+    """Start the procedure with the form's data; its instance page on success."""
+    person = require_person()
+    page = _start_page(process_key)
+    if ADD_ROW in request.form:
+        # "Add another row" without script: the same form again, one row longer, unsent.
+        return _render_start(page, request.form, add_row=request.form[ADD_ROW])
+    data = parse_submission(page.schema, request.form)
+    now = datetime.now(UTC)
+    try:
+        instance_id = unit_of_work(
+            lambda s: start_procedure(s, person.participant, process_key, data, now).id
+        )
+    except FormInvalid as invalid:
+        return _render_start(page, request.form, invalid.errors), 400
+    except EngineError as refused:
+        # The diagram refused to start (e.g. the applicant has no login yet); nothing was
+        # saved, and the message says what to do.
+        return _render_start(page, request.form, problems=[str(refused)]), 400
+    flash(f"Started: {page.procedure.name}.", "success")
+    return redirect(url_for("procedures.instance", instance_id=instance_id))
+
+
+def _visible_instance(instance_id: int) -> ProcessInstance:
+    person = require_person()
+    session = request_session()
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"There is no procedure {instance_id}.")
+    if not may_see_instance(session, person.participant, instance):
+        raise Forbidden("This procedure is not one you started or have a task in.")
+    return instance
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id: int) -> ResponseReturnValue:
+    """One procedure: its diagram, where it stands, what happened, its open tasks."""
+    person = require_person()
+    page = instance_page(request_session(), person.participant, _visible_instance(instance_id))
+    return render_template(
+        "procedures/instance.html",
+        page=page,
+        viewer_installed=(_bpmn_js_dir() / VIEWER_SCRIPT).is_file(),
+        viewer_script=VIEWER_SCRIPT,
+        now=datetime.now(UTC),
+    )
+
+
+@bp.get("/instances/<int:instance_id>/diagram.bpmn")
+def diagram(instance_id: int) -> ResponseReturnValue:
+    """The BPMN XML of the version the instance runs on."""
+    xml = _visible_instance(instance_id).definition.bpmn_xml
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/instances/<int:instance_id>/state.json")
+def state(instance_id: int) -> ResponseReturnValue:
+    """The ids of the steps done and the steps current, for the diagram's highlights."""
+    _visible_instance(instance_id)
+    return jsonify(diagram_state(request_session(), instance_id).as_json())
+
+
+@bp.get("/overview")
+def overview() -> ResponseReturnValue:
+    """The Secretariat's overview: every running procedure, its phase, and what is late."""
+    person = require_person()
+    if not person.participant.holds(SECRETARIAT):
+        raise Forbidden("The overview of every procedure is for the Secretariat.")
+    newest_first = request.args.get("order") != "oldest"
+    now = datetime.now(UTC)
+    rows = running_overview(request_session(), now, newest_first)
+    return render_template(
+        "procedures/overview.html", rows=rows, newest_first=newest_first, now=now
+    )
+
+
+@bp.get("/vendor/bpmn-js/<path:name>")
+def bpmn_js(name: str) -> ResponseReturnValue:
+    """bpmn-js's own files, from its dist directory only (404 for anything else)."""
+    return send_from_directory(_bpmn_js_dir(), name)

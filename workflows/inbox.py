@@ -1,0 +1,302 @@
+"""The inbox's rules: which open tasks a person sees and how they are filtered, the
+Secretariat's reassignment, who may see a procedure instance, and comments on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.assignment import Participant, describe_holder, is_offered_to, offered_clause
+from engine.instances import require_open_task
+from models import Comment, HumanTask, ProcessDefinition, ProcessInstance, User
+from workflows.accounts import participant as participant_of
+from workflows.roles import BOARD_SEATS, PILLARS, ROLES
+
+SORTS: dict[str, str] = {
+    "due": "Due soonest",
+    "created": "Newest first",
+    "procedure": "Procedure",
+}
+STATES: dict[str, str] = {"open": "All open", "late": "Overdue only"}
+# Enough for any one person's work; the Secretariat narrows "everyone's tasks" with filters.
+INBOX_SHOWN = 500
+COMMENT_MAX_CHARS = 5000
+SEARCH_MAX_CHARS = 200
+
+Section = Literal["mine", "roles", "others"]
+
+
+class Refused(Exception):
+    """A request the rules refuse; the message says why, in words the person can act on."""
+
+
+class NoAccess(Exception):
+    """The person may not see or change this at all (shown as 403)."""
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the person chose to see; every field round-trips through the URL's query."""
+
+    procedure: str = ""
+    pillar: str = ""
+    partner: str = ""
+    state: str = "open"
+    search: str = ""
+    sort: str = "due"
+    everyone: bool = False
+
+    def query(self) -> dict[str, str]:
+        """The query-string parameters that give this view again (defaults left out)."""
+        found = {
+            "procedure": self.procedure,
+            "pillar": self.pillar,
+            "partner": self.partner,
+            "state": "" if self.state == "open" else self.state,
+            "q": self.search,
+            "sort": "" if self.sort == "due" else self.sort,
+            "whose": "everyone" if self.everyone else "",
+        }
+        return {key: value for key, value in found.items() if value}
+
+    @property
+    def narrowed(self) -> bool:
+        """True when something other than the defaults hides tasks."""
+        return bool(self.procedure or self.pillar or self.partner or self.search) or (
+            self.state != "open"
+        )
+
+
+def inbox_filter(args: Mapping[str, str]) -> InboxFilter:
+    """The filter a query string asks for; unknown values fall back to the defaults."""
+    state = args.get("state", "open")
+    sort = args.get("sort", "due")
+    return InboxFilter(
+        procedure=args.get("procedure", "").strip()[:128],
+        pillar=args.get("pillar", "") if args.get("pillar", "") in PILLARS else "",
+        partner=args.get("partner", "").strip()[:32],
+        state=state if state in STATES else "open",
+        search=" ".join(args.get("q", "").split())[:SEARCH_MAX_CHARS],
+        sort=sort if sort in SORTS else "due",
+        everyone=args.get("whose") == "everyone",
+    )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """An open task as the inbox lists it."""
+
+    task: HumanTask
+    procedure: str
+    scope: str
+    section: Section
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its `%`, `_` and `\\` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    pattern = like_pattern(text)
+    return or_(
+        HumanTask.name.ilike(pattern, escape="\\"),
+        ProcessInstance.title.ilike(pattern, escape="\\"),
+    )
+
+
+def open_tasks(
+    session: Session, person: Participant, chosen: InboxFilter, now: datetime
+) -> list[InboxRow]:
+    """The open tasks the person sees with these filters, in one query.
+
+    Everyone's tasks are for the Secretariat only (to see who holds what and reassign it).
+    """
+    if chosen.everyone and not person.holds("secretariat"):
+        raise NoAccess("Only the Secretariat sees everyone's tasks.")
+    query = (
+        select(HumanTask, ProcessInstance.title)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.status == "open")
+    )
+    if not chosen.everyone:
+        query = query.where(offered_clause(person))
+    if chosen.procedure:
+        query = query.where(HumanTask.process_key == chosen.procedure)
+    if chosen.pillar:
+        query = query.where(HumanTask.pillar == chosen.pillar)
+    if chosen.partner:
+        query = query.where(HumanTask.organisation == chosen.partner)
+    if chosen.state == "late":
+        query = query.where(HumanTask.due_at < now)
+    if chosen.search:
+        query = query.where(_search(chosen.search))
+    due_first = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
+    if chosen.sort == "created":
+        query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
+    elif chosen.sort == "procedure":
+        query = query.order_by(ProcessInstance.title, *due_first)
+    else:
+        query = query.order_by(*due_first)
+    rows = session.execute(query.limit(INBOX_SHOWN)).all()
+    return [
+        InboxRow(task, title, scope_words(task), _section(person, task)) for task, title in rows
+    ]
+
+
+def _section(person: Participant, task: HumanTask) -> Section:
+    if person.username in (task.claimed_by, task.assignee):
+        return "mine"
+    if is_offered_to(person, task) and task.claimed_by is None:
+        return "roles"
+    return "others"
+
+
+_PARTNER_NAMES = {seat.code: seat.display_name for seat in BOARD_SEATS}
+
+
+def partner_name(code: str) -> str:
+    """A partner's name as it must be shown (Kosovo* with its asterisk); else the code."""
+    return _PARTNER_NAMES.get(code, code)
+
+
+def scope_words(task: HumanTask) -> str:
+    """Who a task is for, in words: the role and its seat or partner and pillar."""
+    if task.assignee:
+        return f"Assigned to {task.assignee}"
+    role = ROLES[task.role].lane if task.role in ROLES else task.role.replace("_", " ")
+    parts = [role]
+    if task.organisation:
+        parts.append(partner_name(task.organisation))
+    if task.pillar:
+        parts.append(f"pillar {task.pillar}")
+    return " · ".join(parts)
+
+
+def procedure_choices(session: Session) -> list[tuple[str, str]]:
+    """Every procedure that has been deployed, as (process key, name), by name."""
+    names: dict[str, str] = {}
+    for key, name in session.execute(
+        select(ProcessDefinition.process_key, ProcessDefinition.name).order_by(
+            ProcessDefinition.version
+        )
+    ):
+        names[key] = name  # the newest version's name wins
+    return sorted(names.items(), key=lambda pair: pair[1].lower())
+
+
+def partner_choices() -> list[tuple[str, str]]:
+    """The partners a task can be scoped to, as (code, name as shown)."""
+    return [(seat.code, seat.display_name) for seat in BOARD_SEATS]
+
+
+def pillar_choices() -> list[tuple[str, str]]:
+    """The pillars, as (key, its name and what it covers)."""
+    return [(key, f"{key}: {words}") for key, words in PILLARS.items()]
+
+
+def holders_of(session: Session, task: HumanTask) -> list[User]:
+    """The active users who hold the task's role within its scope, by name."""
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.grants.any(role=task.role))
+        .order_by(User.display_name)
+    )
+    return [user for user in users if is_offered_to(participant_of(user), task)]
+
+
+def reassign_task(
+    session: Session, task_id: int, username: str, *, actor: Participant, now: datetime
+) -> HumanTask:
+    """The Secretariat hands an open task to one named holder of its role and scope."""
+    if not actor.holds("secretariat"):
+        raise NoAccess("Only the Secretariat may reassign tasks.")
+    task = require_open_task(session, task_id)
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    if user is None or not user.active:
+        raise Refused(f"There is no active user '{username.strip()}'. Choose one from the list.")
+    if not is_offered_to(participant_of(user), task):
+        raise Refused(
+            f"{user.display_name} cannot take '{task.name}': it is for "
+            f"{describe_holder(task)}. Choose someone who holds that role."
+        )
+    previous = task.claimed_by
+    if previous != user.username:
+        task.claimed_by = user.username
+        audit.record(
+            session,
+            kind="task.reassigned",
+            actor=actor.username,
+            now=now,
+            instance_id=task.instance_id,
+            payload={"task": task.bpmn_id, "from": previous, "to": user.username},
+        )
+    session.flush()
+    return task
+
+
+def may_see_instance(session: Session, instance_id: int, person: Participant) -> bool:
+    """The Secretariat, and anyone who has or had a task in the instance, may see it."""
+    if person.holds("secretariat"):
+        return True
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
+    return any(
+        is_offered_to(person, task) or person.username in (task.completed_by, task.claimed_by)
+        for task in tasks
+    )
+
+
+def check_may_see_instance(session: Session, instance_id: int, person: Participant) -> None:
+    """Raise NoAccess unless the person may see the instance's documents and comments."""
+    if session.get(ProcessInstance, instance_id) is None or not may_see_instance(
+        session, instance_id, person
+    ):
+        raise NoAccess(
+            "This procedure's documents and comments are for the Secretariat and for the "
+            "people who have a task in it."
+        )
+
+
+def comments(session: Session, instance_id: int) -> list[Comment]:
+    """The comments on a procedure instance, oldest first."""
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.instance_id == instance_id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def add_comment(
+    session: Session, instance_id: int, text: str, *, author: Participant, now: datetime
+) -> Comment:
+    """Add a comment to a procedure instance, for everyone who may see it."""
+    check_may_see_instance(session, instance_id, author)
+    body = text.replace("\r\n", "\n").strip()
+    if not body:
+        raise Refused("The comment is empty: write something first.")
+    if len(body) > COMMENT_MAX_CHARS:
+        raise Refused(
+            f"The comment has {len(body)} characters; at most {COMMENT_MAX_CHARS} fit. "
+            "Shorten it, or upload a longer text as a document."
+        )
+    comment = Comment(instance_id=instance_id, author=author.username, text=body, created_at=now)
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session,
+        kind="comment.added",
+        actor=author.username,
+        now=now,
+        instance_id=instance_id,
+        payload={"comment": comment.id, "characters": len(body)},
+    )
+    return comment
