@@ -350,3 +350,20 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     for task in sorted(standing, key=lambda t: t.last_state_change):
         data.update(task.data)
     return data
+
+
+def guids_within(task: Task, container_bpmn_id: str, bpmn_id: str) -> set[str]:
+    """The ids of the `bpmn_id` tasks inside the subprocess `container_bpmn_id` of the same
+    run as `task` (a loop or a second call opens a new run; its tasks are not counted)."""
+    workflow = task.workflow
+    found: set[str] = set()
+    for container in workflow.get_tasks():
+        if container.workflow is not workflow or container.task_spec.bpmn_id != container_bpmn_id:
+            continue
+        subprocess = workflow.top_workflow.get_subprocess(container)
+        if subprocess is None:
+            continue
+        found.update(
+            str(inner.id) for inner in subprocess.get_tasks() if inner.task_spec.bpmn_id == bpmn_id
+        )
+    return found

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError
+from engine.runtime import guids_within
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
 from workflows.roles import BOARD_SEATS
 
 # The BPMN id of the task each seat answers in `silent_procedure` (a contract with the diagram).
 ANSWER_TASK = "answer_silent_procedure"
+ANSWERS_SUBPROCESS = "board_answers"
 
 
 def text_hash(text: str) -> str:
@@ -90,15 +92,19 @@ def extend_decision_deadline(call: ServiceCall) -> dict[str, Any]:
     return {"id": decision.id, "deadline": new_deadline.isoformat()}
 
 
-def _answers_given(session: Session, decision: Decision) -> list[HumanTask]:
+def _answers_given(call: ServiceCall, decision: Decision) -> list[HumanTask]:
+    # This run's own answer tasks, by their ids: a relaunched procedure never counts the
+    # answers of an earlier round.
+    guids = guids_within(call.task, ANSWERS_SUBPROCESS, ANSWER_TASK)
+    if not guids:
+        return []
     return list(
-        session.scalars(
+        call.context.session.scalars(
             select(HumanTask)
             .where(
                 HumanTask.instance_id == decision.instance_id,
-                HumanTask.bpmn_id == ANSWER_TASK,
+                HumanTask.task_guid.in_(guids),
                 HumanTask.status == "completed",
-                HumanTask.created_at >= decision.launched_at,
             )
             .order_by(HumanTask.completed_at)
         )
@@ -116,7 +122,7 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
     decision = _decision(context.session, call.params["decision_id"])
     if decision.closed_at is not None:
         raise EngineError("this silent procedure was closed already")
-    given = {task.organisation: task for task in _answers_given(context.session, decision)}
+    given = {task.organisation: task for task in _answers_given(call, decision)}
     objections: list[dict[str, Any]] = []
     for seat in (s.code for s in BOARD_SEATS):
         task = given.get(seat)
