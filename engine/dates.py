@@ -1,14 +1,18 @@
 """Date arithmetic a diagram may use in scripts and timer expressions (all ISO 8601 strings).
 
-Working days are Monday to Friday; public holidays per partner arrive with the calendar
-settings (the scheduler issue) and will be honoured here.
+Working days are Monday to Friday, less the public holidays of the calendar: the
+Secretariat's (which counts for everyone) and, when a partner is named, that partner's.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
 
 from engine import clock
+from engine.services import maybe_current_operation
+from models import PublicHoliday
 
 
 def now_iso() -> str:
@@ -28,13 +32,30 @@ def add_days(moment: str, days: int) -> str:
     return (_parse(moment) + timedelta(days=int(days))).isoformat()
 
 
-def add_working_days(moment: str, days: int) -> str:
-    """`moment` plus working days (Monday to Friday), at the same time of day."""
+def _holidays(partner: str | None, first: date, last: date) -> set[date]:
+    context = maybe_current_operation()
+    if context is None:
+        return set()
+    whose = PublicHoliday.partner.is_(None)
+    if partner:
+        whose = or_(whose, PublicHoliday.partner == partner)
+    return set(
+        context.session.scalars(
+            select(PublicHoliday.day).where(PublicHoliday.day.between(first, last), whose)
+        )
+    )
+
+
+def add_working_days(moment: str, days: int, partner: str | None = None) -> str:
+    """`moment` plus working days (Monday to Friday, not a public holiday), same time of day."""
     current, left = _parse(moment), int(days)
     step = 1 if left >= 0 else -1
+    reach = timedelta(days=abs(left) * 3 + 60)  # far enough for any run of holidays
+    first, last = sorted((current.date(), (current + step * reach).date()))
+    holidays = _holidays(partner, first, last)
     while left:
         current += timedelta(days=step)
-        if current.weekday() < 5:
+        if current.weekday() < 5 and current.date() not in holidays:
             left -= step
     return current.isoformat()
 

@@ -78,6 +78,11 @@ def operation(context: OperationContext) -> Iterator[OperationContext]:
         _current.reset(token)
 
 
+def maybe_current_operation() -> OperationContext | None:
+    """The running operation's context, or None outside one (a linter check, a test)."""
+    return _current.get()
+
+
 def current_operation() -> OperationContext:
     """The running operation's context; service tasks run only inside one."""
     found = _current.get()

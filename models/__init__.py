@@ -2,6 +2,7 @@
 
 from models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from models.base import Base
+from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
 from models.mapping import Need, Report, Response
@@ -26,6 +27,7 @@ __all__ = [
     "Organisation",
     "ProcessDefinition",
     "ProcessInstance",
+    "PublicHoliday",
     "Report",
     "Response",
     "RoleGrant",
