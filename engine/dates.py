@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from engine import clock
 from engine.services import maybe_current_operation
@@ -36,7 +36,7 @@ def _holidays(partner: str | None, first: date, last: date) -> set[date]:
     context = maybe_current_operation()
     if context is None:
         return set()
-    whose = PublicHoliday.partner.is_(None)
+    whose: ColumnElement[bool] = PublicHoliday.partner.is_(None)
     if partner:
         whose = or_(whose, PublicHoliday.partner == partner)
     return set(
