@@ -6,7 +6,7 @@ PASSWORD ?= iisg-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test lint typecheck imports pytest clean
+.PHONY: setup translations run test lint typecheck imports pytest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ node_modules/.installed: package-lock.json
 	touch $@
 
 ## setup: virtual environment with the project and its tools; bpmn-js from npm
-setup: $(BIN)/.installed node_modules/.installed
+setup: $(BIN)/.installed node_modules/.installed translations
+
+## translations: compile the message catalogues in webui/translations (the .mo files are not in git)
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -d webui/translations -f --statistics
 
 ## run: set up, migrate, deploy bpmn/, load demo data, serve on http://$(HOST):$(PORT)
 run: setup

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from webui import auth, database, errors, formatting, inbox
@@ -14,6 +15,11 @@ from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
 
 csrf = CSRFProtect()
+babel = Babel()
+
+# Relative to the app's root (webui/): the catalogues pybabel compiles.
+TRANSLATIONS = "translations"
+DEFAULT_LOCALE = "en"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(test_config))
     database.init_app(app)
     csrf.init_app(app)
+    babel.init_app(
+        app,
+        default_locale=DEFAULT_LOCALE,
+        default_translation_directories=TRANSLATIONS,
+        locale_selector=_locale,
+    )
     login.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
@@ -35,6 +47,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(procedures_bp)
     app.after_request(_security_headers)
     return app
+
+
+def _locale() -> str:
+    """The shipped language the browser asks for most; English if it asks for none of them."""
+    shipped = [str(locale) for locale in babel.list_translations()]
+    return request.accept_languages.best_match(shipped) or DEFAULT_LOCALE
 
 
 def _security_headers(response: Response) -> Response:

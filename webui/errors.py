@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -15,36 +16,56 @@ from engine.errors import (
     TaskNotFound,
 )
 
-CSRF_MESSAGE = (
+CSRF_MESSAGE = lazy_gettext(
     "This form has expired or was not sent from this site. Go back, reload the page and try again."
 )
 
-PLAIN_WORDS: dict[int, tuple[str, str]] = {
-    400: ("This request could not be understood", "Go back, reload the page and try again."),
-    403: ("Not allowed", "You may not open this page with your roles."),
-    404: ("Not found", "There is no such page. Check the address, or start from your inbox."),
-    405: ("Not possible here", "This page cannot be used that way. Start from your inbox."),
-    409: ("Already done", "Someone has already done this; nothing was changed."),
-    413: ("The file is too large", "Nothing was uploaded. Choose a smaller file."),
+PLAIN_WORDS: dict[int, tuple[LazyString, LazyString]] = {
+    400: (
+        lazy_gettext("This request could not be understood"),
+        lazy_gettext("Go back, reload the page and try again."),
+    ),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("You may not open this page with your roles.")),
+    404: (
+        lazy_gettext("Not found"),
+        lazy_gettext("There is no such page. Check the address, or start from your inbox."),
+    ),
+    405: (
+        lazy_gettext("Not possible here"),
+        lazy_gettext("This page cannot be used that way. Start from your inbox."),
+    ),
+    409: (
+        lazy_gettext("Already done"),
+        lazy_gettext("Someone has already done this; nothing was changed."),
+    ),
+    413: (
+        lazy_gettext("The file is too large"),
+        lazy_gettext("Nothing was uploaded. Choose a smaller file."),
+    ),
     500: (
-        "Something went wrong on our side",
-        "The site ran into a problem it did not expect. Try again in a moment; "
-        "if it keeps happening, tell the Secretariat.",
+        lazy_gettext("Something went wrong on our side"),
+        lazy_gettext(
+            "The site ran into a problem it did not expect. Try again in a moment; "
+            "if it keeps happening, tell the Secretariat."
+        ),
     ),
 }
 
 
 def render_error(
-    status: int, heading: str | None = None, message: str | None = None
+    status: int, heading: str | LazyString | None = None, message: str | LazyString | None = None
 ) -> ResponseReturnValue:
     """The error page with `status`; plain default words for anything not given."""
-    default_heading, default_message = PLAIN_WORDS.get(status, ("Something went wrong", ""))
+    default_heading, default_message = PLAIN_WORDS.get(
+        status, (lazy_gettext("Something went wrong"), "")
+    )
     return (
         render_template(
             "error.html",
             status=status,
-            heading=heading or default_heading,
-            message=message or default_message,
+            # As plain text, escaped like any other: a lazy string would count as markup.
+            heading=str(heading or default_heading),
+            message=str(message or default_message),
         ),
         status,
     )
@@ -65,23 +86,27 @@ def _http_error(err: HTTPException) -> ResponseReturnValue:
 
 
 def _csrf_error(_err: CSRFError) -> ResponseReturnValue:
-    return render_error(400, "The form was not accepted", CSRF_MESSAGE)
+    return render_error(400, gettext("The form was not accepted"), CSRF_MESSAGE)
 
 
 def _not_allowed(err: NotAllowed) -> ResponseReturnValue:
-    return render_error(403, "This task is not yours", _sentence(err))
+    return render_error(403, gettext("This task is not yours"), _sentence(err))
 
 
 def _not_found(err: TaskNotFound) -> ResponseReturnValue:
-    return render_error(404, "No such task", _sentence(err) + ". Start from your inbox.")
+    return render_error(
+        404,
+        gettext("No such task"),
+        gettext("%(problem)s. Start from your inbox.", problem=_sentence(err)),
+    )
 
 
 def _already_done(err: TaskAlreadyDone) -> ResponseReturnValue:
-    return render_error(409, "Already done", _sentence(err))
+    return render_error(409, gettext("Already done"), _sentence(err))
 
 
 def _concurrent(err: ConcurrentUpdate) -> ResponseReturnValue:
-    return render_error(409, "Someone else is changing this procedure", _sentence(err))
+    return render_error(409, gettext("Someone else is changing this procedure"), _sentence(err))
 
 
 def _engine_failed(err: EngineError) -> ResponseReturnValue:
@@ -90,9 +115,11 @@ def _engine_failed(err: EngineError) -> ResponseReturnValue:
     current_app.logger.error("the engine refused a request: %s", err, exc_info=err)
     return render_error(
         500,
-        "The procedure could not go on",
-        f"{_sentence(err).rstrip('.')}. Nothing was saved. Tell the Secretariat, "
-        "who keep the methodology.",
+        gettext("The procedure could not go on"),
+        gettext(
+            "%(problem)s. Nothing was saved. Tell the Secretariat, who keep the methodology.",
+            problem=_sentence(err).rstrip("."),
+        ),
     )
 
 

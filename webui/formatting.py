@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from flask import Flask
+from flask_babel import gettext
 
 from models import HumanTask
 from workflows.roles import KOSOVO_FOOTNOTE
@@ -32,7 +33,10 @@ def paragraphs(text: str | None) -> list[str]:
 
 def scope(task: HumanTask) -> str:
     """Whose task it is within its role: organisation and pillar, when the task names them."""
-    parts = [task.organisation or "", f"pillar {task.pillar}" if task.pillar else ""]
+    parts = [
+        task.organisation or "",
+        gettext("pillar %(pillar)s", pillar=task.pillar) if task.pillar else "",
+    ]
     return " · ".join(p for p in parts if p)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
 from flask_login import (
     LoginManager,
     current_user,
@@ -20,7 +21,9 @@ from workflows.accounts import participant
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+login_manager.login_message = lazy_gettext("Please log in to see this page.")
+# Flask-Login flashes the message into the session, which holds plain strings only.
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"
 
 

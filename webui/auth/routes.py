@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 
 from engine import audit
 from webui.auth.login import current_person, log_in, log_out, person_of
@@ -15,7 +16,7 @@ from workflows.accounts import authenticate
 
 bp = Blueprint("auth", __name__)
 
-WRONG_CREDENTIALS = "Wrong user name or password."
+WRONG_CREDENTIALS = lazy_gettext("Wrong user name or password.")
 _ACTOR_LENGTH = 64  # audit_event.actor
 
 
@@ -73,5 +74,5 @@ def logout() -> ResponseReturnValue:
     """End the session."""
     log_out()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import Forbidden, NotFound
 
 from engine.errors import FormInvalid, TaskAlreadyDone
@@ -32,11 +33,11 @@ from workflows.board_pages import (
 bp = Blueprint("board", __name__)
 bp.before_request(login_required_response)
 
-NOT_ON_THE_BOARD = (
+NOT_ON_THE_BOARD = lazy_gettext(
     "Silent procedures are for Board members, their alternates and the Secretariat. "
     "Your roles do not include these."
 )
-NOT_A_MEMBER = (
+NOT_A_MEMBER = lazy_gettext(
     "The decision and member registers are for IISG members, Board members and the "
     "Secretariat. Your roles do not include these."
 )
@@ -52,12 +53,12 @@ def _board_navigation() -> dict[str, Any]:
 
 def _check_silent_procedure_reader() -> None:
     if not may_read_silent_procedures(require_person().participant):
-        raise Forbidden(NOT_ON_THE_BOARD)
+        raise Forbidden(str(NOT_ON_THE_BOARD))
 
 
 def _check_register_reader() -> None:
     if not may_read_registers(require_person().participant):
-        raise Forbidden(NOT_A_MEMBER)
+        raise Forbidden(str(NOT_A_MEMBER))
 
 
 def _render_silent_procedure(
@@ -70,7 +71,9 @@ def _render_silent_procedure(
         request_session(), instance_id, person.participant, datetime.now(UTC)
     )
     if page is None:
-        raise NotFound("This procedure has launched no silent procedure. Start from your inbox.")
+        raise NotFound(
+            gettext("This procedure has launched no silent procedure. Start from your inbox.")
+        )
     return render_template(
         "board/silent_procedure.html",
         page=page,
@@ -115,7 +118,10 @@ def answer(instance_id: int) -> ResponseReturnValue:
             )
         )
         raise
-    flash(f"Your answer is recorded: {ANSWER_WORDS.get(choice, choice)}.", "success")
+    flash(
+        gettext("Your answer is recorded: %(answer)s.", answer=ANSWER_WORDS.get(choice, choice)),
+        "success",
+    )
     return redirect(url_for("board.silent_procedure", instance_id=instance_id))
 
 
@@ -155,7 +161,7 @@ def decision(decision_id: int) -> ResponseReturnValue:
     person = require_person()
     page = decision_page(request_session(), decision_id)
     if page is None:
-        raise NotFound("There is no such decision. Start from the decision register.")
+        raise NotFound(gettext("There is no such decision. Start from the decision register."))
     return render_template(
         "board/decision.html",
         page=page,

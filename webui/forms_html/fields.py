@@ -6,13 +6,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
+
 Schema = dict[str, Any]
 
 # Longer strings get a text area; also when the form sets no limit at all.
 TEXTAREA_FROM_LENGTH = 200
 RADIO_UP_TO = 5
 DATE_TIME_EXAMPLE = "2026-11-30T17:00:00+01:00"
-LINES_HELP = "Write each one on its own line."
+LINES_HELP = lazy_gettext("Write each one on its own line.")
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,13 @@ def choices_for(prop: Schema, required: bool) -> tuple[Choice, ...]:
             names = [humane(o) if isinstance(o, str) else as_text(o) for o in options]
         found = [Choice(as_text(o), str(n)) for o, n in zip(options, names, strict=True)]
     elif kind_of(prop) == "boolean":
-        found = [Choice("true", "Yes"), Choice("false", "No")]
+        found = [Choice("true", gettext("Yes")), Choice("false", gettext("No"))]
     else:
         return ()
     # Without script a chosen radio button cannot be unchosen: optional groups offer a way
     # back, unless the form already offers one (null among the options).
     if not required and widget_for(prop) == "radio" and all(c.value for c in found):
-        found.append(Choice("", "No answer"))
+        found.append(Choice("", gettext("No answer")))
     return tuple(found)
 
 
@@ -141,7 +143,15 @@ def _help(prop: Schema, widget: str) -> str:
     text = str(prop.get("description", ""))
     if widget == "datetime":
         # A placeholder vanishes while typing; the expected form stays readable here.
-        text = f"{text} Write the date, time and offset from UTC, like {DATE_TIME_EXAMPLE}."
+        text = " ".join(
+            (
+                text,
+                gettext(
+                    "Write the date, time and offset from UTC, like %(example)s.",
+                    example=DATE_TIME_EXAMPLE,
+                ),
+            )
+        )
     if widget == "lines":
         text = f"{text} {LINES_HELP}"
     return text.strip()

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
@@ -32,7 +33,12 @@ def claim(task_id: int) -> ResponseReturnValue:
     person = require_person()
     now = datetime.now(UTC)
     task = unit_of_work(lambda s: claim_task(s, task_id, participant=person.participant, now=now))
-    flash(f"Claimed: {task.name}. The others who hold this role no longer see it.", "success")
+    flash(
+        gettext(
+            "Claimed: %(task)s. The others who hold this role no longer see it.", task=task.name
+        ),
+        "success",
+    )
     return _back(task_id)
 
 
@@ -42,7 +48,10 @@ def release(task_id: int) -> ResponseReturnValue:
     person = require_person()
     now = datetime.now(UTC)
     task = unit_of_work(lambda s: release_task(s, task_id, participant=person.participant, now=now))
-    flash(f"Released: {task.name} is back with everyone who holds this role.", "success")
+    flash(
+        gettext("Released: %(task)s is back with everyone who holds this role.", task=task.name),
+        "success",
+    )
     return _back(task_id)
 
 
@@ -62,7 +71,7 @@ def _render_reassign(task_id: int, error: str | None = None) -> str:
 
 def _secretariat_only() -> None:
     if not require_person().participant.holds("secretariat"):
-        raise Forbidden("Only the Secretariat may reassign tasks.")
+        raise Forbidden(gettext("Only the Secretariat may reassign tasks."))
 
 
 @bp.get("/tasks/<int:task_id>/reassign")
@@ -85,5 +94,10 @@ def reassign(task_id: int) -> ResponseReturnValue:
         )
     except Refused as refused:
         return _render_reassign(task_id, str(refused)), 400
-    flash(f"Reassigned: {task.name} is now with {task.claimed_by}.", "success")
+    flash(
+        gettext(
+            "Reassigned: %(task)s is now with %(holder)s.", task=task.name, holder=task.claimed_by
+        ),
+        "success",
+    )
     return redirect(url_for("inbox.inbox", whose="everyone"))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from flask import flash, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from webui.auth.login import require_person
@@ -42,7 +43,7 @@ def upload(task_id: int) -> ResponseReturnValue:
             max_bytes=max_upload_bytes(),
         )
     except Refused as refused:
-        flash(f"Not uploaded: {refused}", "error")
+        flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
     now = datetime.now(UTC)
     try:
@@ -54,7 +55,7 @@ def upload(task_id: int) -> ResponseReturnValue:
     except BaseException:
         discard_upload(directory, instance_id, checked)
         raise
-    flash(f"Uploaded: {document.filename}.", "success")
+    flash(gettext("Uploaded: %(name)s.", name=document.filename), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
 
 
@@ -66,7 +67,9 @@ def document(document_id: int) -> ResponseReturnValue:
         request_session(), document_id, reader=person.participant, directory=documents_dir()
     )
     if found is None:
-        raise NotFound("There is no such document, or its file is missing. Tell the Secretariat.")
+        raise NotFound(
+            gettext("There is no such document, or its file is missing. Tell the Secretariat.")
+        )
     row, path = found
     return send_file(
         path,
@@ -90,22 +93,25 @@ def comment(task_id: int) -> ResponseReturnValue:
             lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
         )
     except Refused as refused:
-        flash(f"Not posted: {refused}", "error")
+        flash(gettext("Not posted: %(refused)s", refused=refused), "error")
     else:
-        flash("Comment posted.", "success")
+        flash(gettext("Comment posted."), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
 
 
 def _no_access(err: NoAccess) -> ResponseReturnValue:
-    return render_error(403, "Not allowed", str(err))
+    return render_error(403, gettext("Not allowed"), str(err))
 
 
 def _too_large(_err: RequestEntityTooLarge) -> ResponseReturnValue:
     return render_error(
         413,
-        "The file is too large",
-        f"Files can be at most {size_words(max_upload_bytes())}. Nothing was "
-        "uploaded. Go back and choose a smaller file, or split it.",
+        gettext("The file is too large"),
+        gettext(
+            "Files can be at most %(size)s. Nothing was uploaded. Go back and choose a "
+            "smaller file, or split it.",
+            size=size_words(max_upload_bytes()),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,9 +122,13 @@ def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:
 
 
 SECTIONS = (
-    ("mine", "Claimed by me or assigned to me", "Nothing claimed by you or assigned to you."),
-    ("roles", "For my roles", "Nothing waits for the roles you hold."),
-    ("others", "Everyone else's", ""),
+    (
+        "mine",
+        lazy_gettext("Claimed by me or assigned to me"),
+        lazy_gettext("Nothing claimed by you or assigned to you."),
+    ),
+    ("roles", lazy_gettext("For my roles"), lazy_gettext("Nothing waits for the roles you hold.")),
+    ("others", lazy_gettext("Everyone else's"), ""),
 )
 
 
@@ -135,6 +140,7 @@ def inbox_choices(session: Session) -> dict[str, Any]:
         "partners": partner_choices(),
         "states": STATES,
         "sorts": SORTS,
-        "sections": SECTIONS,
+        # Plain strings, escaped like any other text: a lazy string would count as markup.
+        "sections": [(key, str(heading), str(empty)) for key, heading, empty in SECTIONS],
         "shown_at_most": INBOX_SHOWN,
     }

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from engine.errors import FormInvalid, TaskAlreadyDone
 from engine.instances import complete_task, record_refused_attempt
@@ -96,7 +97,7 @@ def complete(task_id: int) -> ResponseReturnValue:
             )
         )
         raise
-    flash(f"Done: {page.task.name}.", "success")
+    flash(gettext("Done: %(task)s.", task=page.task.name), "success")
     return redirect(url_for("inbox.inbox"))
 
 

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import Forbidden, NotFound
 
 from engine.diagram_state import diagram_state
@@ -63,13 +64,17 @@ def _start_page(process_key: str) -> StartPage:
     person = require_person()
     if not may_start(person.participant, process_key):
         raise Forbidden(
-            "You may not start this procedure: the Secretariat starts procedures, and an "
-            "applicant starts their own membership application."
+            gettext(
+                "You may not start this procedure: the Secretariat starts procedures, and an "
+                "applicant starts their own membership application."
+            )
         )
     try:
         return start_page(request_session(), person.participant, process_key)
     except UnknownProcess as err:
-        raise NotFound(f"There is no procedure '{process_key}' to start.") from err
+        raise NotFound(
+            gettext("There is no procedure '%(key)s' to start.", key=process_key)
+        ) from err
 
 
 def _render_start(
@@ -113,7 +118,7 @@ def start_submit(process_key: str) -> ResponseReturnValue:
         # The diagram refused to start (e.g. the applicant has no login yet); nothing was
         # saved, and the message says what to do.
         return _render_start(page, request.form, problems=[str(refused)]), 400
-    flash(f"Started: {page.procedure.name}.", "success")
+    flash(gettext("Started: %(procedure)s.", procedure=page.procedure.name), "success")
     return redirect(url_for("procedures.instance", instance_id=instance_id))
 
 
@@ -122,9 +127,9 @@ def _visible_instance(instance_id: int) -> ProcessInstance:
     session = request_session()
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"There is no procedure {instance_id}.")
+        raise NotFound(gettext("There is no procedure %(id)s.", id=instance_id))
     if not may_see_instance(session, person.participant, instance):
-        raise Forbidden("This procedure is not one you started or have a task in.")
+        raise Forbidden(gettext("This procedure is not one you started or have a task in."))
     return instance
 
 
@@ -161,7 +166,7 @@ def overview() -> ResponseReturnValue:
     """The Secretariat's overview: every running procedure, its phase, and what is late."""
     person = require_person()
     if not person.participant.holds(SECRETARIAT):
-        raise Forbidden("The overview of every procedure is for the Secretariat.")
+        raise Forbidden(gettext("The overview of every procedure is for the Secretariat."))
     newest_first = request.args.get("order") != "oldest"
     now = datetime.now(UTC)
     rows = running_overview(request_session(), now, newest_first)
