@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.assignment import Participant
 from models import Document
-from workflows.inbox import Refused, check_may_see_instance
+from workflows.access import check_may_see_instance
+from workflows.inbox import Refused
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _NAME_MAX = 200
@@ -202,7 +203,7 @@ def add_document(
     The file is written under its uuid before the row is flushed; a caller whose unit of
     work fails afterwards removes it again with `discard_upload`.
     """
-    check_may_see_instance(session, instance_id, uploader)
+    check_may_see_instance(session, uploader, instance_id)
     path = stored_path(directory, instance_id, upload.stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
@@ -264,6 +265,6 @@ def document_to_download(
     document = session.get(Document, document_id)
     if document is None:
         return None
-    check_may_see_instance(session, document.instance_id, reader)
+    check_may_see_instance(session, reader, document.instance_id)
     path = stored_path(directory, document.instance_id, document.stored_name)
     return (document, path) if path.is_file() else None

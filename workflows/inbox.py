@@ -15,6 +15,7 @@ from engine import audit
 from engine.assignment import Participant, describe_holder, is_offered_to, offered_clause
 from engine.instances import require_open_task
 from models import Comment, HumanTask, ProcessDefinition, ProcessInstance, User
+from workflows.access import NoAccess, check_may_see_instance
 from workflows.accounts import participant as participant_of
 from workflows.roles import BOARD_SEATS, PILLARS, ROLES
 
@@ -34,10 +35,6 @@ Section = Literal["mine", "roles", "others"]
 
 class Refused(Exception):
     """A request the rules refuse; the message says why, in words the person can act on."""
-
-
-class NoAccess(Exception):
-    """The person may not see or change this at all (shown as 403)."""
 
 
 @dataclass(frozen=True)
@@ -242,28 +239,6 @@ def reassign_task(
     return task
 
 
-def may_see_instance(session: Session, instance_id: int, person: Participant) -> bool:
-    """The Secretariat, and anyone who has or had a task in the instance, may see it."""
-    if person.holds("secretariat"):
-        return True
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
-    return any(
-        is_offered_to(person, task) or person.username in (task.completed_by, task.claimed_by)
-        for task in tasks
-    )
-
-
-def check_may_see_instance(session: Session, instance_id: int, person: Participant) -> None:
-    """Raise NoAccess unless the person may see the instance's documents and comments."""
-    if session.get(ProcessInstance, instance_id) is None or not may_see_instance(
-        session, instance_id, person
-    ):
-        raise NoAccess(
-            "This procedure's documents and comments are for the Secretariat and for the "
-            "people who have a task in it."
-        )
-
-
 def comments(session: Session, instance_id: int) -> list[Comment]:
     """The comments on a procedure instance, oldest first."""
     return list(
@@ -279,7 +254,7 @@ def add_comment(
     session: Session, instance_id: int, text: str, *, author: Participant, now: datetime
 ) -> Comment:
     """Add a comment to a procedure instance, for everyone who may see it."""
-    check_may_see_instance(session, instance_id, author)
+    check_may_see_instance(session, author, instance_id)
     body = text.replace("\r\n", "\n").strip()
     if not body:
         raise Refused("The comment is empty: write something first.")

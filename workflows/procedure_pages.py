@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, describe_holder, offered_clause
+from engine.assignment import Participant, describe_holder
 from engine.diagram_state import DiagramState, step_names, workflow_state
 from engine.instances import active_definition, start_form, start_instance
 from engine.runtime import current_data, load
@@ -130,17 +130,6 @@ def start_procedure(
         now=now,
         title=instance_title(definition.name, data),
     )
-
-
-def may_see_instance(session: Session, participant: Participant, instance: ProcessInstance) -> bool:
-    """The Secretariat sees every instance; others those they started or have a task in."""
-    if participant.holds(SECRETARIAT) or instance.started_by == participant.username:
-        return True
-    had_task = exists().where(
-        HumanTask.instance_id == instance.id,
-        or_(offered_clause(participant), HumanTask.completed_by == participant.username),
-    )
-    return bool(session.scalar(select(had_task)))
 
 
 @dataclass(frozen=True)

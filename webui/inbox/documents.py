@@ -17,6 +17,7 @@ from webui.database import request_session, unit_of_work
 from webui.errors import render_error
 from webui.inbox.queries import documents_dir, max_upload_bytes, task_page
 from webui.inbox.routes import bp
+from workflows.access import NoAccess, check_may_see_instance
 from workflows.documents import (
     add_document,
     check_upload,
@@ -24,7 +25,7 @@ from workflows.documents import (
     document_to_download,
     size_words,
 )
-from workflows.inbox import NoAccess, Refused, add_comment, check_may_see_instance
+from workflows.inbox import Refused, add_comment
 
 
 @bp.post("/tasks/<int:task_id>/documents")
@@ -33,7 +34,7 @@ def upload(task_id: int) -> ResponseReturnValue:
     person = require_person()
     page = task_page(request_session(), task_id)
     instance_id = page.instance.id
-    check_may_see_instance(request_session(), instance_id, person.participant)
+    check_may_see_instance(request_session(), person.participant, instance_id)
     sent = request.files.get("document")
     directory = documents_dir()
     try:

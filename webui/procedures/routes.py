@@ -28,12 +28,12 @@ from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from workflows.access import may_see_instance
 from workflows.procedure_pages import (
     SECRETARIAT,
     StartPage,
     catalogue,
     instance_page,
-    may_see_instance,
     may_start,
     running_overview,
     start_page,
@@ -128,7 +128,7 @@ def _visible_instance(instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(gettext("There is no procedure %(id)s.", id=instance_id))
-    if not may_see_instance(session, person.participant, instance):
+    if not may_see_instance(session, person.participant, instance.id):
         raise Forbidden(gettext("This procedure is not one you started or have a task in."))
     return instance
 
