@@ -34,7 +34,7 @@ from models import (
 )
 from models.register import FOCAL_POINT_KINDS
 from workflows.decisions import ANSWER_TASK
-from workflows.roles import BOARD_SEATS, PILLARS
+from workflows.roles import BOARD_SEAT_CODES, BOARD_SEATS, PILLARS, partner_name
 
 # The BPMN id of the Secretariat's extension task in `silent_procedure` (a contract with it).
 EXTENSION_TASK = "extend_deadline"
@@ -89,8 +89,6 @@ CSV_HEADER = (
 # A cell a spreadsheet would read as a formula is written with a leading apostrophe.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-_SEAT_NAMES = {seat.code: seat.display_name for seat in BOARD_SEATS}
-
 
 def may_read_silent_procedures(participant: Participant) -> bool:
     """Board members (and their alternates) and the Secretariat read silent procedures."""
@@ -101,13 +99,6 @@ def may_read_registers(participant: Participant) -> bool:
     """Every IISG member, Board member and the Secretariat reads the decision and member
     registers."""
     return any(participant.holds(role) for role in REGISTER_READERS)
-
-
-def seat_name(code: str | None) -> str:
-    """A seat or organisation code as its name is shown (Kosovo* with its asterisk)."""
-    if code is None:
-        return ""
-    return _SEAT_NAMES.get(code, code)
 
 
 def _seats_of(participant: Participant) -> set[str]:
@@ -267,11 +258,11 @@ def _display_names(session: Session, usernames: Iterable[str | None]) -> dict[st
 def _recorded_seats(answers: list[DecisionAnswer], names: dict[str, str]) -> list[SeatState]:
     """Each seat's recorded answer or silence, in the Board's order."""
     by_seat = {a.seat: a for a in answers}
-    order = [s.code for s in BOARD_SEATS] + sorted(set(by_seat) - set(_SEAT_NAMES))
+    order = [s.code for s in BOARD_SEATS] + sorted(set(by_seat) - BOARD_SEAT_CODES)
     return [
         SeatState(
             seat=code,
-            name=seat_name(code),
+            name=partner_name(code),
             answered=recorded.answer != "silence",
             answer=recorded.answer,
             reason=recorded.reason,
@@ -290,12 +281,12 @@ def _closed_seats(session: Session, answers: list[DecisionAnswer]) -> list[SeatS
 def _open_seat(task: HumanTask | None, code: str, names: dict[str, str], shown: bool) -> SeatState:
     answered = task is not None and task.status == "completed"
     if not answered or task is None or not shown:
-        return SeatState(code, seat_name(code), answered)
+        return SeatState(code, partner_name(code), answered)
     submitted = task.submitted or {}
     answer = str(submitted.get("answer") or "")
     return SeatState(
         seat=code,
-        name=seat_name(code),
+        name=partner_name(code),
         answered=True,
         answer=answer,
         reason=(str(submitted.get("reason") or "") or None) if answer == "objection" else None,
@@ -342,7 +333,7 @@ def silent_procedure_page(
         answers_shown = True
     else:
         names = _display_names(session, (t.completed_by for t in tasks))
-        codes = [s.code for s in BOARD_SEATS] + sorted(set(by_seat) - set(_SEAT_NAMES))
+        codes = [s.code for s in BOARD_SEATS] + sorted(set(by_seat) - BOARD_SEAT_CODES)
         everyone = [_open_seat(by_seat.get(c), c, names, is_secretariat) for c in codes]
         own_states = [_open_seat(by_seat.get(c), c, names, True) for c in codes if c in own]
         answers_shown = is_secretariat
@@ -550,7 +541,7 @@ def member_register(session: Session, *, with_applicants: bool) -> list[MemberRo
     rows = [
         MemberRow(
             organisation=o,
-            name=seat_name(o.code) if o.code in _SEAT_NAMES else o.name,
+            name=partner_name(o.code) if o.code in BOARD_SEAT_CODES else o.name,
             group=MEMBER_GROUP_WORDS.get(o.member_group, o.member_group.replace("_", " ")),
             status=STATUS_WORDS.get(o.status, o.status.replace("_", " ")),
             focal_points={kind: points.get(o.code, {}).get(kind) for kind in FOCAL_POINT_KINDS},

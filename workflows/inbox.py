@@ -17,7 +17,7 @@ from engine.instances import require_open_task
 from models import Comment, HumanTask, ProcessDefinition, ProcessInstance, User
 from workflows.access import NoAccess, check_may_see_instance
 from workflows.accounts import participant as participant_of
-from workflows.roles import BOARD_SEATS, PILLARS, ROLES
+from workflows.roles import BOARD_SEATS, PILLARS, ROLES, partner_name
 
 SORTS: dict[str, str] = {
     "due": "Due soonest",
@@ -154,14 +154,6 @@ def _section(person: Participant, task: HumanTask) -> Section:
     if is_offered_to(person, task) and task.claimed_by is None:
         return "roles"
     return "others"
-
-
-_PARTNER_NAMES = {seat.code: seat.display_name for seat in BOARD_SEATS}
-
-
-def partner_name(code: str) -> str:
-    """A partner's name as it must be shown (Kosovo* with its asterisk); else the code."""
-    return _PARTNER_NAMES.get(code, code)
 
 
 def scope_words(task: HumanTask) -> str:

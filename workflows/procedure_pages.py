@@ -19,7 +19,7 @@ from engine.instances import active_definition, start_form, start_instance
 from engine.runtime import current_data, load
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology import active_processes
-from workflows.roles import BOARD_SEATS, ROLES
+from workflows.roles import ROLES, partner_name
 
 SECRETARIAT = "secretariat"
 APPLICANT = "applicant"
@@ -39,7 +39,6 @@ STATUS_WORDS = {
     "cancelled": "cancelled",
     "error": "stopped with an error",
 }
-_PARTNERS = {seat.code: seat for seat in BOARD_SEATS}
 
 
 @dataclass(frozen=True)
@@ -165,8 +164,7 @@ def holder_of(task: HumanTask) -> str:
     """Who a task is for, naming a partner as the IISG does (Kosovo* with its asterisk)."""
     if task.assignee or task.role not in ROLES:
         return describe_holder(task)
-    partner = _PARTNERS.get(task.organisation or "")
-    organisation = partner.display_name if partner else task.organisation
+    organisation = partner_name(task.organisation)
     scope = ", ".join(s for s in (organisation, task.pillar) if s)
     role = ROLES[task.role].lane
     return f"{role} ({scope})" if scope else role

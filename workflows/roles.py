@@ -82,6 +82,19 @@ WB_PARTNERS: tuple[Partner, ...] = (
 EUROPEAN_COMMISSION = Partner("EC", "European Commission", "eu_institution")
 BOARD_SEATS: tuple[Partner, ...] = (*WB_PARTNERS, EUROPEAN_COMMISSION)
 
+BOARD_SEAT_CODES: frozenset[str] = frozenset(seat.code for seat in BOARD_SEATS)
+_SEATS_BY_CODE = {seat.code: seat for seat in BOARD_SEATS}
+
+
+def partner_name(code: str | None) -> str:
+    """A seat's or partner's code as its name must be shown (Kosovo* with its asterisk);
+    any other code as it is."""
+    if not code:
+        return ""
+    seat = _SEATS_BY_CODE.get(code)
+    return seat.display_name if seat else code
+
+
 PILLARS: dict[str, str] = {
     "WBCTi": "Counter-terrorism and preventing/countering violent extremism",
     "WBCSCi": "Serious and organised crime",

@@ -26,9 +26,9 @@ from workflows.board_pages import (
     may_read_silent_procedures,
     member_register,
     record_refused_answer,
-    seat_name,
     silent_procedure_page,
 )
+from workflows.roles import partner_name
 
 bp = Blueprint("board", __name__)
 bp.before_request(login_required_response)
@@ -81,7 +81,7 @@ def _render_silent_procedure(
         values=values or {},
         errors=errors or {},
         answer_words=ANSWER_WORDS,
-        seat_name=seat_name,
+        seat_name=partner_name,
         may_read_registers=may_read_registers(person.participant),
     )
 
