@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
@@ -35,6 +35,7 @@ from engine.runtime import (
     waiting_timers,
 )
 from engine.services import OperationContext, operation
+from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
@@ -182,7 +183,13 @@ def complete_task(
     # A deadline that has passed wins over an answer, even before the scheduler's next pass:
     # fire what is due first; if that closed the task, the answer is refused.
     if fire_due_timers(session, row.instance_id, now):
-        row = require_open_task(session, task_id)
+        name = row.name
+        row = session.get(HumanTask, task_id, populate_existing=True) or row
+        if row.status != "open":
+            raise TaskAlreadyDone(
+                f"'{name}' is no longer open: a deadline of the procedure has passed, and an "
+                "answer after it changes nothing; nothing was changed."
+            )
     loaded = load(session, row.instance_id)
     schema = load_form(loaded.definition.files, row.form)
     cleaned = validate_submission(schema, data)
@@ -214,6 +221,32 @@ def complete_task(
     )
     save(session, loaded, now)
     return row
+
+
+def complete_task_or_log_refusal(
+    factory: sessionmaker[Session],
+    task_id: int,
+    data: dict[str, Any],
+    *,
+    participant: Participant,
+    now: datetime,
+) -> HumanTask:
+    """Complete a task in its own unit of work; a late or repeated answer is refused and,
+    in a unit of work of its own, kept on the audit trail."""
+    try:
+        return run_in_transaction(
+            factory,
+            lambda s: complete_task(s, task_id, data, participant=participant, now=now),
+        )
+    except TaskAlreadyDone as refused:
+        reason = str(refused)
+        run_in_transaction(
+            factory,
+            lambda s: record_refused_attempt(
+                s, task_id, data, participant=participant, now=now, reason=reason
+            ),
+        )
+        raise
 
 
 def claim_task(

@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.assignment import Participant, offered_clause
-from engine.errors import FormInvalid, NotAllowed, TaskAlreadyDone
-from engine.instances import complete_task, record_refused_attempt
+from engine.errors import FormInvalid, NotAllowed
+from engine.instances import complete_task_or_log_refusal
 from models import (
     Decision,
     DecisionAnswer,
@@ -398,7 +398,7 @@ def _seat_task(
 
 
 def answer_silent_procedure(
-    session: Session,
+    factory: sessionmaker[Session],
     instance_id: int,
     answer: str,
     reason: str | None,
@@ -408,45 +408,16 @@ def answer_silent_procedure(
 ) -> HumanTask:
     """Answer for the viewer's seat: "no objection", or "objection" with its reason.
 
-    NotAllowed when the viewer holds no seat still to answer; TaskAlreadyDone when the seat
-    has answered, the procedure closed, or the deadline passed (answers after it change
-    nothing); FormInvalid when an objection has no reason.
+    NotAllowed when the viewer holds no seat still to answer; TaskAlreadyDone (logged) when
+    the seat has answered, the procedure closed, or its deadline passed; FormInvalid when an
+    objection has no reason.
     """
-    decision, task = _seat_task(session, instance_id, participant)
-    if task.status == "open" and decision.deadline is not None and decision.deadline <= now:
-        raise TaskAlreadyDone(
-            "the deadline of this silent procedure has passed; an answer after it "
-            "changes nothing and nothing was changed"
-        )
+    with factory() as session:
+        _, task = _seat_task(session, instance_id, participant)
     if answer not in ("no_objection", "objection"):
         raise FormInvalid({"answer": "choose one of: no objection, objection"})
-    return complete_task(
-        session, task.id, answer_data(answer, reason), participant=participant, now=now
-    )
-
-
-def record_refused_answer(
-    session: Session,
-    instance_id: int,
-    answer: str,
-    reason: str | None,
-    *,
-    participant: Participant,
-    now: datetime,
-    why: str,
-) -> None:
-    """Log an answer that came too late or twice: it changes nothing, but it is on record."""
-    try:
-        _, task = _seat_task(session, instance_id, participant)
-    except NotAllowed:
-        return
-    record_refused_attempt(
-        session,
-        task.id,
-        answer_data(answer, reason),
-        participant=participant,
-        now=now,
-        reason=why,
+    return complete_task_or_log_refusal(
+        factory, task.id, answer_data(answer, reason), participant=participant, now=now
     )
 
 

@@ -241,7 +241,7 @@ def test_a_failure_inside_the_diagram_is_explained_and_saves_nothing(
     def failing(*_args: Any, **_kwargs: Any) -> None:
         raise EngineError("completing 'Review the proposal' failed inside the diagram: boom")
 
-    monkeypatch.setattr("webui.inbox.routes.complete_task", failing)
+    monkeypatch.setattr("webui.inbox.routes.complete_task_or_log_refusal", failing)
     url = f"/tasks/{review.id}"
 
     response = browser("sec").submit(url, f"{url}/complete", GOOD_REVIEW)

@@ -12,9 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import Forbidden, NotFound
 
-from engine.errors import FormInvalid, TaskAlreadyDone
+from engine.errors import FormInvalid
 from webui.auth.login import current_person, login_required_response, require_person
-from webui.database import request_session, unit_of_work
+from webui.database import app_database, request_session
 from workflows.board_pages import (
     ANSWER_WORDS,
     FOCAL_POINT_WORDS,
@@ -25,7 +25,6 @@ from workflows.board_pages import (
     may_read_registers,
     may_read_silent_procedures,
     member_register,
-    record_refused_answer,
     silent_procedure_page,
 )
 from workflows.roles import partner_name
@@ -102,22 +101,16 @@ def answer(instance_id: int) -> ResponseReturnValue:
     reason = request.form.get("reason")
     now = datetime.now(UTC)
     try:
-        unit_of_work(
-            lambda s: answer_silent_procedure(
-                s, instance_id, choice, reason, participant=person.participant, now=now
-            )
+        answer_silent_procedure(
+            app_database().factory,
+            instance_id,
+            choice,
+            reason,
+            participant=person.participant,
+            now=now,
         )
     except FormInvalid as invalid:
         return _render_silent_procedure(instance_id, request.form, invalid.errors), 400
-    except TaskAlreadyDone as late:
-        # A late or repeated answer changes nothing, but it is on the record.
-        why = str(late)
-        unit_of_work(
-            lambda s: record_refused_answer(
-                s, instance_id, choice, reason, participant=person.participant, now=now, why=why
-            )
-        )
-        raise
     flash(
         gettext("Your answer is recorded: %(answer)s.", answer=ANSWER_WORDS.get(choice, choice)),
         "success",

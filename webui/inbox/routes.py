@@ -9,10 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from engine.errors import FormInvalid, TaskAlreadyDone
-from engine.instances import complete_task, record_refused_attempt
+from engine.errors import FormInvalid
+from engine.instances import complete_task_or_log_refusal
 from webui.auth.login import login_required_response, require_person
-from webui.database import request_session, unit_of_work
+from webui.database import app_database, request_session
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
 from webui.inbox.queries import (
     TaskPage,
@@ -83,20 +83,11 @@ def complete(task_id: int) -> ResponseReturnValue:
     data = parse_submission(page.schema, request.form)
     now = datetime.now(UTC)
     try:
-        unit_of_work(
-            lambda s: complete_task(s, task_id, data, participant=person.participant, now=now)
+        complete_task_or_log_refusal(
+            app_database().factory, task_id, data, participant=person.participant, now=now
         )
     except FormInvalid as invalid:
         return _render_task(page, request.form, invalid.errors), 400
-    except TaskAlreadyDone as late:
-        # A late or repeated answer changes nothing, but it is on the record.
-        reason = str(late)
-        unit_of_work(
-            lambda s: record_refused_attempt(
-                s, task_id, data, participant=person.participant, now=now, reason=reason
-            )
-        )
-        raise
     flash(gettext("Done: %(task)s.", task=page.task.name), "success")
     return redirect(url_for("inbox.inbox"))
 
