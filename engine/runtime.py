@@ -272,7 +272,6 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
     with clock.at(now):
         for task in ready_human_tasks(loaded.workflow):
             guid = str(task.id)
-            fields = describe_task(task)
             existing = open_rows.pop(guid, None)
             if existing is None:
                 session.add(
@@ -282,11 +281,15 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
                         process_key=row.process_key,
                         status="open",
                         created_at=now,
-                        **fields,
+                        **describe_task(task),
                     )
                 )
-            elif existing.due_at != fields["due_at"]:
-                existing.due_at = fields["due_at"]
+                continue
+            # A task already in the inbox keeps its description; only its deadline can move
+            # (an extension), so only that is worked out again on each save.
+            due = _due_at(task, _properties(task))
+            if existing.due_at != due:
+                existing.due_at = due
     for gone in open_rows.values():
         gone.status = "withdrawn"
         gone.completed_at = now
