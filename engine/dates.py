@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 
 from engine import clock
+from engine.errors import EngineError
 from engine.services import maybe_current_operation
 from models import PublicHoliday
 
@@ -20,11 +21,24 @@ def now_iso() -> str:
     return clock.now().isoformat()
 
 
-def _parse(moment: str) -> datetime:
-    parsed = datetime.fromisoformat(moment)
+def parse_moment(value: object, what: str = "moment") -> datetime:
+    """An ISO 8601 date and time with its offset; EngineError in plain words otherwise."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError as err:
+            raise EngineError(
+                f"the {what} '{value}' is not a date and time, like 2026-11-30T17:00:00+01:00"
+            ) from err
     if parsed.tzinfo is None:
-        raise ValueError(f"'{moment}' needs a time zone offset, like +01:00")
+        raise EngineError(f"the {what} '{value}' needs a time zone offset, like +01:00")
     return parsed
+
+
+def _parse(moment: str) -> datetime:
+    return parse_moment(moment)
 
 
 def add_days(moment: str, days: int) -> str:

@@ -113,11 +113,11 @@ def reschedule_timer(call: ServiceCall) -> dict[str, str]:
 
     Parameters: `timer` (the timer event's BPMN id), `due` (ISO 8601 with offset).
     """
+    from engine.dates import parse_moment  # engine.dates reads the operation from here
     from engine.runtime import waiting_timers
 
     timer_id, due = str(call.params["timer"]), str(call.params["due"])
-    if datetime.fromisoformat(due).tzinfo is None:
-        raise EngineError(f"the new due time '{due}' needs a time zone offset")
+    parse_moment(due, "new due time")
     workflow = call.task.workflow
     while workflow is not None:
         for task, _when in waiting_timers(workflow.top_workflow):

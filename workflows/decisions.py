@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.dates import parse_moment
 from engine.errors import EngineError
 from engine.runtime import guids_within
 from engine.services import ServiceCall, register
@@ -27,12 +28,7 @@ def text_hash(text: str) -> str:
 
 
 def _moment(value: Any, what: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if parsed.tzinfo is None:
-        raise EngineError(f"the {what} '{value}' needs a time zone offset, like +01:00")
-    return parsed
+    return None if value in (None, "") else parse_moment(value, what)
 
 
 def _decision(session: Session, decision_id: Any) -> Decision:

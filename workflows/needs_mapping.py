@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.dates import parse_moment
 from engine.errors import EngineError
 from engine.instances import complete_task, start_instance
 from engine.services import ServiceCall, register
@@ -48,14 +49,7 @@ def partner_pillars(call: ServiceCall) -> dict[str, dict[str, str]]:
 def input_deadline(call: ServiceCall) -> str:
     """The input deadline in UTC; refuses one without an offset or not after the opening."""
     value = str(call.params.get("deadline") or "")
-    try:
-        deadline = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise EngineError(
-            f"the input deadline '{value}' is not a date and time, like 2027-01-29T17:00:00+01:00"
-        ) from err
-    if deadline.tzinfo is None:
-        raise EngineError(f"the input deadline '{value}' needs a time zone offset, like +01:00")
+    deadline = parse_moment(value, "input deadline")
     if deadline <= call.context.now:
         raise EngineError(
             f"the input deadline '{value}' has passed already; give a later date and time"
