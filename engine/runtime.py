@@ -16,7 +16,7 @@ from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine import clock, timer_events
+from engine import clock, task_events, timer_events
 from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY
 from engine.lint import role_key
@@ -269,21 +269,22 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
             select(HumanTask).where(HumanTask.instance_id == row.id, HumanTask.status == "open")
         )
     }
+    opened: list[HumanTask] = []
     with clock.at(now):
         for task in ready_human_tasks(loaded.workflow):
             guid = str(task.id)
             existing = open_rows.pop(guid, None)
             if existing is None:
-                session.add(
-                    HumanTask(
-                        instance_id=row.id,
-                        task_guid=guid,
-                        process_key=row.process_key,
-                        status="open",
-                        created_at=now,
-                        **describe_task(task),
-                    )
+                new = HumanTask(
+                    instance_id=row.id,
+                    task_guid=guid,
+                    process_key=row.process_key,
+                    status="open",
+                    created_at=now,
+                    **describe_task(task),
                 )
+                session.add(new)
+                opened.append(new)
                 continue
             # A task already in the inbox keeps its description; only its deadline can move
             # (an extension), so only that is worked out again on each save.
@@ -293,6 +294,9 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
     for gone in open_rows.values():
         gone.status = "withdrawn"
         gone.completed_at = now
+    if opened:
+        session.flush()
+        task_events.opened(session, opened, now)
 
 
 def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:

@@ -9,7 +9,10 @@ mid-firing commits nothing, so the timer stays for the next pass.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -19,17 +22,50 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock, timer_events
 from engine.errors import EngineError
 from engine.instances import due_instances, earliest_due_timer, fire_due_timers
 from engine.unit_of_work import run_in_transaction
-from models import ProcessInstance
+from models import ProcessInstance, SchedulerPass
 
 log = logging.getLogger("iisg.scheduler")
 _WAKE_JOB = "iisg-wake-at-due-timer"
 _SAFETY_JOB = "iisg-safety-net"
+# Pass records older than this are pruned; `iisg scheduler status` shows the latest ones.
+_KEEP_PASSES = timedelta(days=7)
+
+
+def worker_name() -> str:
+    """This process, as pass records name it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a pass job did (a count) and when it next has something to do."""
+
+    done: int = 0
+    next_due: datetime | None = None
+
+
+# A job the procedures add to every pass (reminders, recurring starts, digests): given the
+# session factory and the pass's moment, it does what is due, each in its own unit of work,
+# exactly once across processes, and says when it next has work.
+PassJob = Callable[[sessionmaker[Session], datetime], JobOutcome]
+# A job run on its own interval, outside the passes (the mail sender): returns a count.
+PeriodicJob = Callable[[sessionmaker[Session], datetime], int]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A periodic job and how often it runs."""
+
+    name: str
+    job: PeriodicJob
+    seconds: float
 
 
 @dataclass
@@ -39,6 +75,8 @@ class PassResult:
     fired: dict[int, list[str]] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
     next_due: datetime | None = None
+    other: int = 0
+    errors: list[str] = field(default_factory=list)
 
     @property
     def fired_count(self) -> int:
@@ -72,12 +110,68 @@ def _fire(session: Session, *, instance_id: int, now: datetime) -> list[str]:
     return fire_due_timers(session, instance_id, now)
 
 
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def _record_pass(
+    factory: sessionmaker[Session], worker: str, started: datetime, result: PassResult
+) -> None:
+    def work(session: Session) -> None:
+        finished = clock.now()
+        session.add(
+            SchedulerPass(
+                worker=worker,
+                started_at=started,
+                finished_at=max(finished, started),
+                fired=result.fired_count,
+                failed=len(result.failed),
+                other=result.other,
+                error="; ".join(result.errors) or None,
+            )
+        )
+        session.execute(
+            delete(SchedulerPass).where(SchedulerPass.started_at < started - _KEEP_PASSES)
+        )
+
+    try:
+        run_in_transaction(factory, work)
+    except Exception:  # the record is for watching; it never stops the scheduler
+        log.exception("could not record the scheduler pass")
+
+
 def run_pass(
-    factory: sessionmaker[Session], now: datetime | None = None, batch: int = 100
+    factory: sessionmaker[Session],
+    now: datetime | None = None,
+    batch: int = 100,
+    *,
+    jobs: Sequence[PassJob] = (),
+    worker: str | None = None,
 ) -> PassResult:
-    """Fire every timer due at `now` (default: the clock's now), the longest overdue first."""
+    """Fire every timer due at `now` (default: the clock's now), the longest overdue first;
+    then run the procedures' pass jobs; record the pass for `iisg scheduler status`."""
     moment = now or clock.now()
     result = PassResult()
+    _fire_timers(factory, moment, batch, result)
+    with factory() as session:
+        result.next_due = earliest_due_timer(session)
+    for job in jobs:
+        try:
+            outcome = job(factory, moment)
+        except Exception as err:  # one job failing must not stop timers or the other jobs
+            log.exception("scheduler job %s failed", getattr(job, "__name__", job))
+            result.errors.append(f"{getattr(job, '__name__', 'job')}: {err}")
+            continue
+        result.other += outcome.done
+        result.next_due = _earliest(result.next_due, outcome.next_due)
+    _record_pass(factory, worker or worker_name(), moment, result)
+    return result
+
+
+def _fire_timers(
+    factory: sessionmaker[Session], moment: datetime, batch: int, result: PassResult
+) -> None:
     while True:
         with factory() as session:
             instance_ids = [
@@ -99,9 +193,6 @@ def run_pass(
                 result.failed[instance_id] = str(err)
                 continue
             result.fired[instance_id] = fired
-    with factory() as session:
-        result.next_due = earliest_due_timer(session)
-    return result
 
 
 class TimerScheduler:
@@ -113,9 +204,14 @@ class TimerScheduler:
         *,
         safety_interval: float = 60.0,
         blocking: bool = False,
+        jobs: Sequence[PassJob] = (),
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.factory = factory
         self.safety_interval = safety_interval
+        self.jobs = tuple(jobs)
+        self.periodic = tuple(periodic)
+        self.worker = worker_name()
         self._scheduler: BaseScheduler = (
             BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
         )
@@ -127,7 +223,7 @@ class TimerScheduler:
         if not self._pass_lock.acquire(blocking=False):
             return None
         try:
-            result = run_pass(self.factory)
+            result = run_pass(self.factory, jobs=self.jobs, worker=self.worker)
             if result.fired_count or result.failed:
                 log.info(
                     "fired %d timer(s) in %d instance(s); %d failed",
@@ -186,8 +282,27 @@ class TimerScheduler:
             coalesce=True,
             max_instances=1,
         )
+        for periodic in self.periodic:
+            self._scheduler.add_job(
+                self._run_periodic,
+                IntervalTrigger(seconds=periodic.seconds),
+                args=(periodic,),
+                id=f"iisg-{periodic.name}",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=clock.now() + timedelta(seconds=1),
+            )
         self._scheduler.add_job(self.tick, id="iisg-catch-up", misfire_grace_time=None)
         self._scheduler.start(paused=paused)
+
+    def _run_periodic(self, periodic: Periodic) -> None:
+        try:
+            done = periodic.job(self.factory, clock.now())
+            if done:
+                log.info("%s: %d done", periodic.name, done)
+        except Exception:  # keep the scheduler alive; the next run tries again
+            log.exception("%s failed", periodic.name)
 
     def shutdown(self) -> None:
         """Stop, letting a running pass finish."""

@@ -6,6 +6,13 @@ from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
 from models.mapping import Need, Report, Response
+from models.notifications import (
+    MAIL_MODES,
+    Notice,
+    OutboxMessage,
+    RecurringStart,
+    SchedulerPass,
+)
 from models.people import Organisation, RoleGrant, User
 from models.process import ProcessDefinition, ProcessInstance
 from models.register import FocalPoint
@@ -14,6 +21,7 @@ from models.tasks import HumanTask, Timer
 
 __all__ = [
     "GENESIS_HASH",
+    "MAIL_MODES",
     "AuditChainHead",
     "AuditEvent",
     "Base",
@@ -24,13 +32,17 @@ __all__ = [
     "FocalPoint",
     "HumanTask",
     "Need",
+    "Notice",
     "Organisation",
+    "OutboxMessage",
     "ProcessDefinition",
     "ProcessInstance",
     "PublicHoliday",
+    "RecurringStart",
     "Report",
     "Response",
     "RoleGrant",
+    "SchedulerPass",
     "Timer",
     "User",
     "database_url",

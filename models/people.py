@@ -36,6 +36,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # immediate: each mail as it comes; digest: one mail a day with everything.
+    mail_mode: Mapped[str] = mapped_column(
+        String(16), default="immediate", server_default="immediate"
+    )
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
