@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import EngineError
@@ -46,32 +47,43 @@ def add_days(moment: str, days: int) -> str:
     return (_parse(moment) + timedelta(days=int(days))).isoformat()
 
 
-def _holidays(partner: str | None, first: date, last: date) -> set[date]:
-    context = maybe_current_operation()
-    if context is None:
+def _holidays(session: Session | None, partner: str | None, first: date, last: date) -> set[date]:
+    if session is None:
         return set()
     whose: ColumnElement[bool] = PublicHoliday.partner.is_(None)
     if partner:
         whose = or_(whose, PublicHoliday.partner == partner)
     return set(
-        context.session.scalars(
+        session.scalars(
             select(PublicHoliday.day).where(PublicHoliday.day.between(first, last), whose)
         )
     )
 
 
-def add_working_days(moment: str, days: int, partner: str | None = None) -> str:
-    """`moment` plus working days (Monday to Friday, not a public holiday), same time of day."""
-    current, left = _parse(moment), int(days)
+def shift_working_days(
+    session: Session | None, moment: datetime, days: int, partner: str | None = None
+) -> datetime:
+    """`moment` moved by working days (Monday to Friday, not a public holiday of the
+    Secretariat's calendar or of `partner`'s), same time of day; negative days go back."""
+    current, left = moment, int(days)
     step = 1 if left >= 0 else -1
     reach = timedelta(days=abs(left) * 3 + 60)  # far enough for any run of holidays
     first, last = sorted((current.date(), (current + step * reach).date()))
-    holidays = _holidays(partner, first, last)
+    holidays = _holidays(session, partner, first, last)
     while left:
         current += timedelta(days=step)
         if current.weekday() < 5 and current.date() not in holidays:
             left -= step
-    return current.isoformat()
+    return current
+
+
+def add_working_days(moment: str, days: int, partner: str | None = None) -> str:
+    """`moment` plus working days (Monday to Friday, not a public holiday), same time of day.
+
+    For diagrams: the holidays are read in the running operation's unit of work."""
+    context = maybe_current_operation()
+    session = None if context is None else context.session
+    return shift_working_days(session, _parse(moment), days, partner).isoformat()
 
 
 def is_after(first: str, second: str) -> bool:

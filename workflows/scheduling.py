@@ -7,12 +7,13 @@ starts, daily digests); periodic jobs run on their own interval (the mail sender
 from __future__ import annotations
 
 from engine.scheduler import PassJob, Periodic
+from workflows.recurring import recurring_job
 from workflows.settings import ProcedureSettings
 
 
 def pass_jobs(settings: ProcedureSettings) -> list[PassJob]:
     """The jobs every pass runs, in order."""
-    jobs: list[PassJob] = []
+    jobs: list[PassJob] = [recurring_job(settings)]
     return jobs
 
 
