@@ -47,7 +47,10 @@ def add_days(moment: str, days: int) -> str:
     return (_parse(moment) + timedelta(days=int(days))).isoformat()
 
 
-def _holidays(session: Session | None, partner: str | None, first: date, last: date) -> set[date]:
+def holidays_between(
+    session: Session | None, partner: str | None, first: date, last: date
+) -> set[date]:
+    """The public holidays from `first` to `last` (the Secretariat's, and `partner`'s)."""
     if session is None:
         return set()
     whose: ColumnElement[bool] = PublicHoliday.partner.is_(None)
@@ -61,15 +64,23 @@ def _holidays(session: Session | None, partner: str | None, first: date, last: d
 
 
 def shift_working_days(
-    session: Session | None, moment: datetime, days: int, partner: str | None = None
+    session: Session | None,
+    moment: datetime,
+    days: int,
+    partner: str | None = None,
+    *,
+    holidays: set[date] | None = None,
 ) -> datetime:
     """`moment` moved by working days (Monday to Friday, not a public holiday of the
-    Secretariat's calendar or of `partner`'s), same time of day; negative days go back."""
+    Secretariat's calendar or of `partner`'s), same time of day; negative days go back.
+
+    `holidays`, when given, is used instead of reading them (it must cover the span)."""
     current, left = moment, int(days)
     step = 1 if left >= 0 else -1
-    reach = timedelta(days=abs(left) * 3 + 60)  # far enough for any run of holidays
-    first, last = sorted((current.date(), (current + step * reach).date()))
-    holidays = _holidays(session, partner, first, last)
+    if holidays is None:
+        reach = timedelta(days=abs(left) * 3 + 60)  # far enough for any run of holidays
+        first, last = sorted((current.date(), (current + step * reach).date()))
+        holidays = holidays_between(session, partner, first, last)
     while left:
         current += timedelta(days=step)
         if current.weekday() < 5 and current.date() not in holidays:

@@ -30,6 +30,8 @@ NS = {
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
 # Task properties whose values are expressions over the task's data.
 EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt", "about")
+# A user task with `optional` true may be left undone: it gets no reminders or deadline notice.
+OPTIONAL_PROPERTY = "optional"
 
 MakeProblem = Callable[[etree._Element, str], Problem]
 
@@ -185,6 +187,12 @@ def _lint_human_task(
     for key in EXPRESSION_PROPERTIES:
         if props.get(key):
             yield from _compiles(task, props[key], make, label=f"the property {key}")
+    if props.get(OPTIONAL_PROPERTY, "false") not in ("true", "false"):
+        yield make(
+            task,
+            f"the property {OPTIONAL_PROPERTY} is '{props[OPTIONAL_PROPERTY]}'; "
+            "it can only be true (a step that may be left undone: no reminders) or false",
+        )
     form = props.get("formJsonSchemaFilename")
     if form:
         yield from _lint_form(task, form, files, make)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine import clock, task_events, timer_events
 from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY
-from engine.lint import role_key
+from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
 from engine.specs import spec_cache, workflow_from_json, workflow_to_json
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
@@ -233,6 +233,7 @@ def describe_task(task: Task) -> dict[str, Any]:
         "about": (scoped("about") or "")[:500] or None,
         "form": props.get(FORM_PROPERTY),
         "due_at": _due_at(task, props),
+        "optional": props.get(OPTIONAL_PROPERTY) == "true",
     }
 
 

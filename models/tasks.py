@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, JSONType
@@ -40,6 +40,8 @@ class HumanTask(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A step that may be left undone (e.g. extending a deadline): no reminders, no notice.
+    optional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]

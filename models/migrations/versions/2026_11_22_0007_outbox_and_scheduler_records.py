@@ -105,6 +105,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recurring_start")),
         sa.UniqueConstraint("schedule", "period", name=op.f("uq_recurring_start_schedule")),
     )
+    with op.batch_alter_table("human_task", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("optional", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("mail_mode", sa.String(length=16), server_default="immediate", nullable=False)
@@ -112,6 +116,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("human_task", schema=None) as batch_op:
+        batch_op.drop_column("optional")
 
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_column("mail_mode")
