@@ -189,3 +189,18 @@ def test_a_timer_a_second_ahead_fires_within_a_second_of_its_due_time(deployed: 
         scheduler.shutdown()
     assert _fired_per_instance(deployed) == {instance: 1}
     assert seen - due < timedelta(seconds=1), f"fired {seen - due} after its due time"
+
+
+def test_a_timer_due_while_the_scheduler_was_stopped_fires_when_it_starts(
+    deployed: Database,
+) -> None:
+    instances = _start_overdue(deployed, 3)  # due a minute ago; no scheduler was running
+    scheduler = TimerScheduler(deployed.factory, safety_interval=3600)
+    scheduler.start()  # catches up at once, without waiting for the safety interval
+    try:
+        give_up = time.monotonic() + 10
+        while len(_fired_per_instance(deployed)) < 3 and time.monotonic() < give_up:
+            time.sleep(0.02)
+    finally:
+        scheduler.shutdown()
+    _assert_each_fired_once(deployed, instances)
