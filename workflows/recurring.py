@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
 from engine.errors import EngineError
-from engine.instances import start_instance
+from engine.instances import active_definition, start_instance
 from engine.scheduler import JobOutcome, PassJob
 from engine.unit_of_work import run_in_transaction
 from models import RecurringStart
@@ -78,12 +78,14 @@ def _start(session: Session, schedule: RecurringSchedule, year: int, now: dateti
     session.add(record)
     session.flush()
     data: dict[str, object] = {schedule.year_field: year} if schedule.year_field else {}
+    name = active_definition(session, schedule.process_key).name
     instance = start_instance(
         session,
         schedule.process_key,
         data,
         actor="scheduler",
         now=now,
+        title=f"{name}: {label}",
         business_key=f"{schedule.name}:{label}",
     )
     record.instance_id = instance.id

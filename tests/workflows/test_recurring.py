@@ -129,6 +129,11 @@ def test_the_needs_mapping_starts_every_second_year(iisg: Iisg, db: Database, cl
         "biennial_needs_mapping:2027-2028",
         "biennial_needs_mapping:2029-2030",
     ]
+    with db.session() as s:
+        titles = s.scalars(
+            select(ProcessInstance.title).where(ProcessInstance.process_key == "needs_mapping")
+        ).all()
+    assert all(title.endswith(": 2027-2028") or title.endswith(": 2029-2030") for title in titles)
 
 
 def test_a_period_begun_while_the_system_was_down_starts_late_but_only_the_latest(
