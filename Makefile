@@ -6,7 +6,7 @@ PASSWORD ?= iisg-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup translations run test lint typecheck imports pytest clean
+.PHONY: setup translations run test lint typecheck imports pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ pytest: setup
 		echo "== tests on PostgreSQL"; \
 		IISG_TEST_DATABASE_URL="$$IISG_TEST_POSTGRESQL_URL" $(BIN)/pytest; \
 	fi
+
+## bench: the scheduler's pass cost and wake-up delay with 10,000 timers waiting, on SQLite
+## (and PostgreSQL too when IISG_BENCH_POSTGRESQL_URL is set); writes bench/results.json
+bench: setup
+	$(BIN)/python bench/scheduler_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -216,6 +216,8 @@ class TimerScheduler:
             BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
         )
         self._pass_lock = threading.Lock()
+        self._plan_lock = threading.Lock()
+        self._stopping = False
         self._planned: datetime | None = None
 
     def tick(self) -> PassResult | None:
@@ -245,16 +247,17 @@ class TimerScheduler:
         """Make sure a pass runs at `due` (no later than any pass already planned)."""
         soonest = clock.now() + timedelta(milliseconds=200)
         when = max(due, soonest)
-        if self._planned is not None and self._planned <= when:
-            return
-        self._planned = when
-        self._scheduler.add_job(
-            self.tick,
-            DateTrigger(run_date=when),
-            id=_WAKE_JOB,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        with self._plan_lock:
+            if self._stopping or (self._planned is not None and self._planned <= when):
+                return
+            self._planned = when
+            self._scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=when),
+                id=_WAKE_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
 
     def next_wake(self) -> datetime | None:
         """When the next pass is planned for a due timer (None when nothing is waiting)."""
@@ -307,5 +310,10 @@ class TimerScheduler:
     def shutdown(self) -> None:
         """Stop, letting a running pass finish."""
         timer_events.unsubscribe(self.wake_at)
+        # APScheduler holds its job-store lock while it waits for running jobs, and a pass
+        # plans its next wake-up through that lock: stop planning first, or a pass running
+        # now and this shutdown would wait for each other for ever.
+        with self._plan_lock:
+            self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)

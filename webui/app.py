@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFProtect
 from webui import auth, database, errors, formatting, inbox
 from webui.auth import login
 from webui.board import bp as board_bp
+from webui.calendar import bp as calendar_bp
+from webui.health import bp as health_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
 
@@ -45,6 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(procedures_bp)
+    app.register_blueprint(calendar_bp)
+    # For monitoring: no login, no form, nothing about people.
+    app.register_blueprint(health_bp)
+    csrf.exempt(health_bp)
     app.after_request(_security_headers)
     return app
 

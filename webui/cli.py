@@ -1,5 +1,5 @@
-"""The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`,
-`user create`, `audit verify`."""
+"""The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
+(and `scheduler status`), `user create`, `audit verify`."""
 
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import audit
 from engine.assignment import Grant
 from engine.errors import DiagramRejected, EngineError
-from engine.scheduler import TimerScheduler, run_pass
+from engine.scheduler import run_pass
+from engine.scheduler_status import scheduler_status
 from engine.unit_of_work import run_in_transaction
 from models import database_url, make_engine, make_session_factory
 from models.migrate import current_is_head, upgrade
+from webui.scheduler_process import procedure_scheduler
+from webui.scheduler_status import status_lines
 from workflows.accounts import AccountError, create_user
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
 from workflows.roles import KOSOVO_FOOTNOTE
+from workflows.scheduling import pass_jobs, periodic_jobs
+from workflows.settings import ProcedureSettings, SettingsError, load_settings
 
 
 def _now() -> datetime:
@@ -120,6 +125,15 @@ def demo(password: str) -> None:
         click.echo(f"* {KOSOVO_FOOTNOTE}")
 
 
+def _settings() -> ProcedureSettings:
+    try:
+        return load_settings()
+    except SettingsError as err:
+        raise click.ClickException(
+            f"the settings cannot be used: {err}. Correct the settings file and start again."
+        ) from err
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -129,30 +143,77 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with a production WSGI server, and the scheduler in this process."""
     from webui.serve import serve_forever
 
-    serve_forever(host=host, port=port, threads=threads, with_scheduler=not no_scheduler)
+    serve_forever(
+        host=host,
+        port=port,
+        threads=threads,
+        with_scheduler=not no_scheduler,
+        settings=_settings(),
+    )
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--once", is_flag=True, help="Run one pass, print what fired, and exit.")
 @click.option(
     "--interval",
-    default=60.0,
-    show_default=True,
-    help="Safety-net interval in seconds between passes.",
+    type=float,
+    help="Safety-net interval in seconds between passes "
+    "(default: scheduler.safety_interval_seconds in the settings, 60).",
 )
-def scheduler(once: bool, interval: float) -> None:
-    """Fire due timers at their due time (its own process in production)."""
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool, interval: float | None) -> None:
+    """Fire due timers at their due time (its own process in production).
+
+    `iisg scheduler status` shows the timers waiting and the last passes.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
     factory = _factory()
     if once:
-        result = run_pass(factory)
-        click.echo(f"Fired {result.fired_count} timer(s) in {len(result.fired)} instance(s).")
-        for instance_id, reason in result.failed.items():
-            click.echo(f"Instance {instance_id} stopped: {reason}", err=True)
-        if result.next_due:
-            click.echo(f"Next timer due at {result.next_due.isoformat()}.")
+        _run_once(factory, settings)
         return
     click.echo("Scheduler running; Ctrl+C stops it.")
-    TimerScheduler(factory, safety_interval=interval, blocking=True).start()
+    procedure_scheduler(factory, settings, blocking=True, safety_interval=interval).start()
+
+
+def _run_once(factory: sessionmaker[Session], settings: ProcedureSettings) -> None:
+    result = run_pass(factory, jobs=pass_jobs(settings))
+    click.echo(f"Fired {result.fired_count} timer(s) in {len(result.fired)} instance(s).")
+    for instance_id, reason in result.failed.items():
+        click.echo(f"Instance {instance_id} stopped: {reason}", err=True)
+    if result.other:
+        click.echo(f"The procedures' jobs did {result.other} thing(s).")
+    for error in result.errors:
+        click.echo(f"A job failed: {error}", err=True)
+    for periodic in periodic_jobs(settings):
+        try:
+            done = periodic.job(factory, _now())
+        except Exception as err:  # one job failing must not hide what the others did
+            click.echo(f"{periodic.name} failed: {err}", err=True)
+            continue
+        if done:
+            click.echo(f"{periodic.name}: {done} done.")
+    if result.next_due:
+        click.echo(f"Next timer due at {result.next_due.isoformat()}.")
+
+
+@scheduler.command("status")
+def scheduler_status_command() -> None:
+    """The next timers due, the last passes, and whether a scheduler is running.
+
+    Exits 1 when no scheduler has finished a pass within three safety intervals.
+    """
+    settings = _settings()
+    factory = _factory()
+    with factory() as session:
+        status = scheduler_status(
+            session, _now(), safety_interval_seconds=settings.safety_interval_seconds
+        )
+    for line in status_lines(status):
+        click.echo(line)
+    if not status.alive:
+        sys.exit(1)
 
 
 @main.group()

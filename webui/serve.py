@@ -6,18 +6,21 @@ import logging
 
 from waitress import serve
 
-from engine.scheduler import TimerScheduler
 from webui.app import create_app
+from webui.scheduler_process import procedure_scheduler
+from workflows.settings import ProcedureSettings
 
 log = logging.getLogger("iisg.serve")
 
 
-def serve_forever(*, host: str, port: int, threads: int, with_scheduler: bool) -> None:
+def serve_forever(
+    *, host: str, port: int, threads: int, with_scheduler: bool, settings: ProcedureSettings
+) -> None:
     """Run until interrupted."""
     app = create_app()
     scheduler = None
     if with_scheduler:
-        scheduler = TimerScheduler(app.extensions["iisg"].factory)
+        scheduler = procedure_scheduler(app.extensions["iisg"].factory, settings)
         scheduler.start()
     print(
         f"IISG Procedures on http://{host}:{port}/ "
