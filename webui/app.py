@@ -13,6 +13,7 @@ from webui.auth import login
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
 from webui.health import bp as health_bp
+from webui.mail import bp as mail_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
 
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(procedures_bp)
+    app.register_blueprint(mail_bp)
     app.register_blueprint(calendar_bp)
     # For monitoring: no login, no form, nothing about people.
     app.register_blueprint(health_bp)

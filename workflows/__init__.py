@@ -5,6 +5,7 @@ Imports engine and models; never imports Flask.
 """
 
 from workflows import decisions as decisions  # registers the Board's service tasks
+from workflows import mail as mail  # mails the holders of every newly opened task
 from workflows import membership as membership  # registers the membership's service tasks
 from workflows import methodology as methodology  # registers the amendment's service tasks
 from workflows import needs_mapping as needs_mapping  # registers the needs mapping's service tasks

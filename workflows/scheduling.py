@@ -7,17 +7,18 @@ starts, daily digests); periodic jobs run on their own interval (the mail sender
 from __future__ import annotations
 
 from engine.scheduler import PassJob, Periodic
+from workflows.mail import digest_job, sender_job
 from workflows.recurring import recurring_job
 from workflows.settings import ProcedureSettings
 
 
 def pass_jobs(settings: ProcedureSettings) -> list[PassJob]:
     """The jobs every pass runs, in order."""
-    jobs: list[PassJob] = [recurring_job(settings)]
+    jobs: list[PassJob] = [recurring_job(settings), digest_job(settings.mail)]
     return jobs
 
 
 def periodic_jobs(settings: ProcedureSettings) -> list[Periodic]:
     """The jobs that run on their own interval."""
-    periodic: list[Periodic] = []
+    periodic: list[Periodic] = [sender_job(settings.mail)]
     return periodic

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Decision
+from models import Decision, OutboxMessage
 from tests.browser.axe import assert_accessible, violations
 from tests.browser.conftest import Iisg, log_in
 
@@ -39,6 +39,10 @@ class Scene:
                 select(Decision.id).where(Decision.instance_id == self.instance_id)
             ).one()
         return f"/decisions/{decision_id}"
+
+    def mail(self) -> str:
+        with self.iisg.db.session() as session:
+            return f"/outbox/{session.scalars(select(func.min(OutboxMessage.id))).one()}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ VISITS = [
         ready="#diagram.is-drawn",
     ),
     Visit("overview", "secretariat", lambda scene: "/overview"),
+    Visit("outbox", "secretariat", lambda scene: "/outbox"),
+    Visit("outbox mail", "secretariat", lambda scene: scene.mail()),
+    Visit("your mail", "board-al", lambda scene: "/account/mail"),
 ]
 
 
