@@ -15,11 +15,14 @@ from engine.errors import EngineError
 from engine.runtime import guids_within
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
+from workflows.mail import enqueue, page_link, when
+from workflows.recipients import holders_of_role
 from workflows.roles import BOARD_SEATS
 
 # The BPMN id of the task each seat answers in `silent_procedure` (a contract with the diagram).
 ANSWER_TASK = "answer_silent_procedure"
 ANSWERS_SUBPROCESS = "board_answers"
+BOARD_MEMBER = "board_member"
 
 
 def text_hash(text: str) -> str:
@@ -85,7 +88,28 @@ def extend_decision_deadline(call: ServiceCall) -> dict[str, Any]:
         raise EngineError("the new deadline must be in the future")
     decision.deadline = new_deadline
     decision.deadline_extended = True
+    _tell_the_board_of_the_extension(call, decision)
     return {"id": decision.id, "deadline": new_deadline.isoformat()}
+
+
+def _tell_the_board_of_the_extension(call: ServiceCall, decision: Decision) -> None:
+    """Every Board member (alternates too) is told of the new deadline, in this unit of work."""
+    assert decision.deadline is not None
+    link = page_link(f"/silent-procedures/{decision.instance_id}")
+    for member in holders_of_role(call.context.session, BOARD_MEMBER):
+        enqueue(
+            call.context.session,
+            member,
+            subject=f"Deadline extended: {decision.subject}",
+            body=(
+                f"The Secretariat has extended the deadline of the silent procedure "
+                f"'{decision.subject}' to {when(decision.deadline)}.\n\n"
+                f"Silence until then still counts as agreement.\n\nThe procedure: {link}\n"
+            ),
+            kind="notice",
+            now=call.context.now,
+            instance_id=decision.instance_id,
+        )
 
 
 def _answers_given(call: ServiceCall, decision: Decision) -> list[HumanTask]:

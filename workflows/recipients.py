@@ -28,14 +28,19 @@ def holders_of(session: Session, task: HumanTask) -> list[User]:
     return list(session.scalars(query.distinct().order_by(User.username)))
 
 
-def secretariat(session: Session) -> list[User]:
-    """Active members of the Secretariat."""
+def holders_of_role(session: Session, role: str) -> list[User]:
+    """Active users holding `role` in any scope."""
     return list(
         session.scalars(
             select(User)
             .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(User.active, RoleGrant.role == SECRETARIAT)
+            .where(User.active, RoleGrant.role == role)
             .distinct()
             .order_by(User.username)
         )
     )
+
+
+def secretariat(session: Session) -> list[User]:
+    """Active members of the Secretariat."""
+    return holders_of_role(session, SECRETARIAT)

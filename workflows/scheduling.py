@@ -9,12 +9,17 @@ from __future__ import annotations
 from engine.scheduler import PassJob, Periodic
 from workflows.mail import digest_job, sender_job
 from workflows.recurring import recurring_job
+from workflows.reminders import reminders_job
 from workflows.settings import ProcedureSettings
 
 
 def pass_jobs(settings: ProcedureSettings) -> list[PassJob]:
     """The jobs every pass runs, in order."""
-    jobs: list[PassJob] = [recurring_job(settings), digest_job(settings.mail)]
+    jobs: list[PassJob] = [
+        recurring_job(settings),
+        reminders_job(settings),
+        digest_job(settings.mail),
+    ]
     return jobs
 
 
