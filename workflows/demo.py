@@ -6,7 +6,7 @@ Idempotent: running it again adds only what is missing and never changes a passw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from engine.assignment import Grant
 from engine.instances import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.accounts import add_grant, create_user, find_user, participant
+from workflows.calendar import add_public_holiday, public_holidays
 from workflows.membership import start_demo_membership
 from workflows.needs_mapping import start_demo_needs_mapping
 from workflows.response_mapping import start_demo_response_mapping
@@ -78,9 +79,34 @@ def _ensure_organisations(session: Session) -> None:
     session.flush()
 
 
+# A few public holidays, so the calendar page and working-day deadlines show something real:
+# the Secretariat's (for everyone) and some partners' own.
+DEMO_HOLIDAYS = (
+    (date(2026, 12, 25), "Christmas Day", None),
+    (date(2027, 1, 1), "New Year's Day", None),
+    (date(2027, 1, 7), "Orthodox Christmas", "RS"),
+    (date(2027, 1, 7), "Orthodox Christmas", "ME"),
+    (date(2027, 2, 15), "Statehood Day", "RS"),
+    (date(2027, 2, 17), "Independence Day", "XK"),
+    (date(2027, 3, 14), "Summer Day", "AL"),
+)
+
+
+def _ensure_holidays(session: Session, now: datetime) -> None:
+    have = {
+        (h.day, h.partner)
+        for year in {day.year for day, _, _ in DEMO_HOLIDAYS}
+        for h in public_holidays(session, year)
+    }
+    for day, name, partner in DEMO_HOLIDAYS:
+        if (day, partner) not in have:
+            add_public_holiday(session, day, name, partner=partner, actor="demo", now=now)
+
+
 def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAccount]:
     """Create whatever demo data is missing; returns every demo account."""
     _ensure_organisations(session)
+    _ensure_holidays(session, now)
     accounts = demo_accounts()
     for account in accounts:
         user: User | None = find_user(session, account.username)
