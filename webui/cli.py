@@ -195,7 +195,7 @@ def _run_once(factory: sessionmaker[Session], settings: ProcedureSettings) -> No
         if done:
             click.echo(f"{periodic.name}: {done} done.")
     if result.next_due:
-        click.echo(f"Next timer due at {result.next_due.isoformat()}.")
+        click.echo(f"Next due at {result.next_due.isoformat()} (a timer, a reminder or a job).")
 
 
 @scheduler.command("status")
