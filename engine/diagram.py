@@ -54,7 +54,11 @@ def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
             return []
         return [
             Problem(
-                filename, None, f"does not follow the BPMN 2.0 schema: {entry.message}", entry.line
+                filename,
+                None,
+                f"does not follow the BPMN 2.0 schema: {entry.message}",
+                entry.line,
+                kind="xsd",
             )
             for entry in schema.error_log
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class EngineError(Exception):
@@ -11,12 +11,19 @@ class EngineError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram: where (file, element) and why, in plain words."""
+    """One thing wrong with a diagram: where (file, element) and why, in plain words.
+
+    `kind` says which check found it: "xml" (not readable, refused), "xsd" (the BPMN 2.0
+    schema), "lint" (the project's rules and SpiffWorkflow's parser) or "reachability";
+    two problems saying the same thing about the same place are equal whichever check
+    found them.
+    """
 
     file: str
     element_id: str | None
     message: str
     line: int | None = None
+    kind: str = field(default="lint", compare=False)
 
     def __str__(self) -> str:
         where = self.file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -82,3 +83,131 @@ def validate_submission(schema: dict[str, Any] | None, data: Any) -> dict[str, A
     if errors:
         raise FormInvalid(errors)
     return dict(data)
+
+
+def example_answer(schema: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The smallest answer a form accepts, made up for a dry run; FormInvalid if none is found.
+
+    Required fields only, each with the least value of its kind: the first choice, the
+    minimum number, a string of the minimum length (or one the field's pattern accepts),
+    `false`, no entries; dates are `now`'s. Conditions (`if`/`then`) are followed.
+    """
+    if schema is None:
+        return {}
+    answer = _example(schema, schema, now)
+    if not isinstance(answer, dict):
+        raise FormInvalid({"(form)": "the form does not describe an object of fields"})
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors = {
+        _field(error): _reason(error, schema)
+        for error in validator.iter_errors(answer)  # what the made-up answer still lacks
+    }
+    if errors:
+        raise FormInvalid(errors)
+    return answer
+
+
+def _example(schema: Any, root: dict[str, Any], now: datetime, depth: int = 0) -> Any:
+    if not isinstance(schema, dict) or depth > 20:
+        return None
+    if isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        target: Any = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _example(target, root, now, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = _kind(schema)
+    if kind == "object":
+        return _example_object(schema, root, now, depth)
+    if kind == "array":
+        return [
+            _example(schema.get("items", {}), root, now, depth + 1)
+            for _ in range(int(schema.get("minItems", 0)))
+        ]
+    if kind == "string":
+        return _example_string(schema, now)
+    if kind in ("integer", "number"):
+        return _example_number(schema, kind)
+    if kind == "boolean":
+        return False
+    return None
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        declared = next((t for t in declared if t != "null"), "null")
+    if isinstance(declared, str):
+        return declared
+    if "properties" in schema or "required" in schema:
+        return "object"
+    return "array" if "items" in schema else "string"
+
+
+def _example_object(
+    schema: dict[str, Any], root: dict[str, Any], now: datetime, depth: int
+) -> dict[str, Any]:
+    properties: dict[str, Any] = dict(schema.get("properties", {}))
+    required: list[str] = list(schema.get("required", []))
+    answer = {name: _example(properties.get(name, {}), root, now, depth + 1) for name in required}
+    conditions = [schema, *[part for part in schema.get("allOf", []) if isinstance(part, dict)]]
+    for _ in range(len(conditions) + 1):  # a condition met may make another one true
+        changed = False
+        for part in conditions:
+            extra = part.get("then") if _holds(part.get("if"), answer) else part.get("else")
+            if part is not schema and "if" not in part:
+                extra = part
+            if not isinstance(extra, dict):
+                continue
+            for name in extra.get("required", []):
+                rules = [properties.get(name, {}), extra.get("properties", {}).get(name, {})]
+                if name in answer and all(_holds(rule, answer[name]) for rule in rules):
+                    continue
+                values = [_example(rule, root, now, depth + 1) for rule in rules]
+                answer[name] = next(
+                    (v for v in values if all(_holds(rule, v) for rule in rules)), values[0]
+                )
+                changed = True
+        if not changed:
+            break
+    return answer
+
+
+def _holds(schema: Any, value: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    return bool(Draft202012Validator(schema, format_checker=FormatChecker()).is_valid(value))
+
+
+def _example_string(schema: dict[str, Any], now: datetime) -> str:
+    length = int(schema.get("minLength", 0))
+    candidates = {
+        "date": [now.date().isoformat()],
+        "date-time": [now.isoformat()],
+        "email": ["someone@example.org"],
+        "uri": ["https://example.org/"],
+    }.get(str(schema.get("format", "")), [])
+    candidates.append("a" * length)
+    for size in range(max(length, 1), max(length, 1) + 4):
+        candidates.extend(letter * size for letter in ("a", "A", "0", "aA0"))
+    for candidate in candidates:
+        if _holds(schema, candidate):
+            return candidate
+    return candidates[0]
+
+
+def _example_number(schema: dict[str, Any], kind: str) -> int | float:
+    if "minimum" in schema:
+        value: float = schema["minimum"]
+    elif "exclusiveMinimum" in schema:
+        value = schema["exclusiveMinimum"] + 1
+    elif "maximum" in schema:
+        value = min(0, schema["maximum"])
+    elif "exclusiveMaximum" in schema:
+        value = min(0, schema["exclusiveMaximum"] - 1)
+    else:
+        value = 0
+    return int(value) if kind == "integer" else value

@@ -1,9 +1,11 @@
 """The project's rules for a diagram, beyond the BPMN schema.
 
-Every user task belongs to a known role (its lane, or a `role` property); every call activity
-resolves; every script, condition, timer and multi-instance expression compiles in the
-sandbox; every form a task names exists and is a valid JSON Schema; no event-based gateway
-waits on two timers (SpiffWorkflow 3.2 fires those wrongly).
+Every user task belongs to a known role (its lane, or a `role` property), has a form and
+says in its documentation what the methodology asks; every call activity resolves; every
+sequence flow joins two steps of its process; every script, condition, timer and
+multi-instance expression compiles in the sandbox; every form a task names exists and is a
+valid JSON Schema; no event-based gateway waits on two timers (SpiffWorkflow 3.2 fires those
+wrongly).
 """
 
 from __future__ import annotations
@@ -28,6 +30,33 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
+# The steps of a process: what sequence flows may join.
+FLOW_NODE_TAGS = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "scriptTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
 # Task properties whose values are expressions over the task's data.
 EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt", "about")
 # A user task with `optional` true may be left undone: it gets no reminders or deadline notice.
@@ -128,6 +157,12 @@ def _lint_process(
         for task in process.iterfind(f".//bpmn:{tag}", NS):
             yield from _lint_human_task(task, lanes, known_roles, files, problem)
 
+    for task in process.iterfind(".//bpmn:userTask", NS):
+        yield from _lint_user_task_says_what_to_do(task, problem)
+
+    for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
+        yield from _lint_sequence_flow(flow, problem)
+
     for script in elements(
         process,
         ".//bpmn:scriptTask/bpmn:script | .//spiffworkflow:preScript | .//spiffworkflow:postScript",
@@ -196,6 +231,43 @@ def _lint_human_task(
     form = props.get("formJsonSchemaFilename")
     if form:
         yield from _lint_form(task, form, files, make)
+
+
+def _lint_user_task_says_what_to_do(task: etree._Element, make: MakeProblem) -> Iterator[Problem]:
+    """A person doing a step needs its form, and the methodology's words on what to do."""
+    if not task_properties(task).get("formJsonSchemaFilename"):
+        yield make(
+            task,
+            "this user task has no form; add a form (a JSON Schema file beside the diagram) "
+            "with the fields the person fills in, even if it is only a confirmation",
+        )
+    documentation = task.findtext("bpmn:documentation", default="", namespaces=NS)
+    if not documentation.strip():
+        yield make(
+            task,
+            "this user task has no documentation; say what the person must do, in the "
+            "methodology's words",
+        )
+
+
+def _lint_sequence_flow(flow: etree._Element, make: MakeProblem) -> Iterator[Problem]:
+    """Both ends of a sequence flow must be steps of the same process (or subprocess)."""
+    container = flow.getparent()
+    steps = {
+        str(node.get("id"))
+        for node in (container if container is not None else [])
+        if isinstance(node.tag, str) and etree.QName(node).localname in FLOW_NODE_TAGS
+    }
+    for end, attribute in (("comes from", "sourceRef"), ("goes to", "targetRef")):
+        ref = flow.get(attribute) or ""
+        if ref not in steps:
+            yield make(
+                flow,
+                f"the sequence flow {end} '{ref}', which is not a step of this process; "
+                "connect it to a step or delete it"
+                if ref
+                else f"the sequence flow has no {attribute}; connect it to a step or delete it",
+            )
 
 
 def _lint_service_task(task: etree._Element, make: MakeProblem) -> Iterator[Problem]:

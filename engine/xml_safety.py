@@ -37,6 +37,7 @@ def read_diagram(
                 None,
                 f"the file is {size_mb:.1f} MB; a diagram may be at most "
                 f"{MAX_DIAGRAM_BYTES // 1024 // 1024} MB",
+                kind="xml",
             )
         ]
     if _DECLARATION.search(raw):
@@ -46,15 +47,18 @@ def read_diagram(
                 None,
                 "the file declares a DOCTYPE or an ENTITY; diagrams may not "
                 "contain document type declarations or entities, remove them and upload again",
+                kind="xml",
             )
         ]
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as err:
-        return None, [Problem(filename, None, f"is not well-formed XML: {err.msg}", err.lineno)]
+        return None, [
+            Problem(filename, None, f"is not well-formed XML: {err.msg}", err.lineno, kind="xml")
+        ]
     tree = root.getroottree()
     if getattr(tree.docinfo, "doctype", ""):
-        return None, [Problem(filename, None, "the file declares a DOCTYPE; remove it")]
+        return None, [Problem(filename, None, "the file declares a DOCTYPE; remove it", kind="xml")]
     if root.tag != f"{{{BPMN_NS}}}definitions":
         return None, [
             Problem(
@@ -62,6 +66,7 @@ def read_diagram(
                 None,
                 "is not a BPMN 2.0 diagram: the root element must be "
                 "bpmn:definitions in the BPMN 2.0 model namespace",
+                kind="xml",
             )
         ]
     return tree, []
