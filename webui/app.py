@@ -12,6 +12,7 @@ from webui import auth, database, errors, formatting, inbox
 from webui.auth import login
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
+from webui.editor import bp as editor_bp
 from webui.health import bp as health_bp
 from webui.mail import bp as mail_bp
 from webui.procedures import bp as procedures_bp
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(procedures_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(editor_bp)
     # For monitoring: no login, no form, nothing about people.
     app.register_blueprint(health_bp)
     csrf.exempt(health_bp)

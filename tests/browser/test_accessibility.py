@@ -81,6 +81,26 @@ VISITS = [
     Visit("outbox", "secretariat", lambda scene: "/outbox"),
     Visit("outbox mail", "secretariat", lambda scene: scene.mail()),
     Visit("your mail", "board-al", lambda scene: "/account/mail"),
+    Visit("methodology", "secretariat", lambda scene: "/methodology"),
+    Visit("methodology versions", "secretariat", lambda scene: "/methodology/membership"),
+    Visit(
+        "methodology version",
+        "secretariat",
+        lambda scene: "/methodology/membership/versions/1",
+        ready=".version-diagram.is-drawn",
+    ),
+    Visit(
+        "methodology compare",
+        "secretariat",
+        lambda scene: "/methodology/membership/compare?from=1&to=1",
+        ready="#diagram-new.is-drawn",
+    ),
+    Visit(
+        "methodology editor",
+        "secretariat",
+        lambda scene: "/methodology/membership/edit?version=1",
+        ready="#editor.is-drawn",
+    ),
 ]
 
 

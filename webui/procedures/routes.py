@@ -29,6 +29,7 @@ from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
 from workflows.access import may_see_instance
+from workflows.methodology_pages import migration_offer
 from workflows.procedure_pages import (
     SECRETARIAT,
     StartPage,
@@ -137,10 +138,12 @@ def _visible_instance(instance_id: int) -> ProcessInstance:
 def instance(instance_id: int) -> ResponseReturnValue:
     """One procedure: its diagram, where it stands, what happened, its open tasks."""
     person = require_person()
-    page = instance_page(request_session(), person.participant, _visible_instance(instance_id))
+    session = request_session()
+    page = instance_page(session, person.participant, _visible_instance(instance_id))
     return render_template(
         "procedures/instance.html",
         page=page,
+        migration=migration_offer(session, person.participant, page.instance),
         viewer_installed=(_bpmn_js_dir() / VIEWER_SCRIPT).is_file(),
         viewer_script=VIEWER_SCRIPT,
         now=datetime.now(UTC),
