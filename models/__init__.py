@@ -5,7 +5,7 @@ from models.base import Base
 from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
-from models.mapping import Need, Report, Response
+from models.mapping import Need, NeedChange, Report, Response
 from models.notifications import (
     MAIL_MODES,
     Notice,
@@ -32,6 +32,7 @@ __all__ = [
     "FocalPoint",
     "HumanTask",
     "Need",
+    "NeedChange",
     "Notice",
     "Organisation",
     "OutboxMessage",

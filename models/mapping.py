@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, JSONType
 
 NEED_KINDS = ("legislative", "institutional", "operational")
 PERSPECTIVES = ("prevention", "response")
@@ -17,6 +18,11 @@ SUB_PILLARS = (
     "capacity_building",
     "coordination_cooperation",
 )
+# Where a need came from: a needs mapping, or a partner's update between mappings.
+NEED_SOURCES = ("needs_mapping", "member_update")
+NEED_STATUSES = ("open", "partly_addressed", "addressed", "no_longer_relevant")
+# Who responds: the WB partner itself, or another member giving project support.
+PROVIDER_KINDS = ("partner", "project_support")
 
 
 class Need(Base):
@@ -32,13 +38,31 @@ class Need(Base):
     kind: Mapped[str] = mapped_column(String(16))
     perspective: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(
+        String(16), default="needs_mapping", server_default="needs_mapping"
+    )
     source_year: Mapped[int] = mapped_column(Integer)
     source_instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instance.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(24), default="open")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class NeedChange(Base):
+    """One change to a need between mappings: who, when, and each field before and after."""
+
+    __tablename__ = "need_change"
+    __table_args__ = (Index(None, "need_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(64))
+    # {"field": {"before": ..., "after": ...}} for every field changed at once.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 class Response(Base):
@@ -48,9 +72,15 @@ class Response(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+    # An organisation's code: the partner itself, or the member giving project support.
     provider: Mapped[str] = mapped_column(String(64))
+    provider_kind: Mapped[str] = mapped_column(
+        String(16), default="partner", server_default="partner"
+    )
     description: Mapped[str] = mapped_column(Text)
     period: Mapped[str] = mapped_column(String(16))
+    # The year the period refers to (the past year reported on, or the year planned for).
+    year: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     funding: Mapped[str | None] = mapped_column(String(255))
     source_instance_id: Mapped[int | None] = mapped_column(
@@ -58,6 +88,7 @@ class Response(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Report(Base):
@@ -78,3 +109,5 @@ class Report(Base):
     )
     approved_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # The edited report the Secretariat uploaded back (a document of the report's procedure).
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="SET NULL"))

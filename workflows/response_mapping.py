@@ -143,12 +143,17 @@ def _entry(entry: Mapping[str, Any], text_field: str) -> _Entry:
     return _Entry(need_id, text, period, status, funding)
 
 
-def _record(call: ServiceCall, entries: Iterable[_Entry], provider: str) -> list[int]:
+def _record(
+    call: ServiceCall, entries: Iterable[_Entry], provider: str, provider_kind: str
+) -> list[int]:
     session, now = call.context.session, call.context.now
+    year = call.params.get("year")
     rows = [
         Response(
             need_id=e.need_id,
             provider=provider,
+            provider_kind=provider_kind,
+            year=int(year) if year else None,
             description=e.text,
             period=e.period,
             status=e.status,
@@ -184,7 +189,7 @@ def record_partner_responses(call: ServiceCall) -> dict[str, Any]:
         "partner": partner,
         "pillar": pillar,
         "state_of_play": str(call.params.get("state_of_play") or ""),
-        "response_ids": _record(call, checked, provider=partner),
+        "response_ids": _record(call, checked, provider=partner, provider_kind="partner"),
         "delivered_by": call.context.actor,
         "delivered_at": call.context.now.isoformat(),
     }
@@ -224,7 +229,7 @@ def record_project_support(call: ServiceCall) -> dict[str, Any]:
     return {
         "pillar": pillar,
         "provider": provider,
-        "response_ids": _record(call, checked, provider=provider),
+        "response_ids": _record(call, checked, provider=provider, provider_kind="project_support"),
     }
 
 

@@ -52,6 +52,12 @@ ROLES: dict[str, Role] = {
             "Member",
             "Any IISG member: reads the members-only database and approved reports.",
         ),
+        Role(
+            "observer",
+            "Observer",
+            "Reads the members-only IISG database of needs, responses and reports; changes "
+            "nothing.",
+        ),
     )
 }
 
