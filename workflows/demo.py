@@ -17,6 +17,7 @@ from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.accounts import add_grant, create_user, find_user, participant
 from workflows.calendar import add_public_holiday, public_holidays
 from workflows.membership import start_demo_membership
+from workflows.needs_db_demo import load_database_history
 from workflows.needs_mapping import start_demo_needs_mapping
 from workflows.response_mapping import start_demo_response_mapping
 from workflows.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
@@ -166,6 +167,8 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
         instance = start(session, now=now)
         if instance is not None:
             started.append(instance)
+    # The IISG database's history, after the procedures so that theirs stay as they were.
+    load_database_history(session, now=now)
     return started
 
 

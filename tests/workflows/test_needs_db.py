@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,13 +19,16 @@ from sqlalchemy.orm import Session
 from engine.assignment import Grant, Participant
 from engine.errors import NotAllowed
 from models import AuditEvent, Need, NeedChange, Report, Response
+from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_needs_mapping import NeedsMapping
 from tests.workflows.test_response_mapping import open_mapping
 from workflows import needs_db as db7
 from workflows.access import NoAccess
+from workflows.demo import load_demo
 from workflows.inbox import Refused
 from workflows.needs_db import NeedFilter
+from workflows.needs_db_demo import load_database_history
 from workflows.roles import PILLARS, WB_PARTNERS
 
 
@@ -580,3 +584,38 @@ def test_a_filter_goes_to_query_parameters_and_back() -> None:
     assert (
         NeedFilter.from_params({"year": "soon", "has_response": "maybe", "x": "y"}) == NeedFilter()
     )
+
+
+def test_the_demo_fills_the_database_with_a_two_year_history_once_and_fast(iisg: Iisg) -> None:
+    now = iisg.clock.now()
+    iisg.db.run(lambda s: load_demo(s, "demo-password", now=now))
+    started = time.perf_counter()
+    first: bool = iisg.db.run(lambda s: load_database_history(s, now=now))
+    took = time.perf_counter() - started
+    assert first and took < 2, f"the demo history took {took:.2f} s"
+    assert iisg.db.run(lambda s: load_database_history(s, now=now)) is False
+    viewer = Participant("reader", frozenset({Grant("observer")}))
+
+    def look(s: Session) -> tuple[Any, ...]:
+        needs = db7.search_needs(s, NeedFilter(), viewer=viewer)
+        return (
+            needs,
+            db7.search_responses(s, NeedFilter(), viewer=viewer),
+            db7.gaps(s, NeedFilter(), viewer=viewer),
+            db7.duplications(s, NeedFilter(), viewer=viewer),
+            db7.trends(s, NeedFilter(), viewer=viewer),
+            db7.public_summaries(s),
+        )
+
+    needs, responses, gaps, duplicated, points, summaries = iisg.db.run(look)
+    assert len(needs) == len(WB_PARTNERS) * len(PILLARS) * 5
+    assert {n.partner for n in needs} == {p.code for p in WB_PARTNERS}
+    assert {n.source_year for n in needs} == {2024, 2026}
+    assert {n.sub_pillar for n in needs} == set(SUB_PILLARS)
+    assert {n.kind for n in needs} == set(NEED_KINDS)
+    assert {n.perspective for n in needs} == set(PERSPECTIVES)
+    assert {r.provider_kind for r in responses} == {"partner", "project_support"}
+    assert {r.year for r in responses} == {2025, 2026}
+    assert gaps and duplicated
+    assert [p.year for p in points] == [2024, 2025, 2026]
+    assert len(summaries) == 9
