@@ -15,6 +15,8 @@ from webui.calendar import bp as calendar_bp
 from webui.editor import bp as editor_bp
 from webui.health import bp as health_bp
 from webui.mail import bp as mail_bp
+from webui.needs_database import bp as database_bp
+from webui.needs_database import public_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
 
@@ -52,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(mail_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(database_bp)
+    # The approved summaries, for anyone: no login, no form.
+    app.register_blueprint(public_bp)
     # For monitoring: no login, no form, nothing about people.
     app.register_blueprint(health_bp)
     csrf.exempt(health_bp)

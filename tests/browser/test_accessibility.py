@@ -81,6 +81,11 @@ VISITS = [
     Visit("outbox", "secretariat", lambda scene: "/outbox"),
     Visit("outbox mail", "secretariat", lambda scene: scene.mail()),
     Visit("your mail", "board-al", lambda scene: "/account/mail"),
+    Visit("database needs", "board-al", lambda scene: "/database/needs?partner=AL"),
+    Visit("database responses", "board-al", lambda scene: "/database/responses"),
+    Visit("database analysis", "secretariat", lambda scene: "/database/analysis"),
+    Visit("database reports", "secretariat", lambda scene: "/database/reports"),
+    Visit("public summaries", None, lambda scene: "/public"),
     Visit("methodology", "secretariat", lambda scene: "/methodology"),
     Visit("methodology versions", "secretariat", lambda scene: "/methodology/membership"),
     Visit(

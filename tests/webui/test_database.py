@@ -1,0 +1,406 @@
+"""The members-only database pages, their exports, the analysis, and the public page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import unescape
+
+import docx
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Grant, Participant
+from models import Need, NeedChange, Organisation, Report, Response
+from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser
+
+RADICALISATION = "Radicalisation prevention law needs updating"
+CBRN_TRAINING = "Training for first responders on CBRN incidents"
+PCVE_CENTRE = "A coordination centre for P/CVE"
+BORDER_LAW = "Border surveillance law harmonised with the EU acquis"
+WITNESS_PROTECTION = "Witness protection programme for organised crime cases"
+PUBLISHED_SUMMARY = "The Board published this summary of the 2025 needs mapping."
+DRAFT_SUMMARY = "Draft summary still under discussion in the Support Group."
+SUPPORT_BY_AT = "Austrian project support for the P/CVE centre"
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The ids of the test data: needs by a short name, and the reports."""
+
+    needs: dict[str, int]
+    published: int
+    draft: int
+
+
+@pytest.fixture
+def mapped(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Mapped:
+    """Five needs of three partners, four responses (two members supporting one need in the
+    same year), a published report and a draft one; and the people who look at them."""
+    make_person("fp-al", Grant("focal_point", "AL", "WBCTi"))
+    make_person("observer", Grant("observer"))
+    make_person("applicant", Grant("applicant", "XY"))
+    make_person("sec", Grant("secretariat"))
+    now = clock.now()
+
+    def work(session: Session) -> Mapped:
+        for code in ("AL", "BA", "RS", "AT", "DE"):
+            if session.get(Organisation, code) is None:
+                session.add(Organisation(code=code, name=code, member_group="wb_partner"))
+        session.flush()
+
+        def need(partner: str, pillar: str, sub: str, kind: str, text: str, year: int) -> Need:
+            row = Need(
+                partner=partner,
+                pillar=pillar,
+                sub_pillar=sub,
+                kind=kind,
+                perspective="prevention",
+                description=text,
+                source_year=year,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+        def respond(row: Need, provider: str, text: str, year: int) -> None:
+            kind = "partner" if provider == row.partner else "project_support"
+            session.add(
+                Response(
+                    need_id=row.id,
+                    provider=provider,
+                    provider_kind=kind,
+                    description=text,
+                    period="past_year",
+                    year=year,
+                    status="completed",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+        radicalisation = need("AL", "WBCTi", "legal_framework", "legislative", RADICALISATION, 2025)
+        cbrn = need("AL", "WBCTi", "capacity_building", "operational", CBRN_TRAINING, 2025)
+        centre = need("BA", "WBCTi", "institutional_setup", "institutional", PCVE_CENTRE, 2025)
+        border = need("BA", "WBBSi", "legal_framework", "legislative", BORDER_LAW, 2026)
+        witness = need("RS", "WBCSCi", "legal_framework", "legislative", WITNESS_PROTECTION, 2026)
+        respond(radicalisation, "AL", "Draft law sent to parliament", 2025)
+        respond(centre, "AT", SUPPORT_BY_AT, 2025)
+        respond(centre, "DE", "German project support for the P/CVE centre", 2025)
+        respond(witness, "RS", "Programme adopted by the government", 2026)
+
+        def report(status: str, summary: str, published: bool) -> int:
+            row = Report(
+                kind="needs_mapping",
+                pillar="WBCTi",
+                year=2025,
+                summary=summary,
+                status=status,
+                approved_at=now if published else None,
+                published_at=now if published else None,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return Mapped(
+            {
+                "radicalisation": radicalisation.id,
+                "cbrn": cbrn.id,
+                "centre": centre.id,
+                "border": border.id,
+                "witness": witness.id,
+            },
+            report("published", PUBLISHED_SUMMARY, True),
+            report("draft", DRAFT_SUMMARY, False),
+        )
+
+    result: Mapped = db.run(work)
+    return result
+
+
+def _csv_ids(body: str) -> set[int]:
+    return {int(row["ID"]) for row in csv.DictReader(io.StringIO(body))}
+
+
+def _xlsx_ids(body: bytes) -> set[int]:
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "ID"
+    return {int(str(row[0])) for row in rows[1:]}
+
+
+def _listed_needs(page: str) -> set[int]:
+    return {int(n) for n in re.findall(r'href="/database/needs/(\d+)"', page)}
+
+
+def _description(db: Database, need_id: int) -> str:
+    with db.session() as session:
+        need = session.get(Need, need_id)
+        assert need is not None
+        return need.description
+
+
+def test_anonymous_visitors_are_sent_to_log_in(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    response = browser().get("/database/needs")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_an_applicant_is_refused_the_database(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    for url in ("/database/needs", "/database/analysis", "/database/needs.csv"):
+        response = browser("applicant").get(url)
+        assert response.status_code == 403
+        assert "for IISG members" in response.get_data(as_text=True)
+
+
+def test_members_find_the_database_in_the_navigation(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    assert 'href="/database/needs"' in browser("observer").text("/inbox")
+
+
+def test_the_filters_list_and_export_exactly_the_filtered_needs(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    reader = browser("observer")
+    page = reader.text("/database/needs?partner=AL&pillar=WBCTi")
+    albania = {mapped.needs["radicalisation"], mapped.needs["cbrn"]}
+    assert _listed_needs(page) == albania
+    assert 'href="/database/needs.csv?partner=AL&amp;pillar=WBCTi"' in page
+    csv_body = reader.get("/database/needs.csv?partner=AL&pillar=WBCTi")
+    assert csv_body.headers["Content-Disposition"].startswith("attachment")
+    assert _csv_ids(csv_body.get_data(as_text=True)) == albania
+    xlsx = reader.get("/database/needs.xlsx?partner=AL&pillar=WBCTi")
+    assert _xlsx_ids(xlsx.get_data()) == albania
+
+    gaps = "/database/needs.csv?has_response=no&year=2025"
+    assert _csv_ids(reader.get(gaps).get_data(as_text=True)) == {mapped.needs["cbrn"]}
+    words = "/database/needs?text=law"
+    assert _listed_needs(reader.text(words)) == {
+        mapped.needs["radicalisation"],
+        mapped.needs["border"],
+    }
+
+
+def test_responses_export_exactly_the_filtered_responses(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    reader = browser("observer")
+    page = reader.text("/database/responses?partner=BA")
+    assert SUPPORT_BY_AT in page
+    assert "Draft law sent to parliament" not in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(reader.get("/database/responses.csv?partner=BA").get_data(as_text=True))
+        )
+    )
+    assert {row["Need"] for row in rows} == {str(mapped.needs["centre"])}
+    assert len(rows) == 2
+    xlsx = reader.get("/database/responses.xlsx?partner=BA")
+    assert len(_xlsx_ids(xlsx.get_data())) == 2
+
+
+def test_a_focal_point_updates_its_own_partners_need(
+    mapped: Mapped, db: Database, browser: Callable[..., Browser]
+) -> None:
+    focal_point = browser("fp-al")
+    url = f"/database/needs/{mapped.needs['radicalisation']}"
+    assert "Update this need" in focal_point.text(url)
+    response = focal_point.submit(
+        url,
+        url,
+        {
+            "description": "Radicalisation prevention law: second reading pending",
+            "sub_pillar": "legal_framework",
+            "kind": "legislative",
+            "perspective": "prevention",
+            "status": "partly_addressed",
+        },
+    )
+    assert response.status_code == 302
+    assert _description(db, mapped.needs["radicalisation"]).endswith("second reading pending")
+    page = focal_point.text(url)
+    assert "partly_addressed" in page
+    assert "fp-al" in page  # the history says who changed it
+
+
+def test_a_focal_point_is_refused_another_partners_need(
+    mapped: Mapped, db: Database, browser: Callable[..., Browser]
+) -> None:
+    focal_point = browser("fp-al")
+    url = f"/database/needs/{mapped.needs['centre']}"
+    page = focal_point.text(url)
+    assert "Update this need" not in page
+    response = focal_point.submit(url, url, {"description": "Changed by Albania"})
+    assert response.status_code == 403
+    assert "Nothing was changed" in unescape(response.get_data(as_text=True))
+    assert _description(db, mapped.needs["centre"]) == PCVE_CENTRE
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(NeedChange)) == 0
+
+
+def test_an_observer_reads_but_cannot_write(
+    mapped: Mapped, db: Database, browser: Callable[..., Browser]
+) -> None:
+    observer = browser("observer")
+    url = f"/database/needs/{mapped.needs['cbrn']}"
+    page = observer.text(url)
+    assert CBRN_TRAINING in page
+    assert 'action="/database/needs/' not in page
+    refused = observer.submit(url, url, {"description": "Changed by an observer"})
+    assert refused.status_code == 403
+    responded = observer.submit(
+        url,
+        f"{url}/responses",
+        {"description": "Observed", "period": "past_year", "status": "completed"},
+    )
+    assert responded.status_code == 403
+    assert _description(db, mapped.needs["cbrn"]) == CBRN_TRAINING
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == 4
+
+
+def test_a_focal_point_adds_a_response_to_its_need(
+    mapped: Mapped, db: Database, browser: Callable[..., Browser]
+) -> None:
+    url = f"/database/needs/{mapped.needs['cbrn']}"
+    response = browser("fp-al").submit(
+        url,
+        f"{url}/responses",
+        {"description": "Two courses held", "period": "past_year", "year": "2025"}
+        | {"status": "completed", "funding": ""},
+    )
+    assert response.status_code == 302
+    with db.session() as session:
+        added = session.scalars(
+            select(Response).where(Response.need_id == mapped.needs["cbrn"])
+        ).one()
+        assert (added.provider, added.description) == ("AL", "Two courses held")
+
+
+def test_the_analysis_counts_gaps_and_duplications(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    reader = browser("observer")
+    page = reader.text("/database/analysis")
+    assert '<strong id="gap-count">2</strong>' in page
+    gap_list = re.search(r'href="(/database/needs\?[^"]*has_response=no[^"]*)"', page)
+    assert gap_list is not None
+    assert _listed_needs(reader.text(unescape(gap_list.group(1)))) == {
+        mapped.needs["cbrn"],
+        mapped.needs["border"],
+    }
+    duplications = page.split('id="duplications-heading"')[1].split("</section>")[0]
+    assert PCVE_CENTRE in duplications
+    assert "AT, DE" in duplications
+    assert RADICALISATION not in duplications
+
+
+def test_every_matrix_cell_counts_and_links_to_its_needs(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    reader = browser("observer")
+    page = reader.text("/database/analysis")
+    cells = {
+        unescape(href): text.strip()
+        for href, text in re.findall(
+            r'<td class="coverage"[^>]*>\s*<a href="([^"]+)">([^<]+)<', page
+        )
+    }
+    albania = "/database/needs?partner=AL&pillar=WBCTi"
+    assert cells[albania] == "1/2"
+    assert cells["/database/needs?partner=BA&pillar=WBCTi"] == "1/1"
+    assert cells["/database/needs?partner=BA&pillar=WBBSi"] == "0/1"
+    assert len(cells) == 4  # the other cells have no needs and say so, without a link
+    assert "(50%)" in page
+    assert _listed_needs(reader.text(albania)) == {
+        mapped.needs["radicalisation"],
+        mapped.needs["cbrn"],
+    }
+    by_sub_pillar = reader.text("/database/analysis?pillar=WBCTi")
+    assert "/database/needs?partner=AL&amp;pillar=WBCTi&amp;sub_pillar=capacity_building" in (
+        by_sub_pillar
+    )
+
+
+def test_the_trends_chart_is_drawn_with_its_figures_as_a_table(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    page = browser("observer").text("/database/analysis")
+    chart = page.split("<svg")[1].split("</svg>")[0]
+    assert '<title id="trend-title">' in chart
+    assert "2025: 3 needs mapped, 2 with a response, 3 responses recorded" in chart
+    assert chart.count("<polyline") == 3
+    assert '<th scope="row">2026</th><td>2</td><td>1</td><td>1</td>' in page
+
+
+def test_the_public_page_shows_published_summaries_and_nothing_else(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    visitor = browser()
+    assert 'href="/public"' in visitor.text("/login")
+    response = visitor.get("/public")
+    assert response.status_code == 200
+    page = unescape(response.get_data(as_text=True))
+    assert PUBLISHED_SUMMARY in page
+    for hidden in (DRAFT_SUMMARY, RADICALISATION, PCVE_CENTRE, SUPPORT_BY_AT, BORDER_LAW):
+        assert hidden not in page
+    assert "/database" not in page
+
+
+def test_members_read_approved_reports_and_not_drafts(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    page = unescape(browser("observer").text("/database/reports"))
+    assert PUBLISHED_SUMMARY in page
+    assert DRAFT_SUMMARY not in page
+    assert "Download draft" not in page
+    assert (
+        browser("observer").get("/database/reports/draft.docx?kind=needs_mapping").status_code
+        == 403
+    )
+
+
+def test_the_secretariat_downloads_a_draft_report_that_opens(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    page = unescape(secretariat.text("/database/reports"))
+    assert DRAFT_SUMMARY in page
+    response = secretariat.get(
+        "/database/reports/draft.docx?kind=needs_mapping&pillar=WBCTi&year=2025"
+    )
+    assert response.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.get_data())).paragraphs)
+    assert CBRN_TRAINING in text
+    assert "Capacity building" in text
+
+
+def test_an_upload_that_is_not_a_word_document_is_refused_in_words(
+    mapped: Mapped, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    response = secretariat.submit(
+        "/database/reports",
+        f"/database/reports/{mapped.draft}/document",
+        {"document": (io.BytesIO(b"%PDF-1.4 not a report"), "report.pdf")},  # type: ignore[dict-item]
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "must be a Word document (.docx)" in unescape(response.get_data(as_text=True))

@@ -1,0 +1,50 @@
+"""The database's blueprints: members only under /database, and the public page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
+from werkzeug.exceptions import Forbidden
+
+from webui.auth.login import current_person, login_required_response, require_person
+from workflows.needs_db import SUB_PILLAR_TITLES, is_member
+from workflows.roles import partner_name
+
+bp = Blueprint("database", __name__, url_prefix="/database")
+# No login, no form: only what the Board approved for publication.
+public_bp = Blueprint("public", __name__)
+
+NOT_A_MEMBER = lazy_gettext(
+    "The IISG database is for IISG members and the Secretariat. Your roles do not include it."
+)
+
+
+@bp.before_request
+def _members_only() -> ResponseReturnValue | None:
+    refused = login_required_response()
+    if refused is not None:
+        return refused
+    if not is_member(require_person().participant):
+        raise Forbidden(str(NOT_A_MEMBER))
+    return None
+
+
+@bp.app_template_filter("sub_pillar_name")
+def sub_pillar_name(code: str | None) -> str:
+    """A sub-pillar's code as its title: legal_framework -> Legal framework."""
+    return SUB_PILLAR_TITLES.get(code or "", code or "")
+
+
+@bp.app_template_filter("partner_name")
+def _partner_name(code: str | None) -> str:
+    return partner_name(code)
+
+
+@bp.app_context_processor
+def _database_navigation() -> dict[str, Any]:
+    # The navigation links to the database only for those who may read it.
+    person = current_person()
+    return {"reads_database": person is not None and is_member(person.participant)}
