@@ -67,6 +67,9 @@ def demo_accounts() -> list[DemoAccount]:
                 "EC",
             )
         )
+    accounts.append(
+        DemoAccount("observer", "Observer (reads the IISG database)", [Grant("observer")])
+    )
     accounts.append(DemoAccount("applicant", "Applicant organisation", [Grant("applicant")]))
     return accounts
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
 from engine.errors import NotAllowed
-from models import AuditEvent, Need, NeedChange, Report, Response
+from models import AuditEvent, Document, Need, NeedChange, Report, Response
 from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_needs_mapping import NeedsMapping
@@ -26,6 +27,7 @@ from tests.workflows.test_response_mapping import open_mapping
 from workflows import needs_db as db7
 from workflows.access import NoAccess
 from workflows.demo import load_demo
+from workflows.documents import stored_path
 from workflows.inbox import Refused
 from workflows.needs_db import NeedFilter
 from workflows.needs_db_demo import load_database_history
@@ -619,3 +621,79 @@ def test_the_demo_fills_the_database_with_a_two_year_history_once_and_fast(iisg:
     assert gaps and duplicated
     assert [p.year for p in points] == [2024, 2025, 2026]
     assert len(summaries) == 9
+
+
+def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path: Path) -> None:
+    seed(people)
+    iisg = people.iisg
+    now = iisg.clock.now()
+    instance_id = iisg.start(
+        "board_decision", {"subject": "Reports", "proposal": "The Board approves the reports."}
+    )
+
+    def add_report(s: Session) -> int:
+        report = Report(
+            kind="needs_mapping",
+            pillar="WBCTi",
+            year=2026,
+            summary="Summary.",
+            status="draft",
+            instance_id=instance_id,
+        )
+        s.add(report)
+        s.flush()
+        return report.id
+
+    report_id: int = people.run(add_report)
+    draft: bytes = people.run(
+        lambda s: db7.draft_report_docx(
+            s, "needs_mapping", "WBCTi", 2026, viewer=people.secretariat
+        )
+    )
+    refusals: tuple[tuple[Participant, type[Exception]], ...] = (
+        (people.observer, NotAllowed),
+        (people.applicant, NoAccess),
+    )
+    for who, error in refusals:
+
+        def upload(s: Session, who: Participant = who) -> None:
+            db7.upload_report(
+                s, report_id, draft, "report.docx", viewer=who, now=now, directory=tmp_path
+            )
+
+        with pytest.raises(error):
+            people.run(upload)
+    with pytest.raises(Refused, match="not a type of file"):
+        people.run(
+            lambda s: db7.upload_report(
+                s,
+                report_id,
+                b"MZ",
+                "report.exe",
+                viewer=people.secretariat,
+                now=now,
+                directory=tmp_path,
+            )
+        )
+    people.run(
+        lambda s: db7.upload_report(
+            s,
+            report_id,
+            draft,
+            "WBCTi needs report.docx",
+            viewer=people.secretariat,
+            now=now,
+            directory=tmp_path,
+        )
+    )
+    with iisg.db.session() as s:
+        report = s.get_one(Report, report_id)
+        assert report.document_id is not None
+        document = s.get_one(Document, report.document_id)
+        assert (document.instance_id, document.filename) == (instance_id, "WBCTi needs report.docx")
+        path = stored_path(tmp_path, instance_id, document.stored_name)
+        assert DocxDocument(io.BytesIO(path.read_bytes())).paragraphs[0].text == (
+            "Needs mapping 2026: WBCTi"
+        )
+        kinds = s.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)).all()
+        assert kinds[-2:] == ["document.uploaded", "report.uploaded"]
