@@ -572,11 +572,15 @@ def duplications(
     for response in support:
         if response.provider != by_id[response.need_id].partner:
             grouped[(response.need_id, _response_year(response))].append(response)
+    years_of: dict[int, list[int]] = defaultdict(list)
+    for need_id, year in grouped:
+        years_of[need_id].append(year)
     rows = []
     for need in needs:
-        for (need_id, year), responses in sorted(grouped.items(), key=lambda kv: kv[0][1]):
+        for year in sorted(years_of.get(need.id, ())):
+            responses = grouped[(need.id, year)]
             providers = sorted({r.provider for r in responses})
-            if need_id == need.id and len(providers) >= 2:
+            if len(providers) >= 2:
                 rows.append(DuplicationRow(need, year, providers, responses))
     return rows
 
