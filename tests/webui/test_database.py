@@ -291,6 +291,7 @@ def test_a_focal_point_adds_a_response_to_its_need(
             select(Response).where(Response.need_id == mapped.needs["cbrn"])
         ).one()
         assert (added.provider, added.description) == ("AL", "Two courses held")
+    assert "a response by Albania added" in browser("observer").text(url)
 
 
 def test_the_analysis_counts_gaps_and_duplications(
