@@ -40,7 +40,7 @@ from engine.errors import NotAllowed
 from models import Need, NeedChange, Organisation, Report, Response
 from models.mapping import NEED_KINDS, NEED_STATUSES, PERSPECTIVES, PROVIDER_KINDS, SUB_PILLARS
 from workflows.access import NoAccess
-from workflows.documents import add_document, check_upload
+from workflows.documents import Upload, add_document, check_upload
 from workflows.inbox import Refused
 from workflows.roles import PILLARS, WB_PARTNERS, partner_name
 
@@ -857,17 +857,30 @@ def draft_report_docx(
     return out.getvalue()
 
 
+def check_report_upload(filename: str, data: bytes) -> Upload:
+    """The edited report as uploaded, checked: a Word document (.docx) the upload rules accept.
+
+    Checked before the unit of work, so a refused file is never written."""
+    if (filename or "").strip() and not filename.strip().lower().endswith(".docx"):
+        raise Refused(
+            "the edited report must be a Word document (.docx); save it as .docx in your "
+            "word processor and upload it again"
+        )
+    return check_upload(filename, data)
+
+
 def upload_report(
     session: Session,
     report_id: int,
-    data: bytes,
-    filename: str,
+    upload: Upload,
     *,
     viewer: Participant | None,
     now: datetime,
     directory: Path,
 ) -> Report:
-    """Store the edited report as a document of the report's procedure and link it."""
+    """Store the edited report (checked by `check_report_upload`) as a document of the
+    report's procedure and link it. A caller whose unit of work fails removes the file again
+    with `workflows.documents.discard_upload`."""
     who = _check_secretariat(viewer, "uploads the reports")
     report = session.get(Report, report_id)
     if report is None:
@@ -877,7 +890,6 @@ def upload_report(
             "This report was recorded without a procedure, so there is nowhere to keep its "
             "document; attach it to the mapping procedure that produced it."
         )
-    upload = check_upload(filename, data)
     document = add_document(
         session, report.instance_id, upload, uploader=who, now=now, directory=directory
     )

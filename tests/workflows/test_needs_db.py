@@ -658,29 +658,25 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
 
         def upload(s: Session, who: Participant = who) -> None:
             db7.upload_report(
-                s, report_id, draft, "report.docx", viewer=who, now=now, directory=tmp_path
+                s,
+                report_id,
+                db7.check_report_upload("report.docx", draft),
+                viewer=who,
+                now=now,
+                directory=tmp_path,
             )
 
         with pytest.raises(error):
             people.run(upload)
-    with pytest.raises(Refused, match="not a type of file"):
-        people.run(
-            lambda s: db7.upload_report(
-                s,
-                report_id,
-                b"MZ",
-                "report.exe",
-                viewer=people.secretariat,
-                now=now,
-                directory=tmp_path,
-            )
-        )
+    with pytest.raises(Refused, match=r"must be a Word document \(\.docx\)"):
+        db7.check_report_upload("report.exe", b"MZ")
+    with pytest.raises(Refused, match="is empty"):
+        db7.check_report_upload("report.docx", b"")
     people.run(
         lambda s: db7.upload_report(
             s,
             report_id,
-            draft,
-            "WBCTi needs report.docx",
+            db7.check_report_upload("WBCTi needs report.docx", draft),
             viewer=people.secretariat,
             now=now,
             directory=tmp_path,

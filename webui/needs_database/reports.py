@@ -4,6 +4,7 @@ page of approved summaries."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,10 +17,11 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.inbox.queries import documents_dir, max_upload_bytes
 from webui.needs_database.blueprint import bp, public_bp
-from workflows.documents import size_words
+from workflows.documents import Upload, discard_upload, size_words
 from workflows.inbox import Refused
 from workflows.needs_db import (
     REPORT_KINDS,
+    check_report_upload,
     draft_report_docx,
     public_summaries,
     reports,
@@ -31,10 +33,6 @@ from workflows.roles import PILLARS
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOT_THE_SECRETARIAT = lazy_gettext(
     "Drafting and uploading reports is for the Secretariat. Your roles do not include it."
-)
-NOT_A_DOCX = lazy_gettext(
-    "Not uploaded: the edited report must be a Word document (.docx). "
-    "Save it as .docx in your word processor and upload it again."
 )
 
 
@@ -99,27 +97,34 @@ def upload(report_id: int) -> ResponseReturnValue:
         raise NotFound(gettext("There is no such report in the IISG database."))
     sent = request.files.get("document")
     filename = (sent.filename or "") if sent else ""
-    data = sent.read() if sent else b""
-    if filename and not filename.lower().endswith(".docx"):
-        flash(str(NOT_A_DOCX), "error")
+    try:
+        checked = check_report_upload(filename, sent.read() if sent else b"")
+    except Refused as refused:
+        flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("database.report_list", _anchor=f"report-{report_id}"))
+    directory = documents_dir()
     try:
         unit_of_work(
             lambda s: upload_report(
-                s,
-                report_id,
-                data,
-                filename,
-                viewer=viewer,
-                now=datetime.now(UTC),
-                directory=documents_dir(),
+                s, report_id, checked, viewer=viewer, now=datetime.now(UTC), directory=directory
             )
         )
     except (Refused, NotAllowed) as refused:
+        _discard(directory, report_id, checked)
         flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("database.report_list", _anchor=f"report-{report_id}"))
+    except BaseException:
+        _discard(directory, report_id, checked)
+        raise
     flash(gettext("The edited report is uploaded: %(name)s.", name=filename), "success")
     return redirect(url_for("database.report_list", _anchor=f"report-{report_id}"))
+
+
+def _discard(directory: Path, report_id: int, upload: Upload) -> None:
+    """Remove the file of an upload whose record was not saved (if it was written at all)."""
+    found = request_session().get(Report, report_id)
+    if found is not None and found.instance_id is not None:
+        discard_upload(directory, found.instance_id, upload)
 
 
 @public_bp.get("/public")
