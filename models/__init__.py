@@ -18,10 +18,12 @@ from models.process import ProcessDefinition, ProcessInstance
 from models.register import FocalPoint
 from models.session import database_url, make_engine, make_session_factory
 from models.tasks import HumanTask, Timer
+from models.tokens import ApiToken
 
 __all__ = [
     "GENESIS_HASH",
     "MAIL_MODES",
+    "ApiToken",
     "AuditChainHead",
     "AuditEvent",
     "Base",

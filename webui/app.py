@@ -8,7 +8,7 @@ from flask import Flask, Response, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from webui import auth, database, errors, formatting, inbox
+from webui import api, auth, database, errors, formatting, inbox
 from webui.auth import login
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
@@ -60,6 +60,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # For monitoring: no login, no form, nothing about people.
     app.register_blueprint(health_bp)
     csrf.exempt(health_bp)
+    # For scripts and partners' systems: a bearer token on each request, never a cookie,
+    # so no CSRF token to ask for and no login page to send anyone to.
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    api.init_app(app)
     app.after_request(_security_headers)
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import LazyString, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -15,6 +15,8 @@ from engine.errors import (
     TaskAlreadyDone,
     TaskNotFound,
 )
+from webui.api.blueprint import PREFIX as API_PREFIX
+from webui.api.problems import http_error_response
 
 CSRF_MESSAGE = lazy_gettext(
     "This form has expired or was not sent from this site. Go back, reload the page and try again."
@@ -79,6 +81,9 @@ def _sentence(err: Exception) -> str:
 def _http_error(err: HTTPException) -> ResponseReturnValue:
     if err.code is None or err.code < 400:
         return err
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        # An address under the API that matches no endpoint: JSON, never a page.
+        return http_error_response(err)
     # Werkzeug's stock descriptions are technical; only a description set for this
     # occasion (abort(404, description=...)) is shown instead of ours.
     custom = err.description if err.description != type(err).description else None

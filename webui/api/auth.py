@@ -1,0 +1,63 @@
+"""Who calls the API: the user of the bearer token, with their roles and nothing more."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import g, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from webui.api.problems import problem
+from webui.auth.login import Person, person_of
+from webui.database import unit_of_work
+from workflows.tokens import authenticate_token
+
+# The one address anyone may read: what the API offers says nothing about anybody.
+PUBLIC = {("GET", "/api/v1/openapi.json"), ("HEAD", "/api/v1/openapi.json")}
+CHALLENGE = 'Bearer realm="iisg"'
+
+
+def bearer_secret() -> str | None:
+    """The token the request carries in `Authorization: Bearer <token>`, if any."""
+    scheme, _, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def _unauthorized(detail: str | None = None) -> ResponseReturnValue:
+    response = problem(401, detail=detail)
+    response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def authenticate_request() -> ResponseReturnValue | None:
+    """A before-request hook: 401 unless the request carries a valid token."""
+    if (request.method, request.path) in PUBLIC:
+        return None
+    secret = bearer_secret()
+    if secret is None:
+        return _unauthorized()
+    now = datetime.now(UTC)
+
+    def work(session: Session) -> Person | None:
+        user = authenticate_token(session, secret, now=now)
+        return None if user is None else person_of(user)
+
+    person = unit_of_work(work)
+    if person is None:
+        return _unauthorized(
+            "This token is not valid: it is unknown, revoked or expired, or its user was "
+            "deactivated. Create a new one on the 'API tokens' page of your account."
+        )
+    g.api_person = person
+    return None
+
+
+def api_person() -> Person:
+    """The person the request's token belongs to; only under the authenticated blueprint."""
+    person: Person | None = g.get("api_person")
+    if person is None:
+        raise RuntimeError("this view needs an authenticated API request")
+    return person

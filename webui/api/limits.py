@@ -1,0 +1,39 @@
+"""Rate limits on the API, per token: one busy script must not slow everyone's inbox."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from webui.api.auth import bearer_secret
+
+DEFAULT_LIMIT = "120/minute"
+EXTENSION = "iisg_api_limiter"
+
+
+def rate_key() -> str:
+    """Whom a request counts against: its token (by hash), else its address."""
+    secret = bearer_secret()
+    if secret is None:
+        return "address:" + get_remote_address()
+    return "token:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
+
+
+def api_rate_limit() -> str:
+    """The limit in force: API_RATE_LIMIT from the settings, e.g. "120/minute"."""
+    return str(current_app.config.get("API_RATE_LIMIT") or DEFAULT_LIMIT)
+
+
+def init_app(app: Flask, blueprint: Blueprint) -> Limiter:
+    """Limit every request to the blueprint; counts kept where RATELIMIT_STORAGE_URI says."""
+    # Counts are per process in memory unless RATELIMIT_STORAGE_URI names a shared store
+    # (e.g. redis://...), which several web workers need to share one limit.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(rate_key, app=app)
+    limiter.limit(api_rate_limit)(blueprint)
+    app.extensions[EXTENSION] = limiter
+    return limiter

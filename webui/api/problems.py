@@ -1,0 +1,132 @@
+"""Errors under /api/v1 as RFC 9457 problem details: a status, a title and plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, json
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    ConcurrentUpdate,
+    EngineError,
+    FormInvalid,
+    NotAllowed,
+    TaskAlreadyDone,
+    TaskNotFound,
+    UnknownProcess,
+)
+
+MEDIA_TYPE = "application/problem+json"
+
+# The title and the words said when nothing more particular is known.
+PLAIN_WORDS: dict[int, tuple[str, str]] = {
+    400: ("Bad request", "The request could not be understood; check its JSON and fields."),
+    401: (
+        "Not authenticated",
+        "Send a personal access token as 'Authorization: Bearer <token>'; "
+        "create one on the 'API tokens' page of your account.",
+    ),
+    403: ("Not allowed", "Your roles do not allow this."),
+    404: ("Not found", "There is no such resource; check the address and the id."),
+    405: (
+        "Method not allowed",
+        "This address does not take that method; see /api/v1/openapi.json.",
+    ),
+    409: ("Conflict", "Someone has already done this; nothing was changed."),
+    413: (
+        "Request too large",
+        "The request body is larger than this server accepts; nothing was changed.",
+    ),
+    415: (
+        "Unsupported media type",
+        "Send the request body as JSON (Content-Type: application/json).",
+    ),
+    429: (
+        "Too many requests",
+        "This token has made more requests than allowed; wait as long as Retry-After says.",
+    ),
+    500: (
+        "Internal server error",
+        "The server ran into a problem it did not expect; nothing was saved. Try again in a "
+        "moment; if it keeps happening, tell the Secretariat.",
+    ),
+}
+
+
+_KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
+
+
+def problem(
+    status: int, title: str | None = None, detail: str | None = None, **extra: Any
+) -> Response:
+    """A problem+json response: `status`, `title`, `detail`, and any further members."""
+    default_title, default_detail = PLAIN_WORDS.get(status, ("Error", "The request failed."))
+    body = {
+        "type": "about:blank",
+        "status": status,
+        "title": title or default_title,
+        "detail": detail or default_detail,
+        **extra,
+    }
+    return current_app.response_class(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+
+
+def _sentence(err: Exception) -> str:
+    text = str(err).strip()
+    return text[:1].upper() + text[1:]
+
+
+def engine_error_response(err: EngineError) -> Response:
+    """The problem an engine error is for the API: 400, 403, 404 or 409 (500 otherwise)."""
+    if isinstance(err, FormInvalid):
+        return problem(
+            400,
+            "The data does not fit the form",
+            "Some fields are missing or wrong; see 'errors' for which and why. Nothing was saved.",
+            errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
+        )
+    if isinstance(err, NotAllowed):
+        return problem(403, "Not allowed", _sentence(err))
+    if isinstance(err, TaskNotFound | UnknownProcess):
+        return problem(404, "Not found", _sentence(err))
+    if isinstance(err, TaskAlreadyDone):
+        return problem(409, "Already done", _sentence(err))
+    if isinstance(err, ConcurrentUpdate):
+        return problem(409, "Changed by someone else", _sentence(err) + " Try again.")
+    current_app.logger.error("the engine refused an API request: %s", err, exc_info=err)
+    return problem(
+        500,
+        "The procedure could not go on",
+        f"{_sentence(err).rstrip('.')}. Nothing was saved. Tell the Secretariat, who keep the "
+        "methodology.",
+    )
+
+
+def http_error_response(err: HTTPException) -> Response:
+    """An HTTP error as a problem; Werkzeug's stock descriptions give way to plain words."""
+    status = err.code or 500
+    custom = err.description if err.description != type(err).description else None
+    if status >= 500:
+        custom = None  # never show what failed inside
+    response = problem(status, detail=custom)
+    # Headers the raiser meant to send (Allow, Retry-After, WWW-Authenticate) still go.
+    for name, value in err.get_headers():
+        if name.lower() in _KEPT_HEADERS:
+            response.headers[name] = value
+    return response
+
+
+def _csrf(_err: CSRFError) -> Response:
+    return problem(400)
+
+
+def register(bp: Blueprint) -> None:
+    """Answer every error of the blueprint's views with a problem."""
+    bp.register_error_handler(CSRFError, _csrf)
+    bp.register_error_handler(HTTPException, http_error_response)
+    bp.register_error_handler(EngineError, engine_error_response)
+    for kind in (FormInvalid, NotAllowed, TaskNotFound, UnknownProcess, TaskAlreadyDone):
+        bp.register_error_handler(kind, engine_error_response)
+    bp.register_error_handler(ConcurrentUpdate, engine_error_response)
