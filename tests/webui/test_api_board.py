@@ -1,0 +1,153 @@
+"""The Board through the API: the decision register with each seat's answer or silence, and
+seven Board members answering one silent procedure at the same moment."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from engine.assignment import Grant, Participant
+from models import Decision
+from tests.conftest import Clock, Database
+from tests.webui.test_api import Api, problem_of, token_for
+from tests.workflows.conftest import Iisg
+from workflows import accounts
+from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.roles import BOARD_SEATS
+
+PROPOSAL = "The Board admits the OSCE as an IISG member."
+ANSWER = "answer_silent_procedure"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2, cheap settings: these tests create the whole Board."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
+    """The methodology from bpmn/, the Secretariat, the seven Board members and a member."""
+    db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=clock.now()))
+    secretariat = make_person("secretariat", Grant("secretariat"))
+    board = {
+        seat.code: make_person(f"board-{seat.code.lower()}", Grant("board_member", seat.code))
+        for seat in BOARD_SEATS
+    }
+    make_person("focal-point", Grant("focal_point", "AL", "WBCTi"))
+    return Iisg(db, clock, secretariat, board)
+
+
+def launch(iisg: Iisg) -> int:
+    return iisg.start(
+        "silent_procedure", {"subject": "Membership of the OSCE", "proposal": PROPOSAL}
+    )
+
+
+def test_a_closed_decision_shows_each_seats_answer_and_silence_as_such(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask
+) -> None:
+    instance_id = launch(iisg)
+    albania = Api(app, token_for(db, clock, "board-al"))
+    task_id = next(t["id"] for t in albania.get("/tasks").get_json()["tasks"])
+    answered = albania.post(f"/tasks/{task_id}/complete", {"data": {"answer": "no_objection"}})
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+
+    register = Api(app, token_for(db, clock, "secretariat"))
+    (open_one,) = register.get("/decisions").get_json()["decisions"]
+    assert open_one["instance_id"] == instance_id
+    assert open_one["outcome"] is None and open_one["closed_at"] is None
+    assert open_one["answers"] == []
+
+    clock.move(days=14, minutes=1)
+    iisg.scheduler_pass()
+    closed = register.get(f"/decisions/{open_one['id']}").get_json()
+    assert closed["outcome"] == "adopted"
+    assert closed["closed_at"].endswith("+00:00")
+    by_seat = {a["seat"]: a for a in closed["answers"]}
+    assert len(by_seat) == len(BOARD_SEATS)
+    assert by_seat["AL"]["answer"] == "no_objection" and by_seat["AL"]["who"] == "board-al"
+    assert by_seat["AL"]["when"] is not None
+    assert by_seat["BA"] == {
+        "seat": "BA",
+        "answer": "silence",
+        "silence": True,
+        "reason": None,
+        "who": None,
+        "when": None,
+    }
+
+    problem_of(register.get("/decisions/999999"), 404)
+    outsider = Api(app, token_for(db, clock, "focal-point"))
+    problem_of(outsider.get("/decisions"), 403)
+    problem_of(outsider.get(f"/decisions/{open_one['id']}"), 403)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served for real on a free port, one thread per request; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api/v1"
+    server.shutdown()
+    thread.join()
+
+
+def _post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 (the test's own server)
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recorded(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask, live_server: str
+) -> None:
+    instance_id = launch(iisg)
+    tokens = {seat: token_for(db, clock, f"board-{seat.lower()}") for seat in iisg.board}
+    task_ids = {
+        seat: iisg.task(person, ANSWER, instance_id).id for seat, person in iisg.board.items()
+    }
+    barrier = threading.Barrier(len(tokens))
+    results: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def answer(seat: str) -> None:
+        barrier.wait()
+        url = f"{live_server}/tasks/{task_ids[seat]}/complete"
+        results[seat] = _post(url, tokens[seat], {"data": {"answer": "no_objection"}})
+
+    threads = [threading.Thread(target=answer, args=(seat,)) for seat in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {seat: status for seat, (status, _) in results.items()} == dict.fromkeys(tokens, 200)
+    with db.session() as session:
+        decision = session.scalars(
+            select(Decision).where(Decision.instance_id == instance_id)
+        ).one()
+        assert (decision.outcome, decision.outcome_reason) == ("adopted", "all_no_objection")
+        assert sorted((a.seat, a.answer, a.answered_by) for a in decision.answers) == sorted(
+            (seat, "no_objection", f"board-{seat.lower()}") for seat in tokens
+        )

@@ -1,0 +1,61 @@
+"""The API's procedures: the catalogue, starting one, the instances the caller may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import jsonify, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.errors import NotAllowed, UnknownProcess
+from webui.api.auth import api_person
+from webui.api.blueprint import bp as api
+from webui.api.refusals import ID, BadRequestBody, json_object
+from webui.database import request_session, unit_of_work
+from workflows.api_views import instance_detail, processes, visible_instances
+from workflows.procedure_pages import may_start, start_procedure
+
+START_REFUSAL = (
+    "You may not start this procedure: the Secretariat starts procedures, and an applicant "
+    "starts their own membership application."
+)
+
+
+@api.get("/processes")
+def catalogue() -> ResponseReturnValue:
+    """Every procedure new instances start on, and whether the caller may start it."""
+    return jsonify({"processes": processes(request_session(), api_person().participant)})
+
+
+@api.post("/instances")
+def start() -> ResponseReturnValue:
+    """Start a procedure with {"process": ..., "data": {...}}; 201 and the new instance."""
+    participant = api_person().participant
+    body = json_object()
+    process, data = body.get("process"), body.get("data", {})
+    if not isinstance(process, str) or not process.strip():
+        raise BadRequestBody("process", "give the BPMN process id of the procedure to start")
+    if not isinstance(data, dict):
+        raise BadRequestBody("data", "give the start form's fields as a JSON object")
+    if not may_start(participant, process):
+        raise NotAllowed(START_REFUSAL)
+    now = datetime.now(UTC)
+    try:
+        instance_id = unit_of_work(lambda s: start_procedure(s, participant, process, data, now).id)
+    except UnknownProcess as err:
+        raise BadRequestBody("process", f"there is no procedure '{process}' to start") from err
+    found = instance_detail(request_session(), participant, instance_id)
+    location = url_for("api.instance", instance_id=instance_id)
+    return jsonify(found), 201, {"Location": location}
+
+
+@api.get("/instances")
+def instances() -> ResponseReturnValue:
+    """The instances the caller may see, newest first."""
+    return jsonify({"instances": visible_instances(request_session(), api_person().participant)})
+
+
+@api.get(f"/instances/<{ID}:instance_id>")
+def instance(instance_id: int) -> ResponseReturnValue:
+    """One instance: its status, open tasks and history."""
+    return jsonify(instance_detail(request_session(), api_person().participant, instance_id))
