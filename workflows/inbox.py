@@ -72,6 +72,8 @@ class InboxFilter:
 
 def inbox_filter(args: Mapping[str, str]) -> InboxFilter:
     """The filter a query string asks for; unknown values fall back to the defaults."""
+    # A NUL character can be sent in a URL but not stored or searched in PostgreSQL.
+    args = {key: value.replace("\x00", "") for key, value in args.items()}
     state = args.get("state", "open")
     sort = args.get("sort", "due")
     return InboxFilter(

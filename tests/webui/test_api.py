@@ -262,3 +262,16 @@ def test_an_instance_is_shown_to_those_who_may_see_it(
     assert set(found) >= INSTANCE_FIELDS and found["id"] == instance_id
     problem_of(api("board-ba").get(f"/instances/{instance_id}"), 403)
     problem_of(api("sec").get("/instances/999999"), 404)
+
+
+def test_a_nul_character_is_refused_or_ignored_not_a_server_error(
+    db: Database, people: People, start_lane_task: Callable[..., int], api: Callable[[str], Api]
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = api("sec")
+
+    assert secretariat.get("/tasks?partner=%00&q=a%00b").status_code == 200
+    data = {"approved": True, "comment": "ready\x00"}
+    refused = problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": data}), 400)
+    assert refused["errors"][0]["field"] == "body"
+    problem_of(secretariat.post("/instances", {"process": "lane\x00task"}), 400)

@@ -31,7 +31,20 @@ def json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
+    if _holds_nul(body):
+        # PostgreSQL stores no NUL character in text or JSON; no form asks for one.
+        raise BadRequestBody("body", "text may not contain the NUL character (\\u0000)")
     return body
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 @api.errorhandler(BadRequestBody)
