@@ -19,6 +19,7 @@ from webui.needs_database import bp as database_bp
 from webui.needs_database import public_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import instance_dir, load_settings
+from webui.tokens import bp as tokens_bp
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(board_bp)
     app.register_blueprint(procedures_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(database_bp)

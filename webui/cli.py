@@ -1,5 +1,5 @@
 """The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
-(and `scheduler status`), `user create`, `audit verify`."""
+(and `scheduler status`), `user create`, `token create`, `audit verify`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
 from workflows.roles import KOSOVO_FOOTNOTE
 from workflows.scheduling import pass_jobs, periodic_jobs
 from workflows.settings import ProcedureSettings, SettingsError, load_settings
+from workflows.tokens import TokenError, create_token_for
 
 
 def _now() -> datetime:
@@ -269,6 +270,32 @@ def user_create(
     except AccountError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
+
+
+@main.group()
+def token() -> None:
+    """Personal access tokens for the JSON API."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="command line", show_default=True, help="Where it is used.")
+def token_create(username: str, name: str) -> None:
+    """Create an API token for USERNAME and print it once (only its hash is kept)."""
+    factory = _factory()
+
+    try:
+        _token, secret = run_in_transaction(
+            factory, lambda s: create_token_for(s, username, name, now=_now())
+        )
+    except TokenError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(secret)
+    click.echo(
+        f"API token '{name}' for {username}: shown only this once; keep it safe. "
+        "Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )
 
 
 @main.group("audit")

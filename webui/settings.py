@@ -42,6 +42,12 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         found["SECRET_KEY"] = environ["IISG_SECRET_KEY"].strip()
     if "IISG_SESSION_COOKIE_SECURE" in environ:
         found["SESSION_COOKIE_SECURE"] = environ["IISG_SESSION_COOKIE_SECURE"].lower() in _TRUE
+    # The JSON API's rate limit per token, and where the counts are kept (several web
+    # workers need a shared store, e.g. redis://..., to share one limit).
+    if environ.get("IISG_API_RATE_LIMIT", "").strip():
+        found["API_RATE_LIMIT"] = environ["IISG_API_RATE_LIMIT"].strip()
+    if environ.get("IISG_RATELIMIT_STORAGE_URI", "").strip():
+        found["RATELIMIT_STORAGE_URI"] = environ["IISG_RATELIMIT_STORAGE_URI"].strip()
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from models import ApiToken, User
+from workflows.accounts import find_user
 
 # Marks a string as ours, so secret scanners and people recognise a leaked token.
 TOKEN_MARK = "iisg_"  # noqa: S105 (a marker, not a secret)
@@ -57,6 +58,18 @@ def create_token(
         payload={"token_id": token.id, "name": name, "prefix": token.prefix},
     )
     return token, secret
+
+
+def create_token_for(
+    session: Session, username: str, name: str, *, now: datetime
+) -> tuple[ApiToken, str]:
+    """A new token for the user named `username` (an operator's command); refuses a stranger."""
+    user = find_user(session, username)
+    if user is None:
+        raise TokenError(f"there is no user '{username}'")
+    if not user.active:
+        raise TokenError(f"'{username}' is deactivated, so a token would not work")
+    return create_token(session, user, name, now=now)
 
 
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:

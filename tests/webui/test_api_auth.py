@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
+from models import ApiToken, AuditEvent, User
 from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser
+from webui import create_app
+from webui.cli import main
+from webui.settings import from_environment
 from workflows.accounts import find_user
-from workflows.tokens import create_token
+from workflows.tokens import TokenError, create_token, revoke_token, token_hash
 
 PROBLEM = "application/problem+json"
 
@@ -70,3 +79,225 @@ def test_a_valid_token_acts_as_its_user_with_their_roles_only(
     assert response.get_json()["roles"] == [
         {"role": "board_member", "organisation": "AL", "pillar": None}
     ]
+
+
+def test_a_revoked_token_stops_working_at_once(
+    api: FlaskClient, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    secret = make_token(db, clock, "board-al")
+    assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+
+    def work(session: Session) -> None:
+        user = find_user(session, "board-al")
+        assert user is not None
+        token = session.scalars(select(ApiToken)).one()
+        revoke_token(session, token.id, user=user, now=clock.now())
+
+    db.run(work)
+    response = api.get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 401 and response.mimetype == PROBLEM
+
+
+def test_an_expired_token_or_a_deactivated_user_is_a_401(
+    api: FlaskClient, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    secret = make_token(db, clock, "board-al")
+
+    def expire(session: Session) -> None:
+        session.execute(update(ApiToken).values(expires_at=clock.now()))
+
+    db.run(expire)
+    assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    other = make_token(db, clock, "board-al", "another")
+    db.run(lambda s: s.execute(update(User).values(active=False)))
+    assert api.get("/api/v1/me", headers=bearer(other)).status_code == 401
+
+
+def test_a_token_of_another_user_is_refused_a_revocation(
+    db: Database, clock: Clock, make_person: Callable[..., Participant]
+) -> None:
+    make_person("board-al", Grant("board_member", "AL"))
+    make_person("board-ba", Grant("board_member", "BA"))
+    make_token(db, clock, "board-al")
+
+    def work(session: Session) -> None:
+        stranger = find_user(session, "board-ba")
+        assert stranger is not None
+        token = session.scalars(select(ApiToken)).one()
+        revoke_token(session, token.id, user=stranger, now=clock.now())
+
+    with pytest.raises(TokenError):
+        db.run(work)
+
+
+def test_only_the_hash_is_stored_and_the_making_is_audited(
+    db: Database, clock: Clock, board_member: Participant
+) -> None:
+    secret = make_token(db, clock, "board-al", "weekly report")
+    with db.session() as session:
+        token = session.scalars(select(ApiToken)).one()
+        assert token.token_hash == token_hash(secret) != secret
+        assert token.prefix == secret[:8] and secret.startswith("iisg_")
+        kinds = session.scalars(select(AuditEvent.kind)).all()
+        assert "token.created" in kinds
+        # The secret appears nowhere: not in the token row, not in the audit trail.
+        payloads = [str(p) for p in session.scalars(select(AuditEvent.payload))]
+        assert not any(secret in p for p in payloads)
+        assert secret not in (token.name, token.prefix, token.token_hash)
+
+
+def test_last_use_is_written_at_most_once_a_minute(
+    api: FlaskClient, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    secret = make_token(db, clock, "board-al")
+    api.get("/api/v1/me", headers=bearer(secret))
+    first = clock.now()
+    clock.move(seconds=30)
+    api.get("/api/v1/me", headers=bearer(secret))
+    with db.session() as session:
+        assert session.scalars(select(ApiToken.last_used_at)).one() == first
+    clock.move(seconds=31)
+    api.get("/api/v1/me", headers=bearer(secret))
+    with db.session() as session:
+        assert session.scalars(select(ApiToken.last_used_at)).one() == clock.now()
+
+
+def test_an_unknown_address_under_the_api_is_a_404_problem(api: FlaskClient) -> None:
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+    assert response.get_json()["detail"]
+
+
+def test_a_wrong_method_is_a_405_problem(
+    api: FlaskClient, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    secret = make_token(db, clock, "board-al")
+    response = api.post("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 405 and response.mimetype == PROBLEM
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.fixture
+def small_app(db: Database, tmp_path: Path) -> Iterator[Flask]:
+    """The app with a low rate limit and a small cap on a request's size."""
+    app = create_app(
+        {
+            "DATABASE_URL": db.url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "DOCUMENTS_DIR": str(tmp_path / "documents"),
+            "API_RATE_LIMIT": "3/minute",
+            "MAX_CONTENT_LENGTH": 1024,
+        }
+    )
+    yield app
+    app.extensions["iisg"].engine.dispose()
+
+
+def test_the_rate_limit_answers_429_with_retry_after(
+    small_app: Flask, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    api = small_app.test_client()
+    secret = make_token(db, clock, "board-al")
+    other = make_token(db, clock, "board-al", "another")
+    for _ in range(3):
+        assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    response = api.get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 429 and response.mimetype == PROBLEM
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Retry-After" in response.get_json()["detail"]
+    # Limits are per token: another token is not slowed by the first.
+    assert api.get("/api/v1/me", headers=bearer(other)).status_code == 200
+
+
+def test_a_request_too_large_is_a_413_problem(
+    small_app: Flask, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    api = small_app.test_client()
+    secret = make_token(db, clock, "board-al")
+    response = api.post("/api/v1/me", headers=bearer(secret), json={"data": {"text": "x" * 4096}})
+    assert response.status_code == 413 and response.mimetype == PROBLEM
+    assert "larger" in response.get_json()["detail"]
+
+
+def test_a_person_makes_and_revokes_a_token_in_the_web_pages(
+    browser: Callable[..., Browser], api: FlaskClient, db: Database, board_member: Participant
+) -> None:
+    person = browser("board-al")
+    assert "API tokens" in person.text("/account/tokens")
+    created = person.submit("/account/tokens", "/account/tokens", {"name": "my script"})
+    assert created.status_code == 200
+    assert created.headers["Cache-Control"] == "no-store"
+    found = re.search(r'value="(iisg_[^"]+)"', created.get_data(as_text=True))
+    assert found, created.get_data(as_text=True)
+    secret = found.group(1)
+    assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    listing = person.text("/account/tokens")
+    assert "my script" in listing and secret[:8] in listing and secret not in listing
+    with db.session() as session:
+        token = session.scalars(select(ApiToken)).one()
+    revoked = person.submit(
+        "/account/tokens", f"/account/tokens/{token.id}/revoke", {}, follow_redirects=True
+    )
+    assert revoked.status_code == 200 and "no longer works" in revoked.get_data(as_text=True)
+    assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    with db.session() as session:
+        assert "token.revoked" in session.scalars(select(AuditEvent.kind)).all()
+
+
+def test_revoking_needs_the_form_token(
+    browser: Callable[..., Browser], db: Database, clock: Clock, board_member: Participant
+) -> None:
+    make_token(db, clock, "board-al")
+    with db.session() as session:
+        token = session.scalars(select(ApiToken)).one()
+    response = browser("board-al").client.post(f"/account/tokens/{token.id}/revoke")
+    assert response.status_code == 400
+    with db.session() as session:
+        assert session.scalars(select(ApiToken.revoked_at)).one() is None
+
+
+def test_a_token_needs_a_name(browser: Callable[..., Browser], board_member: Participant) -> None:
+    response = browser("board-al").submit("/account/tokens", "/account/tokens", {"name": " "})
+    assert response.status_code == 400
+    assert "No token was created" in response.get_data(as_text=True)
+
+
+def test_the_token_pages_need_a_login(browser: Callable[..., Browser]) -> None:
+    response = browser().get("/account/tokens")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_command_line_prints_a_token_once(
+    api: FlaskClient,
+    db: Database,
+    board_member: Participant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IISG_DATABASE_URL", db.url)
+    result = CliRunner().invoke(
+        main, ["token", "create", "board-al", "--name", "nightly"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("iisg_")
+    response = api.get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 200 and response.get_json()["username"] == "board-al"
+    with db.session() as session:
+        token = session.scalars(select(ApiToken)).one()
+        assert token.name == "nightly" and token.token_hash == token_hash(secret)
+
+
+def test_the_command_line_refuses_an_unknown_user(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IISG_DATABASE_URL", db.url)
+    result = CliRunner().invoke(main, ["token", "create", "nobody"])
+    assert result.exit_code == 1 and "no user 'nobody'" in result.output
+
+
+def test_the_rate_limit_and_its_store_come_from_the_environment() -> None:
+    found = from_environment(
+        {"IISG_API_RATE_LIMIT": "600/hour", "IISG_RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+    )
+    assert found == {"API_RATE_LIMIT": "600/hour", "RATELIMIT_STORAGE_URI": "redis://cache:6379"}

@@ -110,6 +110,9 @@ def http_error_response(err: HTTPException) -> Response:
     custom = err.description if err.description != type(err).description else None
     if status >= 500:
         custom = None  # never show what failed inside
+    elif status == 429:
+        # Flask-Limiter describes the limit itself ("120 per 1 minute"): say it in a sentence.
+        custom = f"{PLAIN_WORDS[429][1]} The limit is {err.description}."
     response = problem(status, detail=custom)
     # Headers the raiser meant to send (Allow, Retry-After, WWW-Authenticate) still go.
     for name, value in err.get_headers():
