@@ -301,3 +301,23 @@ def test_the_rate_limit_and_its_store_come_from_the_environment() -> None:
         {"IISG_API_RATE_LIMIT": "600/hour", "IISG_RATELIMIT_STORAGE_URI": "redis://cache:6379"}
     )
     assert found == {"API_RATE_LIMIT": "600/hour", "RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+
+
+def test_a_failure_inside_is_a_500_problem_without_a_trace(
+    app: Flask,
+    db: Database,
+    clock: Clock,
+    board_member: Participant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("webui.api.me.api_person", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    secret = make_token(db, clock, "board-al")
+    response = app.test_client().get("/api/v1/me", headers=bearer(secret))
+    assert response.status_code == 500 and response.mimetype == PROBLEM
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text and "Traceback" not in text
+    assert "tell the Secretariat" in response.get_json()["detail"]
