@@ -1,0 +1,235 @@
+"""`iisg restore`: a backup file (`models.backup`) into an empty database, in one transaction.
+
+Everything is checked before a row is written: the file is an IISG backup of this format,
+each table's data matches its SHA-256 and row count, its columns are the ones this version
+has, the database is at the backup's Alembic revision and holds nothing yet. Any refusal
+changes nothing. On PostgreSQL the id sequences are moved past the restored rows, so new
+rows get fresh ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    Table,
+    Text,
+    TypeDecorator,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.audit import GENESIS_HASH, AuditChainHead
+from models.backup import (
+    BATCH,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    BackupSummary,
+    database_revision,
+    is_json,
+    member_name,
+)
+from models.base import Base
+
+_FRESH = "Restore only into a new, empty database made with `iisg db upgrade`."
+
+
+class RestoreRefused(Exception):
+    """The backup was not restored, and nothing changed; the message says why."""
+
+
+def _read_manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:
+    try:
+        manifest: dict[str, Any] = json.loads(archive.read(MANIFEST))
+    except (KeyError, ValueError) as err:
+        raise RestoreRefused(
+            f"{source} is not an IISG backup (it has no readable manifest)"
+        ) from err
+    if manifest.get("format") != FORMAT:
+        raise RestoreRefused(f"{source} is not an IISG backup")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise RestoreRefused(
+            f"{source} is in backup format {manifest.get('format_version')}; this version of "
+            f"IISG Procedures reads format {FORMAT_VERSION}"
+        )
+    return manifest
+
+
+def _check_tables(manifest: dict[str, Any]) -> None:
+    tables = manifest.get("tables", {})
+    for table in Base.metadata.sorted_tables:
+        entry = tables.get(table.name)
+        if entry is None:
+            raise RestoreRefused(f"the backup has no table '{table.name}'")
+        if entry["columns"] != [c.name for c in table.columns]:
+            raise RestoreRefused(
+                f"the backup's table '{table.name}' has other columns than this version's; "
+                "restore it with the version of IISG Procedures that made it"
+            )
+
+
+def _lines(archive: zipfile.ZipFile, table: Table) -> Iterator[bytes]:
+    with archive.open(member_name(table)) as member:
+        yield from member
+
+
+def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+    for table in Base.metadata.sorted_tables:
+        entry = manifest["tables"][table.name]
+        digest, count = hashlib.sha256(), 0
+        try:
+            for line in _lines(archive, table):
+                digest.update(line)
+                count += 1
+        except (KeyError, zipfile.BadZipFile, OSError) as err:
+            raise RestoreRefused(
+                f"the backup's table '{table.name}' cannot be read: {err}"
+            ) from err
+        if digest.hexdigest() != entry["sha256"] or count != entry["rows"]:
+            raise RestoreRefused(
+                f"the backup file is damaged or was changed: the data of table '{table.name}' "
+                "does not match its checksum"
+            )
+
+
+def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
+    if is_json(column):
+        return lambda v: v
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    if isinstance(kind, DateTime):
+        return lambda v: None if v is None else datetime.fromisoformat(v)
+    if isinstance(kind, Date):
+        return lambda v: None if v is None else date.fromisoformat(v)
+    return lambda v: v
+
+
+def _insert_statement(connection: Connection, table: Table) -> Any:
+    values: dict[str, ColumnElement[Any]] = {}
+    for column in table.columns:
+        param = bindparam(f"v_{column.name}", type_=Text) if is_json(column) else None
+        if param is None:
+            values[column.name] = bindparam(f"v_{column.name}", type_=column.type)
+        elif connection.dialect.name == "postgresql":
+            values[column.name] = cast(param, column.type)
+        else:
+            values[column.name] = param  # SQLite keeps JSON as its text
+    return insert(table).values(values)
+
+
+def _restore_table(connection: Connection, archive: zipfile.ZipFile, table: Table) -> int:
+    names = [f"v_{c.name}" for c in table.columns]
+    decoders = [_decoder(c) for c in table.columns]
+    statement = _insert_statement(connection, table)
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for line in _lines(archive, table):
+        row = json.loads(line)
+        batch.append({n: d(v) for n, d, v in zip(names, decoders, row, strict=True)})
+        if len(batch) >= BATCH:
+            connection.execute(statement, batch)
+            count, batch = count + len(batch), []
+    if batch:
+        connection.execute(statement, batch)
+        count += len(batch)
+    return count
+
+
+def _check_empty(connection: Connection) -> None:
+    filled = []
+    for table in Base.metadata.sorted_tables:
+        query = select(func.count()).select_from(table)
+        if table is AuditChainHead.__table__:  # the migration writes the empty chain's head
+            query = query.where(
+                (AuditChainHead.seq != 0) | (AuditChainHead.last_hash != GENESIS_HASH)
+            )
+        rows = connection.scalar(query) or 0
+        if rows:
+            filled.append(f"{table.name}: {rows} row(s)")
+    if filled:
+        raise RestoreRefused(f"the database is not empty ({'; '.join(filled)}). {_FRESH}")
+
+
+def _reset_sequences(connection: Connection) -> None:
+    for table in Base.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        sequence = connection.scalar(
+            text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": table.name, "column": keys[0].name},
+        )
+        if sequence is None:
+            continue
+        top = connection.scalar(select(func.max(keys[0])))
+        connection.execute(
+            text("SELECT setval(:sequence, :value, :called)"),
+            {"sequence": sequence, "value": top or 1, "called": top is not None},
+        )
+
+
+def restore_backup(engine: Engine, source: Path) -> BackupSummary:
+    """Restore `source` into the empty database of `engine`, all or nothing."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise RestoreRefused(f"{source} cannot be read as an IISG backup: {err}") from err
+    with archive:
+        manifest = _read_manifest(archive, source)
+        _check_tables(manifest)
+        _check_data(archive, manifest)
+        rows: dict[str, int] = {}
+        try:
+            _restore_into(engine, archive, manifest, rows)
+        except SQLAlchemyError as err:
+            reason = getattr(err, "orig", None) or err
+            raise RestoreRefused(
+                f"the backup could not be written into this database ({reason})"
+            ) from err
+    return BackupSummary(manifest["alembic_revision"], manifest["created_at"], rows)
+
+
+def _restore_into(
+    engine: Engine, archive: zipfile.ZipFile, manifest: dict[str, Any], rows: dict[str, int]
+) -> None:
+    """Check the database and write every table, in one transaction."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Take the write lock now, so nobody writes between the checks and the rows.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        else:
+            connection.exec_driver_sql("LOCK TABLE audit_chain_head IN EXCLUSIVE MODE")
+        revision = database_revision(connection)
+        if revision != manifest["alembic_revision"]:
+            raise RestoreRefused(
+                f"the backup was made at database revision {manifest['alembic_revision']} "
+                f"but this database is at {revision or 'none'}. {_FRESH} Use the version of "
+                "IISG Procedures that made the backup, then upgrade."
+            )
+        _check_empty(connection)
+        connection.execute(delete(AuditChainHead))
+        for table in Base.metadata.sorted_tables:
+            rows[table.name] = _restore_table(connection, archive, table)
+        if connection.dialect.name == "postgresql":
+            _reset_sequences(connection)
+        connection.commit()
