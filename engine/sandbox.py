@@ -3,13 +3,18 @@
 SpiffWorkflow's default environment is plain exec/eval. This one compiles with
 RestrictedPython (no imports, no dunder attributes, no `open`, no `__import__`) and runs
 with guarded attribute, item and iteration access and a short list of safe builtins.
+
+Each run has a time budget: every pass of a loop (a `while`, a `for`, a comprehension) checks
+the clock, so a script that never ends stops with an error instead of holding a web worker
+or the scheduler forever; `range` is capped so no single builtin call runs for long.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from types import CodeType
 from typing import Any
@@ -28,7 +33,27 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 
 from engine.errors import SandboxViolation
 
+# How long one script, condition or timer expression may run, in seconds of wall-clock time.
+TIME_LIMIT_SECONDS = 2.0
+# The longest `range` a diagram may ask for: enough for any list of seats or pillars.
+MAX_RANGE = 100_000
+
+
+class ScriptTimeLimit(SandboxViolation):
+    """A script or expression ran past the sandbox's time limit."""
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SandboxViolation(
+            f"range() of {len(numbers)} numbers is too long for a diagram (at most {MAX_RANGE})"
+        )
+    return numbers
+
+
 _EXTRA_BUILTINS: dict[str, Any] = {
+    "range": _bounded_range,
     "all": all,
     "any": any,
     "dict": dict,
@@ -101,6 +126,42 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         self.error(node, "imports are not allowed in a diagram")
         return node
 
+    def visit_While(self, node: ast.While) -> ast.AST:
+        checked = self.node_contents_visit(node)
+        _count_each_pass(node)
+        return checked
+
+
+def _count_each_pass(loop: ast.While) -> None:
+    """Put `_step_()` first in the loop's body: the call that checks the time budget."""
+    step = ast.Expr(ast.Call(func=ast.Name(id="_step_", ctx=ast.Load()), args=[], keywords=[]))
+    for node in ast.walk(step):
+        ast.copy_location(node, loop)
+    loop.body.insert(0, step)
+
+
+class _Budget:
+    """The time one run may take; `step` and `getiter` stop the run once it is spent."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def step(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ScriptTimeLimit(
+                f"did not finish within {self.seconds:g} seconds and was stopped; "
+                "look for a loop that never ends"
+            )
+
+    def getiter(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        for item in iterable:
+            self.step()
+            yield item
+
+    def guards(self) -> dict[str, Callable[..., Any]]:
+        return {"_step_": self.step, "_getiter_": self.getiter}
+
 
 def _explain(errors: Sequence[str]) -> str:
     return "; ".join(e.removeprefix("Line 1: ") for e in errors)
@@ -142,6 +203,7 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         scope: dict[str, Any] = dict(context)
         scope.update(external_context or {})
         scope.update(self.globals)  # last, so task data can never replace a guard
+        scope.update(_Budget(TIME_LIMIT_SECONDS).guards())
         return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
@@ -149,9 +211,13 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self.check_for_overwrite(context, external_context or {})
         context.update(external_context or {})
         context.update(self.globals)
+        budget = _Budget(TIME_LIMIT_SECONDS).guards()
+        context.update(budget)
         try:
             exec(code, context)  # noqa: S102 - restricted code object, guarded globals
         finally:
+            for name in budget:
+                context.pop(name, None)
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
 

@@ -172,7 +172,8 @@ class NeedFilter:
         """A filter from query-string parameters; unknown or empty ones are ignored."""
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = str(params.get(f.name) or "").strip()
+            # A NUL can be sent in a URL but not searched for in PostgreSQL.
+            raw = str(params.get(f.name) or "").replace("\x00", "").strip()
             if not raw:
                 continue
             if f.name == "year":
@@ -205,7 +206,9 @@ def _need_where(query: _Q, f: NeedFilter, *, with_year: bool = True) -> _Q:
     if with_year and f.year is not None:
         query = query.where(Need.source_year == f.year)
     if f.text and f.text.strip():
-        query = query.where(func.lower(Need.description).contains(f.text.strip().lower()))
+        # autoescape: a `%` or `_` typed in the search box is a character, not a wildcard.
+        words = f.text.strip().lower()
+        query = query.where(func.lower(Need.description).contains(words, autoescape=True))
     if f.has_response is True:
         query = query.where(_has_response())
     elif f.has_response is False:
