@@ -275,6 +275,20 @@ def user_create(
     click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
 
 
+@user.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Lift the lock on USERNAME's account after too many failed logins (audited)."""
+    from workflows.lockout import unlock
+
+    factory = _factory()
+    try:
+        run_in_transaction(factory, lambda s: unlock(s, username, actor="cli", now=_now()))
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Unlocked {username}: they can log in again.")
+
+
 @main.group()
 def token() -> None:
     """Personal access tokens for the JSON API."""

@@ -8,6 +8,7 @@ from waitress import serve
 
 from webui.app import create_app
 from webui.scheduler_process import procedure_scheduler
+from webui.settings import served_locally
 from workflows.settings import ProcedureSettings
 
 log = logging.getLogger("iisg.serve")
@@ -17,7 +18,7 @@ def serve_forever(
     *, host: str, port: int, threads: int, with_scheduler: bool, settings: ProcedureSettings
 ) -> None:
     """Run until interrupted."""
-    app = create_app()
+    app = create_app(served_locally(host))
     scheduler = None
     if with_scheduler:
         scheduler = procedure_scheduler(app.extensions["iisg"].factory, settings)

@@ -14,9 +14,17 @@ from models import database_url
 DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    # Off by default so http://127.0.0.1 works; production behind HTTPS turns it on.
-    "SESSION_COOKIE_SECURE": False,
-    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # Session cookies go over TLS only; `iisg serve` on a loopback address (plain
+    # http://127.0.0.1) turns this off unless IISG_SESSION_COOKIE_SECURE says otherwise.
+    "SESSION_COOKIE_SECURE": True,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # A session unused this long ends, however young it is.
+    "SESSION_IDLE_TIMEOUT": timedelta(hours=1),
+    # Login attempts per user name and per address (Flask-Limiter's notation).
+    "LOGIN_RATE_LIMIT": "10/minute",
+    # Wrong passwords in a row that lock an account, and for how long.
+    "LOCKOUT_FAILURES": 5,
+    "LOCKOUT_MINUTES": 15,
     # A person may spend well over an hour writing minutes into a task form; the token
     # then lives as long as their session instead of expiring under their hands.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -42,6 +50,18 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         found["SECRET_KEY"] = environ["IISG_SECRET_KEY"].strip()
     if "IISG_SESSION_COOKIE_SECURE" in environ:
         found["SESSION_COOKIE_SECURE"] = environ["IISG_SESSION_COOKIE_SECURE"].lower() in _TRUE
+    if environ.get("IISG_SESSION_HOURS", "").strip():
+        found["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(environ["IISG_SESSION_HOURS"]))
+    if environ.get("IISG_SESSION_IDLE_MINUTES", "").strip():
+        found["SESSION_IDLE_TIMEOUT"] = timedelta(
+            minutes=float(environ["IISG_SESSION_IDLE_MINUTES"])
+        )
+    if environ.get("IISG_LOGIN_RATE_LIMIT", "").strip():
+        found["LOGIN_RATE_LIMIT"] = environ["IISG_LOGIN_RATE_LIMIT"].strip()
+    if environ.get("IISG_LOCKOUT_FAILURES", "").strip():
+        found["LOCKOUT_FAILURES"] = int(environ["IISG_LOCKOUT_FAILURES"])
+    if environ.get("IISG_LOCKOUT_MINUTES", "").strip():
+        found["LOCKOUT_MINUTES"] = int(environ["IISG_LOCKOUT_MINUTES"])
     # The JSON API's rate limit per token, and where the counts are kept (several web
     # workers need a shared store, e.g. redis://..., to share one limit).
     if environ.get("IISG_API_RATE_LIMIT", "").strip():
@@ -49,6 +69,18 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     if environ.get("IISG_RATELIMIT_STORAGE_URI", "").strip():
         found["RATELIMIT_STORAGE_URI"] = environ["IISG_RATELIMIT_STORAGE_URI"].strip()
     return found
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def served_locally(host: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings for `iisg serve` on `host`: plain http on a loopback address needs cookies
+    that are not Secure, unless the environment decides."""
+    env = os.environ if environ is None else environ
+    if host in LOOPBACK_HOSTS and "IISG_SESSION_COOKIE_SECURE" not in env:
+        return {"SESSION_COOKIE_SECURE": False}
+    return {}
 
 
 def stored_secret_key(directory: Path) -> str:

@@ -144,6 +144,8 @@ def live_server(db: Database, iisg: Iisg, tmp_path: Path) -> Iterator[str]:
             "SECRET_KEY": "browser-tests",
             "TESTING": False,
             "DOCUMENTS_DIR": str(tmp_path / "documents"),
+            # Plain http on 127.0.0.1, as `iisg serve` on a loopback address.
+            "SESSION_COOKIE_SECURE": False,
         }
     )
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -192,15 +194,23 @@ def chromium(_playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(chromium: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh browser window on the live server, at a fixed size for the screenshots."""
-    # bypass_csp: the axe-core check injects a script, whatever Content-Security-Policy says.
-    context = chromium.new_context(
-        base_url=live_server, viewport=VIEWPORT, bypass_csp=True, locale="en-GB"
-    )
+    """A fresh browser window on the live server, at a fixed size for the screenshots.
+
+    The app's Content-Security-Policy is in force; anything it blocks fails the test.
+    """
+    context = chromium.new_context(base_url=live_server, viewport=VIEWPORT, locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not blocked, "the Content-Security-Policy blocked:\n" + "\n".join(blocked)
 
 
 def log_in(page: Page, username: str) -> None:

@@ -56,5 +56,5 @@ def test_settings_come_from_defaults_then_environment_then_the_caller() -> None:
     assert from_caller["SECRET_KEY"] == "from-caller"
     assert (
         load_settings({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}, {})["SESSION_COOKIE_SECURE"]
-        is False
+        is True
     )

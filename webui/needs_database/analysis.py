@@ -25,14 +25,16 @@ SHADES = (
 
 
 def shade(share: float | None) -> str:
-    """The cell colour for a share covered (0 to 1); none for an empty cell."""
+    """The cell's shade for a share covered (0 to 1): its step in SHADES, or "none" for an
+    empty cell. Named in a data attribute that database.css colours, not a style attribute:
+    the Content-Security-Policy refuses inline styles."""
     if share is None:
-        return "#ffffff"
-    colour = SHADES[0][1]
-    for least, candidate, _label in SHADES:
+        return "none"
+    step = 0
+    for index, (least, _colour, _label) in enumerate(SHADES):
         if share >= least:
-            colour = candidate
-    return colour
+            step = index
+    return str(step)
 
 
 @bp.get("/analysis")
