@@ -24,7 +24,10 @@ from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_needs_mapping import NeedsMapping
 from tests.workflows.test_response_mapping import open_mapping
+from workflows import needs_analysis as analysis
 from workflows import needs_db as db7
+from workflows import needs_exports as exports
+from workflows import needs_reports as db_reports
 from workflows.access import NoAccess
 from workflows.demo import load_demo
 from workflows.documents import stored_path
@@ -211,7 +214,7 @@ def test_an_approved_needs_mapping_lands_its_needs_and_a_response_mapping_links_
     assert [r.provider for r in detail.responses] == ["AL", "EC"]
     assert not detail.may_edit and not detail.may_respond
     gaps: list[Need] = people.run(
-        lambda s: db7.gaps(s, NeedFilter(partner="AL", pillar="WBCTi"), viewer=people.observer)
+        lambda s: analysis.gaps(s, NeedFilter(partner="AL", pillar="WBCTi"), viewer=people.observer)
     )
     assert [n.id for n in gaps] == [al_cti[1]]
 
@@ -220,25 +223,30 @@ def test_gaps_duplications_coverage_and_trends_count_what_the_data_says(people: 
     ids = seed(people)
     viewer = people.observer
 
-    gaps: list[Need] = people.run(lambda s: db7.gaps(s, NeedFilter(), viewer=viewer))
+    gaps: list[Need] = people.run(lambda s: analysis.gaps(s, NeedFilter(), viewer=viewer))
     assert sorted(n.id for n in gaps) == sorted([ids["al_train"], ids["me_assets"]])
-    rows: list[db7.DuplicationRow] = people.run(
-        lambda s: db7.duplications(s, NeedFilter(), viewer=viewer)
+    rows: list[analysis.DuplicationRow] = people.run(
+        lambda s: analysis.duplications(s, NeedFilter(), viewer=viewer)
     )
     assert [(r.need.id, r.year, r.providers) for r in rows] == [
         (ids["rs_centre"], 2026, ["DE", "EC"])
     ]
-    assert people.run(lambda s: db7.duplications(s, NeedFilter(partner="AL"), viewer=viewer)) == []
+    assert (
+        people.run(lambda s: analysis.duplications(s, NeedFilter(partner="AL"), viewer=viewer))
+        == []
+    )
 
-    matrix: db7.Matrix = people.run(lambda s: db7.coverage_matrix(s, NeedFilter(), viewer=viewer))
+    matrix: analysis.Matrix = people.run(
+        lambda s: analysis.coverage_matrix(s, NeedFilter(), viewer=viewer)
+    )
     assert matrix.rows == [p.code for p in WB_PARTNERS] and matrix.columns == list(PILLARS)
     al = matrix.cell("AL", "WBCTi")
     assert (al.needs, al.with_response, al.share) == (2, 1, 0.5)
     assert matrix.cell("BA", "WBCTi").share is None
     listed: list[Need] = people.run(lambda s: db7.search_needs(s, al.filter, viewer=viewer))
     assert sorted(n.id for n in listed) == sorted([ids["al_law"], ids["al_train"]])
-    by_sub: db7.Matrix = people.run(
-        lambda s: db7.coverage_matrix(s, NeedFilter(pillar="WBBSi"), viewer=viewer)
+    by_sub: analysis.Matrix = people.run(
+        lambda s: analysis.coverage_matrix(s, NeedFilter(pillar="WBBSi"), viewer=viewer)
     )
     assert by_sub.column_kind == "sub_pillar"
     assert by_sub.cell("MK", "none").needs == 1
@@ -248,7 +256,9 @@ def test_gaps_duplications_coverage_and_trends_count_what_the_data_says(people: 
     )
     assert [n.id for n in mk] == [ids["mk_old"]]
 
-    points: list[db7.TrendPoint] = people.run(lambda s: db7.trends(s, NeedFilter(), viewer=viewer))
+    points: list[analysis.TrendPoint] = people.run(
+        lambda s: analysis.trends(s, NeedFilter(), viewer=viewer)
+    )
     assert [(p.year, p.needs, p.responses, p.covered) for p in points] == [
         (2024, 3, 0, 2),
         (2025, 0, 3, 0),
@@ -400,7 +410,7 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
             viewer=observer,
             now=now,
         ),
-        lambda s: db7.draft_report_docx(s, "needs_mapping", "WBCTi", 2026, viewer=observer),
+        lambda s: db_reports.draft_report_docx(s, "needs_mapping", "WBCTi", 2026, viewer=observer),
     ):
         with pytest.raises(NotAllowed):
             people.run(write)
@@ -416,11 +426,11 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
             lambda s, o=outsider: db7.search_needs(s, NeedFilter(), viewer=o),
             lambda s, o=outsider: db7.search_responses(s, NeedFilter(), viewer=o),
             lambda s, o=outsider: db7.need_detail(s, ids["al_law"], o),
-            lambda s, o=outsider: db7.gaps(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.duplications(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.coverage_matrix(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.trends(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.reports(s, viewer=o),
+            lambda s, o=outsider: analysis.gaps(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: analysis.duplications(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: analysis.coverage_matrix(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: analysis.trends(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: db_reports.reports(s, viewer=o),
         ):
             with pytest.raises(NoAccess, match="members only"):
                 people.run(read)
@@ -470,7 +480,7 @@ def test_the_draft_report_holds_each_sub_pillars_inputs(people: People) -> None:
         return headings, "\n".join(p.text for p in doc.paragraphs)
 
     needs_draft: bytes = people.run(
-        lambda s: db7.draft_report_docx(
+        lambda s: db_reports.draft_report_docx(
             s, "needs_mapping", "WBCTi", 2026, viewer=people.secretariat
         )
     )
@@ -488,7 +498,7 @@ def test_the_draft_report_holds_each_sub_pillars_inputs(people: People) -> None:
     assert "Need al_law of AL." not in text  # mapped in 2024
 
     responses_draft: bytes = people.run(
-        lambda s: db7.draft_report_docx(
+        lambda s: db_reports.draft_report_docx(
             s, "response_mapping", "WBCTi", 2025, viewer=people.secretariat
         )
     )
@@ -506,15 +516,15 @@ def test_exports_hold_exactly_the_filtered_rows(people: People) -> None:
     needs: list[Need] = people.run(lambda s: db7.search_needs(s, wanted, viewer=viewer))
     assert sorted(n.id for n in needs) == sorted([ids["al_law"], ids["al_train"], ids["xk_refer"]])
 
-    parsed = list(csv.DictReader(io.StringIO(db7.export_csv(needs, db7.NEED_COLUMNS))))
+    parsed = list(csv.DictReader(io.StringIO(exports.export_csv(needs, exports.NEED_COLUMNS))))
     assert [int(r["ID"]) for r in parsed] == [n.id for n in needs]
     assert {r["Partner"] for r in parsed} == {"Albania", "Kosovo*"}
 
-    book = load_workbook(io.BytesIO(db7.export_xlsx(needs, db7.NEED_COLUMNS)))
+    book = load_workbook(io.BytesIO(exports.export_xlsx(needs, exports.NEED_COLUMNS)))
     sheet = book.active
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == tuple(c.heading for c in db7.NEED_COLUMNS)
+    assert values[0] == tuple(c.heading for c in exports.NEED_COLUMNS)
     assert [row[0] for row in values[1:]] == [n.id for n in needs]
 
     responses: list[Response] = people.run(
@@ -523,9 +533,13 @@ def test_exports_hold_exactly_the_filtered_rows(people: People) -> None:
         )
     )
     assert len(responses) == 4
-    parsed = list(csv.DictReader(io.StringIO(db7.export_csv(responses, db7.RESPONSE_COLUMNS))))
+    parsed = list(
+        csv.DictReader(io.StringIO(exports.export_csv(responses, exports.RESPONSE_COLUMNS)))
+    )
     assert [int(r["ID"]) for r in parsed] == [r.id for r in responses]
-    sheet = load_workbook(io.BytesIO(db7.export_xlsx(responses, db7.RESPONSE_COLUMNS))).active
+    sheet = load_workbook(
+        io.BytesIO(exports.export_xlsx(responses, exports.RESPONSE_COLUMNS))
+    ).active
     assert sheet is not None and sheet.max_row == 1 + len(responses)
 
 
@@ -545,7 +559,7 @@ def test_a_formula_in_a_description_is_exported_as_text(people: People) -> None:
         lambda s: db7.search_needs(s, NeedFilter(text="hyperlink"), viewer=people.observer)
     )
     assert [n.id for n in needs] == [ids["al_law"]]
-    [row] = list(csv.DictReader(io.StringIO(db7.export_csv(needs, db7.NEED_COLUMNS))))
+    [row] = list(csv.DictReader(io.StringIO(exports.export_csv(needs, exports.NEED_COLUMNS))))
     assert row["Description"].startswith("'=")
 
 
@@ -572,9 +586,9 @@ def test_public_summaries_hold_approved_and_published_summaries_only(people: Peo
             )
 
     people.run(work)
-    summaries: list[Report] = people.run(db7.public_summaries)
+    summaries: list[Report] = people.run(db_reports.public_summaries)
     assert [(r.pillar, r.summary) for r in summaries] == [("WBCTi", "Summary WBCTi.")]
-    everything: list[Report] = people.run(lambda s: db7.reports(s, viewer=people.observer))
+    everything: list[Report] = people.run(lambda s: db_reports.reports(s, viewer=people.observer))
     assert len(everything) == 3
 
 
@@ -603,10 +617,10 @@ def test_the_demo_fills_the_database_with_a_two_year_history_once_and_fast(iisg:
         return (
             needs,
             db7.search_responses(s, NeedFilter(), viewer=viewer),
-            db7.gaps(s, NeedFilter(), viewer=viewer),
-            db7.duplications(s, NeedFilter(), viewer=viewer),
-            db7.trends(s, NeedFilter(), viewer=viewer),
-            db7.public_summaries(s),
+            analysis.gaps(s, NeedFilter(), viewer=viewer),
+            analysis.duplications(s, NeedFilter(), viewer=viewer),
+            analysis.trends(s, NeedFilter(), viewer=viewer),
+            db_reports.public_summaries(s),
         )
 
     needs, responses, gaps, duplicated, points, summaries = iisg.db.run(look)
@@ -646,7 +660,7 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
 
     report_id: int = people.run(add_report)
     draft: bytes = people.run(
-        lambda s: db7.draft_report_docx(
+        lambda s: db_reports.draft_report_docx(
             s, "needs_mapping", "WBCTi", 2026, viewer=people.secretariat
         )
     )
@@ -657,10 +671,10 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
     for who, error in refusals:
 
         def upload(s: Session, who: Participant = who) -> None:
-            db7.upload_report(
+            db_reports.upload_report(
                 s,
                 report_id,
-                db7.check_report_upload("report.docx", draft),
+                db_reports.check_report_upload("report.docx", draft),
                 viewer=who,
                 now=now,
                 directory=tmp_path,
@@ -669,14 +683,14 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
         with pytest.raises(error):
             people.run(upload)
     with pytest.raises(Refused, match=r"must be a Word document \(\.docx\)"):
-        db7.check_report_upload("report.exe", b"MZ")
+        db_reports.check_report_upload("report.exe", b"MZ")
     with pytest.raises(Refused, match="is empty"):
-        db7.check_report_upload("report.docx", b"")
+        db_reports.check_report_upload("report.docx", b"")
     people.run(
-        lambda s: db7.upload_report(
+        lambda s: db_reports.upload_report(
             s,
             report_id,
-            db7.check_report_upload("WBCTi needs report.docx", draft),
+            db_reports.check_report_upload("WBCTi needs report.docx", draft),
             viewer=people.secretariat,
             now=now,
             directory=tmp_path,

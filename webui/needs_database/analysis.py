@@ -10,7 +10,8 @@ from webui.auth.login import require_person
 from webui.database import request_session
 from webui.needs_database.blueprint import bp
 from webui.needs_database.chart import trend_chart
-from workflows.needs_db import NeedFilter, coverage_matrix, duplications, gaps, trends
+from workflows.needs_analysis import coverage_matrix, duplications, gaps, trends
+from workflows.needs_db import NeedFilter
 from workflows.roles import PILLARS
 
 # Background by share of needs with a response: light enough that the dark number written

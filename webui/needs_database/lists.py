@@ -12,15 +12,13 @@ from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from webui.auth.login import require_person
 from webui.database import request_session
 from webui.needs_database.blueprint import bp
-from workflows.needs_db import (
+from workflows.needs_db import NeedFilter, search_needs, search_responses
+from workflows.needs_exports import (
     NEED_COLUMNS,
     RESPONSE_COLUMNS,
     Column,
-    NeedFilter,
     export_csv,
     export_xlsx,
-    search_needs,
-    search_responses,
 )
 from workflows.roles import PILLARS, WB_PARTNERS
 

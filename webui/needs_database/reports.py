@@ -19,8 +19,8 @@ from webui.inbox.queries import documents_dir, max_upload_bytes
 from webui.needs_database.blueprint import bp, public_bp
 from workflows.documents import Upload, discard_upload, size_words
 from workflows.inbox import Refused
-from workflows.needs_db import (
-    REPORT_KINDS,
+from workflows.needs_db import REPORT_KINDS
+from workflows.needs_reports import (
     check_report_upload,
     draft_report_docx,
     public_summaries,
