@@ -3,6 +3,7 @@ the test diagrams deployed, and small factories for people."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -146,3 +147,21 @@ def make_person(db: Database, clock: Clock) -> Callable[..., Participant]:
         return result
 
     return make
+
+
+# Figures a test measured (the crash workload's operations and kills, the races it ran), printed
+# at the end of the run under "reliability figures": docs/RELIABILITY.md quotes that output.
+_FIGURES: list[tuple[str, dict[str, Any]]] = []
+
+
+def record_figures(name: str, figures: dict[str, Any]) -> None:
+    """Keep what a test measured for the end-of-run summary."""
+    _FIGURES.append((name, figures))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, figures in _FIGURES:
+        terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True)}")
