@@ -56,10 +56,12 @@ pytest: setup
 		IISG_TEST_DATABASE_URL="$$IISG_TEST_POSTGRESQL_URL" $(BIN)/pytest; \
 	fi
 
-## bench: the scheduler's pass cost and wake-up delay with 10,000 timers waiting, on SQLite
-## (and PostgreSQL too when IISG_BENCH_POSTGRESQL_URL is set); writes bench/results.json
+## bench: a task completion against bare SpiffWorkflow, the inbox and task list as history
+## grows, the scheduler, throughput, memory and stored bytes, on SQLite and on PostgreSQL
+## (IISG_BENCH_POSTGRESQL_URL, else the local server: a database of its own, dropped after);
+## prints each figure against its target, writes bench/results.json, exits 1 on a miss
 bench: setup
-	$(BIN)/python bench/scheduler_bench.py
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -1,8 +1,8 @@
-"""`make bench`: does the scheduler stay quick and punctual with many timers waiting?
+"""The scheduler: does a pass stay as quick with 10,000 timers waiting as with 100, and does
+a timer fire within a second of its due time?
 
-On a fresh temporary SQLite database (and PostgreSQL too when IISG_BENCH_POSTGRESQL_URL is
-set), one instance of a one-timer diagram is started through the engine and its rows are
-cloned with bulk SQL, so that 100, then 10,000 instances wait on a timer. It measures:
+One instance of a one-timer diagram is started through the engine and its rows are cloned
+with bulk SQL, so that 100, then 10,000 instances wait on a timer. It measures:
 
 (a) one scheduler pass that fires 10 due timers among 100 waiting, and among 10,000: the
     median of 24 passes each, the same 10 instances re-armed before every pass, the two
@@ -12,47 +12,36 @@ cloned with bulk SQL, so that 100, then 10,000 instances wait on a timer. It mea
 (b) the wake-up delay of a real scheduler (background, real clock) with 10,000 waiting and 10
     due 1-3 seconds ahead: due time to the firing's audit time, and to its commit (under 1 s).
 
-Writes bench/results.json (keeping its other keys) and prints a table; exits 1 when a target
-is missed.
+`python -m bench.scheduler` runs this part alone, on SQLite (and PostgreSQL when reachable).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Engine,
     Integer,
-    cast,
-    create_engine,
     delete,
     event,
     func,
     insert,
     literal,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.types import TypeEngine
 
+from bench.databases import bound, each_database, settle
+from bench.databases import now as wall_clock
+from bench.report import Check, ms, print_checks
 from engine.deploy import deploy_bundle
 from engine.diagram import read_directory, require_bundle
 from engine.instances import start_instance
@@ -70,7 +59,7 @@ from models.migrate import upgrade
 from workflows.roles import known_roles
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "results.json"
+SETTLED = "process_instance, timer"
 PROCESS_KEY = "bench_timer"
 DUE_COUNT = 10
 SIZES = (100, 10_000)
@@ -102,39 +91,12 @@ class Template:
         return self.state_json.replace(self.far_due.isoformat(), due.isoformat())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- the database -----------------------------------------------------------------------
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A fresh SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="iisg-bench-") as directory:
-        yield f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
-
-
-@contextmanager
-def postgresql_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server of `server_url`, dropped afterwards."""
-    url = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"iisg_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def start_template(factory: sessionmaker[Session]) -> Template:
     """Deploy the bench diagram and start one instance waiting far ahead, through the engine."""
-    now = _now()
+    now = wall_clock()
     bundle = require_bundle(read_directory(BENCH_DIR / "bpmn"), known_roles())
     run_in_transaction(factory, lambda s: deploy_bundle(s, bundle, actor="bench", now=now))
     far = (now + timedelta(days=400)).replace(microsecond=0)
@@ -149,27 +111,6 @@ def start_template(factory: sessionmaker[Session]) -> Template:
         timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)).one()
         assert row is not None and timer.due_at == far
         return Template(instance_id, row.state_json, far, timer.task_guid, timer.bpmn_id)
-
-
-def settle(factory: sessionmaker[Session]) -> None:
-    """Leave the database as a running system would be after a bulk change: SQLite's
-    write-ahead log copied back, PostgreSQL's tables vacuumed and their statistics fresh.
-    Otherwise the first passes after cloning pay for the clone, not for what waits."""
-    engine = factory.kw["bind"]
-    assert isinstance(engine, Engine)
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            autocommit.execute(text("VACUUM ANALYZE process_instance, timer"))
-        else:
-            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-
-
-def _value(value: Any, type_: TypeEngine[Any], dialect: str) -> ColumnElement[Any]:
-    # PostgreSQL needs the type of a bound value in a SELECT list; SQLite's CAST would turn
-    # a stored date into a number, so it gets the plain value.
-    bound = literal(value, type_)
-    return cast(bound, type_) if dialect == "postgresql" else bound
 
 
 def grow(factory: sessionmaker[Session], template: Template, size: int) -> float:
@@ -193,7 +134,7 @@ def grow(factory: sessionmaker[Session], template: Template, size: int) -> float
         counter = select(literal(1, Integer).label("n")).cte("counter", recursive=True)
         counter = counter.union_all(select(counter.c.n + 1).where(counter.c.n < missing))
         columns = [c for c in table.columns if c.name != "id"]
-        copies = select(*[_value(source[c.name], c.type, dialect) for c in columns])
+        copies = select(*[bound(source[c.name], c.type, dialect) for c in columns])
         session.execute(
             insert(table).from_select([c.name for c in columns], copies.select_from(counter))
         )
@@ -203,9 +144,9 @@ def grow(factory: sessionmaker[Session], template: Template, size: int) -> float
                 ["instance_id", "task_guid", "bpmn_id", "due_at"],
                 select(
                     ProcessInstance.id,
-                    _value(template.task_guid, Timer.task_guid.type, dialect),
-                    _value(template.bpmn_id, Timer.bpmn_id.type, dialect),
-                    _value(template.far_due, Timer.due_at.type, dialect),
+                    bound(template.task_guid, Timer.task_guid.type, dialect),
+                    bound(template.bpmn_id, Timer.bpmn_id.type, dialect),
+                    bound(template.far_due, Timer.due_at.type, dialect),
                 ).where(
                     ProcessInstance.process_key == PROCESS_KEY,
                     ProcessInstance.id.not_in(waiting),
@@ -213,7 +154,7 @@ def grow(factory: sessionmaker[Session], template: Template, size: int) -> float
             )
         )
         session.commit()
-    settle(factory)
+    settle(factory, SETTLED)
     return time.perf_counter() - started
 
 
@@ -234,7 +175,7 @@ def shrink(factory: sessionmaker[Session], size: int) -> float:
             )
         )
         session.commit()
-    settle(factory)
+    settle(factory, SETTLED)
     return time.perf_counter() - started
 
 
@@ -269,7 +210,7 @@ def arm(
                     state_json=template.state_due_at(due),
                     status="running",
                     ended_at=None,
-                    updated_at=_now(),
+                    updated_at=wall_clock(),
                 )
             )
             session.execute(delete(Timer).where(Timer.instance_id == instance_id))
@@ -298,10 +239,10 @@ def measure_passes(
     """Seconds of each of `count` passes firing the due timers (after `warm_up` passes)."""
     seconds: list[float] = []
     for repetition in range(warm_up + count):
-        due = _now() - timedelta(seconds=1)
+        due = wall_clock() - timedelta(seconds=1)
         arm(factory, template, instance_ids, [due] * len(instance_ids))
         started = time.perf_counter()
-        result = run_pass(factory, _now(), worker="bench")
+        result = run_pass(factory, wall_clock(), worker="bench")
         took = time.perf_counter() - started
         if result.fired_count != len(instance_ids) or result.failed:
             raise RuntimeError(f"the pass fired {result.fired_count}, failed {result.failed}")
@@ -342,7 +283,7 @@ class CommitWatch:
         session.info.setdefault(_FIRED, set()).update(fired)
 
     def _after_commit(self, session: Session) -> None:
-        moment = _now()
+        moment = wall_clock()
         fired = session.info.pop(_FIRED, set())
         with self._lock:
             for instance_id in fired & self.wanted:
@@ -355,7 +296,7 @@ def measure_wakeup(
     factory: sessionmaker[Session], template: Template, instance_ids: Sequence[int]
 ) -> dict[str, Any]:
     """Due time to audit time and to commit, per timer, with a real scheduler running."""
-    start = _now()
+    start = wall_clock()
     dues = [
         start + timedelta(seconds=1 + 2 * i / (len(instance_ids) - 1))
         for i in range(len(instance_ids))
@@ -452,79 +393,52 @@ def bench_database(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-def write_results(by_database: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Merge the figures into bench/results.json, keeping what else it holds."""
-    results: dict[str, Any] = {}
-    if RESULTS.exists():
-        results = json.loads(RESULTS.read_text(encoding="utf-8"))
-    results["scheduler"] = {
-        "measured_at": _now().isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "targets": {"pass_ratio_max": MAX_PASS_RATIO, "wakeup_max_s": MAX_WAKEUP_S},
-        **by_database,
+def ratios(by_database: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The scheduler's entries of `ratios`: the worse database speaks for the scheduler."""
+    return {
+        "scheduler_pass_10k_vs_100": max(f["pass_ratio_10k_vs_100"] for f in by_database.values()),
+        "wakeup_delay_s": max(f["wakeup"]["commit_max_s"] for f in by_database.values()),
     }
-    ratios = results.setdefault("ratios", {})
-    # The worse database speaks for the scheduler.
-    ratios["scheduler_pass_10k_vs_100"] = max(
-        f["pass_ratio_10k_vs_100"] for f in by_database.values()
-    )
-    ratios["wakeup_delay_s"] = max(f["wakeup"]["commit_max_s"] for f in by_database.values())
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return results
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
-
-
-def print_table(by_database: dict[str, dict[str, Any]]) -> bool:
-    """The figures as a table; True when every target is met."""
+def checks(by_database: dict[str, dict[str, Any]]) -> list[Check]:
+    """Each database's figures against their targets."""
     small, large = SIZES
-    print(
-        f"\nScheduler: one pass firing {DUE_COUNT} due timers "
-        f"(median of {ROUNDS * PER_ROUND}, the sizes taking turns)"
-    )
-    print(f"{'database':<12}{small:>9,} waiting{large:>10,} waiting{'ratio':>9}  target")
-    met = True
+    found: list[Check] = []
     for name, f in by_database.items():
         ratio = f["pass_ratio_10k_vs_100"]
-        ok = ratio <= MAX_PASS_RATIO
-        met &= ok
-        print(
-            f"{name:<12}{_ms(f[f'waiting_{small}']['pass_median_s']):>17}"
-            f"{_ms(f[f'waiting_{large}']['pass_median_s']):>18}{ratio:>9.2f}  "
-            f"<= {MAX_PASS_RATIO} {'met' if ok else 'MISSED'}"
+        found.append(
+            Check(
+                f"scheduler pass, {DUE_COUNT} due: {large:,} vs {small:,} waiting",
+                name,
+                f"{ms(f[f'waiting_{large}']['pass_median_s'])} / "
+                f"{ms(f[f'waiting_{small}']['pass_median_s'])} = {ratio:.2f}x",
+                f"<= {MAX_PASS_RATIO}x",
+                ratio <= MAX_PASS_RATIO,
+            )
         )
-    print(f"\nScheduler: wake-up delay, {large:,} waiting, {DUE_COUNT} due 1-3 s ahead")
-    print(f"{'database':<12}{'to audit max/median':>22}{'to commit max/median':>24}  target")
-    for name, f in by_database.items():
-        w = f["wakeup"]
-        ok = w["commit_max_s"] < MAX_WAKEUP_S
-        met &= ok
-        print(
-            f"{name:<12}{_ms(w['audit_max_s']) + ' / ' + _ms(w['audit_median_s']):>22}"
-            f"{_ms(w['commit_max_s']) + ' / ' + _ms(w['commit_median_s']):>24}  "
-            f"< {MAX_WAKEUP_S:.0f} s {'met' if ok else 'MISSED'}"
+        wakeup = f["wakeup"]
+        found.append(
+            Check(
+                f"timer wake-up delay, due to commit (max; {large:,} waiting)",
+                name,
+                f"{ms(wakeup['commit_max_s'])} (median {ms(wakeup['commit_median_s'])})",
+                f"< {MAX_WAKEUP_S:.0f} s",
+                wakeup["commit_max_s"] < MAX_WAKEUP_S,
+            )
         )
-    return met
+    return found
 
 
 def main() -> int:
-    """Run the bench on every database at hand; 1 when a target is missed."""
+    """This part alone, on every database at hand; 1 when a target is missed."""
     by_database: dict[str, dict[str, Any]] = {}
-    with sqlite_database() as url:
-        print("SQLite ...", flush=True)
-        by_database["sqlite"] = bench_database(url)
-    server = os.environ.get("IISG_BENCH_POSTGRESQL_URL", "").strip()
-    if server:
-        with postgresql_database(server) as url:
-            print("PostgreSQL ...", flush=True)
-            by_database["postgresql"] = bench_database(url)
-    write_results(by_database)
-    met = print_table(by_database)
-    print(f"\nWritten to {RESULTS}.")
-    return 0 if met else 1
+    for name, url in each_database():
+        print(f"{name}: the scheduler ...", flush=True)
+        by_database[name] = bench_database(url)
+    found = checks(by_database)
+    print_checks(found)
+    return 0 if all(c.met is not False for c in found) else 1
 
 
 if __name__ == "__main__":
