@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
-from engine.errors import EngineError, TaskAlreadyDone, TaskNotFound, UnknownProcess
+from engine.errors import (
+    EngineError,
+    SandboxViolation,
+    TaskAlreadyDone,
+    TaskNotFound,
+    UnknownProcess,
+)
 from engine.forms import FORM_PROPERTY, load_form, validate_submission
 from engine.runtime import (
     LoadedInstance,
@@ -68,7 +74,17 @@ def _describe(err: Exception) -> str:
     if task is not None:
         spec = task.task_spec
         where = f" at '{getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', spec.name)}'"
-    return f"{err}{where}"
+    return f"{err}{_sandbox_reason(err)}{where}"
+
+
+def _sandbox_reason(err: BaseException) -> str:
+    """What the sandbox refused, when SpiffWorkflow's own message leaves it out."""
+    cause = err.__cause__ or err.__context__
+    while cause is not None:
+        if isinstance(cause, SandboxViolation):
+            return "" if str(cause) in str(err) else f" ({cause})"
+        cause = cause.__cause__ or cause.__context__
+    return ""
 
 
 def active_definition(session: Session, process_key: str) -> ProcessDefinition:

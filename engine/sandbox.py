@@ -12,7 +12,6 @@ or the scheduler forever; `range` is capped so no single builtin call runs for l
 from __future__ import annotations
 
 import ast
-import operator
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -31,6 +30,7 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from engine import sandbox_sizes
 from engine.errors import SandboxViolation
 
 # How long one script, condition or timer expression may run, in seconds of wall-clock time.
@@ -54,6 +54,7 @@ def _bounded_range(*args: int) -> range:
 
 _EXTRA_BUILTINS: dict[str, Any] = {
     "range": _bounded_range,
+    "pow": sandbox_sizes.bounded_pow,
     "all": all,
     "any": any,
     "dict": dict,
@@ -78,31 +79,24 @@ def _builtins() -> dict[str, Any]:
 def _guards() -> dict[str, Any]:
     return {
         "__builtins__": _builtins(),
-        "_getattr_": safer_getattr,
+        "_getattr_": _getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": iter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
-        "_inplacevar_": _inplace,
+        "_inplacevar_": sandbox_sizes.in_place,
+        **sandbox_sizes.guards(),
     }
 
 
-_INPLACE = {
-    "+=": operator.iadd,
-    "-=": operator.isub,
-    "*=": operator.imul,
-    "/=": operator.itruediv,
-    "//=": operator.ifloordiv,
-    "%=": operator.imod,
-}
+_safer_getattr: Callable[..., Any] = safer_getattr
 
 
-def _inplace(op: str, target: Any, value: Any) -> Any:
-    if op not in _INPLACE:
-        raise SandboxViolation(f"the operator {op} is not allowed in a diagram")
-    apply: Any = _INPLACE[op]
-    return apply(target, value)
+def _getattr(owner: Any, name: str, *default: Any) -> Any:
+    """RestrictedPython's attribute guard; a text's padding, replacing and joining methods
+    come back checked for the length they would build."""
+    return sandbox_sizes.bounded_method(owner, name, _safer_getattr(owner, name, *default))
 
 
 # Builtins the sandbox does not provide that reach beyond the procedure's data. Naming one
@@ -125,6 +119,25 @@ class _DiagramPolicy(RestrictingNodeTransformer):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
         self.error(node, "imports are not allowed in a diagram")
         return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        """`a * b`, `a ** b`, `a << b` and `a + b` become calls of their size guards."""
+        guarded = sandbox_sizes.GUARDED_OPERATORS.get(type(node.op))
+        if guarded is None:
+            checked: ast.AST = self.node_contents_visit(node)
+            return checked
+        # Written with constants only: say so now, so the editor and the linter refuse it.
+        too_big = sandbox_sizes.constant_too_big(node)
+        if too_big is not None:
+            self.error(node, too_big)
+            return node
+        visited = self.node_contents_visit(node)
+        call = ast.Call(
+            func=ast.Name(id=guarded[0], ctx=ast.Load()),
+            args=[visited.left, visited.right],
+            keywords=[],
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_While(self, node: ast.While) -> ast.AST:
         checked = self.node_contents_visit(node)

@@ -8,6 +8,8 @@ unrestricted script engine does write the file, so the probes are real.
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -228,3 +230,100 @@ def test_ordinary_scripts_conditions_and_timers_still_run(db: Database, clock: C
     clock.move(hours=1)
     assert procedures.fire_timers(instance_id) == ["wait"]
     assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["after_yes"]
+
+
+# Memory bombs: one operation that asks for gigabytes. The time limit is checked between
+# steps and cannot stop one; the size guards refuse it before anything is allocated.
+HUGE = 10**10
+MEMORY_BOMBS = {
+    "text_times_a_number": ('"x" * huge', "would build a text of 10,000,000,000 characters"),
+    "number_times_a_text": ('huge * "x"', "would build a text of 10,000,000,000 characters"),
+    "list_times_a_number": ("[0] * huge", "would build a list of 10,000,000,000 items"),
+    "text_times_two_to_the_40": ('"a" * 2 ** forty', "a text of 1,099,511,627,776 characters"),
+    "tower_of_powers": ("10 ** 10 ** ten", "a number of about 10,000,000,000 digits"),
+    "pow_builtin": ("pow(10, huge)", "a number of about 10,000,000,000 digits"),
+    "shift_left": ("1 << huge", "a number of about 3,010,299,957 digits"),
+    "square_of_a_big_number": ("(7 ** 3000) * (7 ** 3000)", "a number of about 5,0"),
+    "padding": ('"x".ljust(huge)', "'ljust()' would build a text of 10,000,000,000"),
+    "replacing": ('("x" * 1000).replace("x", "y" * 999999)', "would build a text of 999,999,000"),
+    "joining": ('"".join(["y" * 999999] * 1000)', "'join()' would build a text of 999,999,000"),
+}
+LIMIT_WORDS = "a diagram may"
+
+
+@pytest.mark.parametrize(("expression", "words"), MEMORY_BOMBS.values(), ids=MEMORY_BOMBS)
+def test_a_memory_bomb_is_refused_at_once_saying_how_big_it_would_be(
+    expression: str, words: str
+) -> None:
+    began = time.monotonic()
+
+    with pytest.raises(SandboxViolation, match=re.escape(words)) as refused:
+        SandboxEnvironment().evaluate(expression, {"huge": HUGE, "forty": 40, "ten": 10})
+
+    assert time.monotonic() - began < 0.5
+    assert LIMIT_WORDS in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ('text = "x"\ntext *= huge', "would build a text of 10,000,000,000 characters"),
+        ("items = [0]\nitems *= huge", "would build a list of 10,000,000,000 items"),
+        ("items = [0]\nwhile True:\n    items += items", "would build a list of 1,048,576 items"),
+        ('text = "x"\nwhile True:\n    text = text + text', "a text of 1,048,576 characters"),
+    ],
+    ids=["text_times_in_place", "list_times_in_place", "list_doubling", "text_doubling"],
+)
+def test_a_script_that_builds_too_much_step_by_step_is_refused_before_memory_runs_out(
+    script: str, words: str
+) -> None:
+    began = time.monotonic()
+
+    with pytest.raises(SandboxViolation, match=re.escape(words)):
+        SandboxEnvironment().execute(script, {"huge": HUGE})
+
+    # Well inside the time limit: the size guard stopped it, not the clock.
+    assert time.monotonic() - began < 0.5
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "code", "element_id", "words"),
+    [
+        ("SCRIPT", 'padding = "x" * 10 ** 10', "script", "a text of 10,000,000,000 characters"),
+        ("CONDITION", 'len("0" * 2 ** 40) > 0', "f_yes", "a text of 1,099,511,627,776 characters"),
+        ("TIMER", '"PT%dH" % (10 ** 10 ** 10)', "wait_timer", "about 10,000,000,000 digits"),
+    ],
+    ids=["script", "condition", "timer"],
+)
+def test_a_memory_bomb_written_in_the_diagram_is_refused_by_the_linter(
+    placeholder: str, code: str, element_id: str, words: str
+) -> None:
+    began = time.monotonic()
+
+    bundle, problems = check_bundle(
+        {"probe.bpmn": probe_diagram(**{placeholder: code})}, known_roles()
+    )
+
+    assert time.monotonic() - began < 5
+    assert bundle is None
+    assert [(p.file, p.element_id) for p in problems] == [("probe.bpmn", element_id)]
+    assert "is not allowed" in problems[0].message and words in problems[0].message
+
+
+def test_ordinary_arithmetic_and_text_within_the_limits_still_work() -> None:
+    sandbox = SandboxEnvironment()
+    seats = ["AL", "BA", "ME", "MK", "RS", "XK", "EU"]
+
+    assert sandbox.evaluate("2 ** 10 + 3 * 4 - (1 << 3)", {}) == 1028
+    assert sandbox.evaluate("days * 24 * 60", {"days": 10}) == 14400
+    assert sandbox.evaluate("2.5 ** 2 + pow(3, 4) + pow(3, 4, 5)", {}) == 6.25 + 81 + 1
+    assert sandbox.evaluate('", ".join(seats) + "." + "-" * 3', {"seats": seats}) == (
+        "AL, BA, ME, MK, RS, XK, EU.---"
+    )
+    assert sandbox.evaluate('"7".zfill(3) + "ab".ljust(4, ".") + "a-b".replace("-", "+")', {}) == (
+        "007ab..a+b"
+    )
+    assert sandbox.evaluate("len([0] * 1000000)", {}) == 1_000_000
+    context: dict[str, Any] = {}
+    sandbox.execute("answers = [1]\nsame = answers\nanswers *= 2\nanswers += [3]", context)
+    assert context["answers"] == context["same"] == [1, 1, 3]  # lists still grow in place

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
-from engine.errors import EngineError, FormInvalid
+from engine.errors import EngineError, FormInvalid, SandboxViolation
 from engine.forms import validate_submission
 from engine.sandbox import ScriptTimeLimit
 from models import Document, Need, Organisation, ProcessInstance, User
@@ -423,6 +423,31 @@ def test_a_diagram_that_never_ends_is_stopped_within_seconds_and_changes_nothing
 
     assert time.monotonic() - began < 10
     assert any(isinstance(err, ScriptTimeLimit) for err in causes(raised.value))
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "code"),
+    [
+        ("SCRIPT", 'padding = "x" * int("1" + "0" * 10)'),
+        ("SCRIPT", "items = [0]\nwhile True:\n    items += items"),
+        ("CONDITION", "len([0] * 2 ** int(target.count('u') + 39)) > 0"),
+        ("TIMER", '"PT%dH" % len(str(10 ** 10 ** len(target)))'),
+    ],
+    ids=["text_of_ten_billion", "list_doubling", "list_of_a_trillion", "power_tower"],
+)
+def test_a_diagram_that_would_exhaust_memory_is_refused_within_a_second_and_changes_nothing(
+    placeholder: str, code: str, db: Database, clock: Clock
+) -> None:
+    deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
+    began = time.monotonic()
+
+    with pytest.raises(EngineError, match="a diagram may") as raised:
+        Procedures(db, clock).start("probe", {"target": "unused"})
+
+    assert time.monotonic() - began < 1
+    assert any(isinstance(err, SandboxViolation) for err in causes(raised.value))
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
 

@@ -1,0 +1,245 @@
+"""How big a value one operation of a diagram may build.
+
+The sandbox's time limit is checked between steps, so it cannot stop a single operation
+that asks for gigabytes: `"x" * 10**10`, `[0] * 10**10`, `10 ** 10 ** 10`, `1 << 2**40`,
+`pow(10, 10**10)`. The sandbox's compiler turns `*`, `**`, `<<` and `+` into calls of the
+guards below, which work out the size of the result first and refuse it when it is too big;
+the in-place forms (`*=`, `+=`) and `pow()` go through the same checks.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from engine.errors import SandboxViolation
+
+# The longest text, list or tuple one operation may build: far beyond any list of seats,
+# pillars or needs, far below what would exhaust a server's memory.
+MAX_LENGTH = 1_000_000
+# The most digits a whole number may have (about 10,000 bits); a procedure counts days,
+# seats and answers.
+MAX_DIGITS = 3_000
+
+_DIGITS_PER_BIT = math.log10(2)
+_SEQUENCES = (str, bytes, bytearray, list, tuple)
+
+
+def _what(value: Any, length: int) -> str:
+    if isinstance(value, str):
+        return f"a text of {length:,} characters"
+    if isinstance(value, bytes | bytearray):
+        return f"{length:,} bytes"
+    return f"a list of {length:,} items"
+
+
+def _check_length(symbol: str, sequence: Any, length: int) -> None:
+    if length > MAX_LENGTH:
+        raise SandboxViolation(
+            f"'{symbol}' would build {_what(sequence, length)}; a diagram may build at most "
+            f"{_what(sequence, MAX_LENGTH)} in one step"
+        )
+
+
+def _check_digits(symbol: str, digits: float) -> None:
+    if digits > MAX_DIGITS:
+        raise SandboxViolation(
+            f"'{symbol}' would compute a number of about {math.ceil(digits):,} digits; a "
+            f"diagram may compute numbers of at most {MAX_DIGITS:,} digits"
+        )
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int)
+
+
+def _bits(number: int) -> int:
+    return abs(number).bit_length()
+
+
+def check_product(left: Any, right: Any) -> None:
+    """Refuse `left * right` when it would be a sequence or a number too big to build."""
+    if isinstance(left, _SEQUENCES) and _is_whole(right):
+        _check_length("*", left, len(left) * max(right, 0))
+    elif isinstance(right, _SEQUENCES) and _is_whole(left):
+        _check_length("*", right, len(right) * max(left, 0))
+    elif _is_whole(left) and _is_whole(right):
+        _check_digits("*", (_bits(left) + _bits(right)) * _DIGITS_PER_BIT)
+
+
+def check_sum(left: Any, right: Any) -> None:
+    """Refuse `left + right` when it would join two sequences into one too long."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _check_length("+", left, len(left) + len(right))
+
+
+def check_power(base: Any, exponent: Any) -> None:
+    """Refuse `base ** exponent` when the whole number it makes has too many digits."""
+    if _is_whole(base) and _is_whole(exponent) and exponent > 0 and abs(base) > 1:
+        _check_digits("**", exponent * math.log10(abs(base)))
+
+
+def check_shift(number: Any, places: Any) -> None:
+    """Refuse `number << places` when the result has too many digits."""
+    if _is_whole(number) and _is_whole(places) and places > 0 and number != 0:
+        _check_digits("<<", (_bits(number) + places) * _DIGITS_PER_BIT)
+
+
+def multiply(left: Any, right: Any) -> Any:
+    """`left * right`, within the limits."""
+    check_product(left, right)
+    return left * right
+
+
+def add(left: Any, right: Any) -> Any:
+    """`left + right`, within the limits."""
+    check_sum(left, right)
+    return left + right
+
+
+def power(base: Any, exponent: Any) -> Any:
+    """`base ** exponent`, within the limits."""
+    check_power(base, exponent)
+    return base**exponent
+
+
+def shift_left(number: Any, places: Any) -> Any:
+    """`number << places`, within the limits."""
+    check_shift(number, places)
+    return number << places
+
+
+def bounded_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
+    """The builtin `pow`; without a modulus, within the limits of `**`."""
+    if modulus is None:
+        return power(base, exponent)
+    return pow(base, exponent, modulus)
+
+
+def _padding(text: Any, method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def padded(width: Any, *rest: Any) -> Any:
+        if _is_whole(width):
+            _check_length(f"{name}()", text, width)
+        return method(width, *rest)
+
+    return padded
+
+
+def _replacing(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def replaced(old: Any, new: Any, count: Any = -1) -> Any:
+        if isinstance(old, _SEQUENCES) and isinstance(new, _SEQUENCES) and _is_whole(count):
+            found = text.count(old) if old else len(text) + 1
+            if count >= 0:
+                found = min(found, count)
+            _check_length("replace()", text, len(text) + found * max(len(new) - len(old), 0))
+        return method(old, new, count)
+
+    return replaced
+
+
+def _joining(separator: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def joined(parts: Any) -> Any:
+        parts = list(parts)
+        length = sum(len(p) for p in parts if isinstance(p, _SEQUENCES))
+        _check_length("join()", separator, length + len(separator) * max(len(parts) - 1, 0))
+        return method(parts)
+
+    return joined
+
+
+def _tabs(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def expanded(tabsize: Any = 8) -> Any:
+        if _is_whole(tabsize):
+            tab = "\t" if isinstance(text, str) else b"\t"
+            _check_length("expandtabs()", text, len(text) + text.count(tab) * max(tabsize, 0))
+        return method(tabsize)
+
+    return expanded
+
+
+def bounded_method(owner: Any, name: str, found: Any) -> Any:
+    """A text's method that can build a long text from a short one (padding, replacing,
+    joining), checked for the length it would build before it runs; anything else as is."""
+    if not isinstance(owner, str | bytes | bytearray) or not callable(found):
+        return found
+    if name in ("ljust", "rjust", "center", "zfill"):
+        return _padding(owner, found, name)
+    if name == "replace":
+        return _replacing(owner, found)
+    if name == "join":
+        return _joining(owner, found)
+    if name == "expandtabs":
+        return _tabs(owner, found)
+    return found
+
+
+# The name each guarded operator's calls go to, and the guard itself.
+GUARDED_OPERATORS: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Mult: ("_mul_", multiply),
+    ast.Add: ("_add_", add),
+    ast.Pow: ("_pow_", power),
+    ast.LShift: ("_lshift_", shift_left),
+}
+
+# The in-place forms keep their meaning (a list grows in place) after the same checks.
+IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+}
+_IN_PLACE_CHECKS: dict[str, Callable[[Any, Any], None]] = {
+    "+=": check_sum,
+    "*=": check_product,
+}
+
+
+def in_place(op: str, target: Any, value: Any) -> Any:
+    """`target op= value` for the operators a diagram may use, within the limits."""
+    if op not in IN_PLACE:
+        raise SandboxViolation(f"the operator {op} is not allowed in a diagram")
+    check = _IN_PLACE_CHECKS.get(op)
+    if check is not None:
+        check(target, value)
+    return IN_PLACE[op](target, value)
+
+
+def guards() -> dict[str, Callable[..., Any]]:
+    """The guard functions by the names the compiled code calls them."""
+    return {name: guard for name, guard in GUARDED_OPERATORS.values()}
+
+
+class _NotConstant(Exception):
+    pass
+
+
+def _fold(node: ast.expr) -> Any:
+    """The value of an expression written with constants only, worked out through the same
+    guards (so a bomb written as constants raises SandboxViolation while it is compiled);
+    _NotConstant for anything else."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _fold(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in GUARDED_OPERATORS:
+        left, right = _fold(node.left), _fold(node.right)
+        _name, guard = GUARDED_OPERATORS[type(node.op)]
+        return guard(left, right)
+    raise _NotConstant
+
+
+def constant_too_big(node: ast.BinOp) -> str | None:
+    """Why an operation of constants builds too much, or None (also when it is not constant)."""
+    try:
+        _fold(node)
+    except SandboxViolation as refused:
+        return str(refused)
+    except Exception:  # not constant, or a type error left for run time to report
+        return None
+    return None
