@@ -90,3 +90,37 @@ def offered_clause(participant: Participant) -> ColumnElement[bool]:
         offered,
         or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == participant.username),
     )
+
+
+def open_offered_clause(participant: Participant) -> ColumnElement[bool]:
+    """SQL condition: open tasks offered to the person and not claimed by someone else.
+
+    The same tasks as `status == "open"` with `offered_clause`, written as one exact lookup
+    per way a task can be offered (status, role, organisation and pillar each equal or
+    empty), so that the database finds them through the (status, role, organisation) index
+    however many completed tasks years of procedures leave behind.
+    """
+    is_open = HumanTask.status == "open"
+    lookups: list[ColumnElement[bool]] = [and_(is_open, HumanTask.assignee == participant.username)]
+    for g in participant.grants:
+        organisations: list[ColumnElement[bool]] = [HumanTask.organisation.is_(None)]
+        if g.organisation is not None:
+            organisations.append(HumanTask.organisation == g.organisation)
+        pillars: list[ColumnElement[bool]] = [HumanTask.pillar.is_(None)]
+        if g.pillar is not None:
+            pillars.append(HumanTask.pillar == g.pillar)
+        lookups.extend(
+            and_(
+                is_open,
+                HumanTask.role == g.role,
+                organisation,
+                pillar,
+                HumanTask.assignee.is_(None),
+            )
+            for organisation in organisations
+            for pillar in pillars
+        )
+    return and_(
+        or_(*lookups),
+        or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == participant.username),
+    )

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Participant, describe_holder, is_offered_to, offered_clause
-from engine.instances import require_open_task
+from engine.assignment import (
+    Participant,
+    describe_holder,
+    is_offered_to,
+    open_offered_clause,
+)
+from engine.instances import change_claim, require_open_task
 from models import Comment, HumanTask, ProcessDefinition, ProcessInstance, User
 from workflows.access import NoAccess, check_may_see_instance
 from workflows.accounts import participant as participant_of
@@ -103,11 +108,21 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(text: str) -> ColumnElement[bool]:
+def _search(text: str, title: ScalarSelect[str]) -> ColumnElement[bool]:
     pattern = like_pattern(text)
     return or_(
         HumanTask.name.ilike(pattern, escape="\\"),
-        ProcessInstance.title.ilike(pattern, escape="\\"),
+        title.ilike(pattern, escape="\\"),
+    )
+
+
+def _title() -> ScalarSelect[str]:
+    # Looked up by primary key for each task found rather than joined: a join may be planned
+    # as a read of every instance ever run, to find the few tasks that are open.
+    return (
+        select(ProcessInstance.title)
+        .where(ProcessInstance.id == HumanTask.instance_id)
+        .scalar_subquery()
     )
 
 
@@ -120,13 +135,12 @@ def open_tasks(
     """
     if chosen.everyone and not person.holds("secretariat"):
         raise NoAccess("Only the Secretariat sees everyone's tasks.")
-    query = (
-        select(HumanTask, ProcessInstance.title)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.status == "open")
-    )
-    if not chosen.everyone:
-        query = query.where(offered_clause(person))
+    title = _title()
+    query = select(HumanTask, title)
+    if chosen.everyone:
+        query = query.where(HumanTask.status == "open")
+    else:
+        query = query.where(open_offered_clause(person))
     if chosen.procedure:
         query = query.where(HumanTask.process_key == chosen.procedure)
     if chosen.pillar:
@@ -136,12 +150,12 @@ def open_tasks(
     if chosen.state == "late":
         query = query.where(HumanTask.due_at < now)
     if chosen.search:
-        query = query.where(_search(chosen.search))
+        query = query.where(_search(chosen.search, title))
     due_first = (HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id)
     if chosen.sort == "created":
         query = query.order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
     elif chosen.sort == "procedure":
-        query = query.order_by(ProcessInstance.title, *due_first)
+        query = query.order_by(title, *due_first)
     else:
         query = query.order_by(*due_first)
     rows = session.execute(query.limit(INBOX_SHOWN)).all()
@@ -220,7 +234,7 @@ def reassign_task(
         )
     previous = task.claimed_by
     if previous != user.username:
-        task.claimed_by = user.username
+        change_claim(session, task, user.username)
         audit.record(
             session,
             kind="task.reassigned",

@@ -6,7 +6,13 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant, is_offered_to, offered_clause
+from engine.assignment import (
+    Grant,
+    Participant,
+    is_offered_to,
+    offered_clause,
+    open_offered_clause,
+)
 from models import HumanTask
 from tests.engine.conftest import Procedures
 
@@ -67,3 +73,25 @@ def test_completing_a_task_moves_the_instance_on_to_the_next_lane(
     assert (finished.status, finished.ended_at) == ("completed", procedures.clock.now())
     assert procedures.open_tasks(instance_id) == []
     assert procedures.data(instance_id)["approved"] is True
+
+
+def test_the_inbox_lookup_finds_exactly_the_open_tasks_offered(
+    procedures: Procedures, make_person: Callable[..., Participant]
+) -> None:
+    secretariat = make_person("sec", Grant("secretariat"))
+    people = [
+        secretariat,
+        make_person("board-al", Grant("board_member", "AL"), Grant("member", "AL")),
+        make_person("board-ba", Grant("board_member", "BA")),
+        make_person("fp", Grant("focal_point", "AL", "WBCTi"), Grant("board_member")),
+    ]
+    for seat in ("AL", "BA", "AL"):
+        instance_id = procedures.start("lane_task", {"seat": seat})
+        if seat == "BA":
+            procedures.complete(procedures.task(instance_id, "review").id, REVIEW, secretariat)
+
+    with procedures.db.session() as session:
+        for person in people:
+            by_index = select(HumanTask.id).where(open_offered_clause(person))
+            plain = select(HumanTask.id).where(HumanTask.status == "open", offered_clause(person))
+            assert set(session.scalars(by_index)) == set(session.scalars(plain)), person.username
