@@ -10,19 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
 from engine.errors import (
+    ConcurrentUpdate,
     EngineError,
     SandboxViolation,
     TaskAlreadyDone,
@@ -290,7 +292,7 @@ def _set_claim(
     row = require_open_task(session, task_id)
     check_may_act(participant, row)
     if row.claimed_by != claimed_by:
-        row.claimed_by = claimed_by
+        change_claim(session, row, claimed_by)
         audit.record(
             session,
             kind="task.claimed" if claimed_by else "task.released",
@@ -301,6 +303,33 @@ def _set_claim(
         )
     session.flush()
     return row
+
+
+def change_claim(session: Session, row: HumanTask, claimed_by: str | None) -> None:
+    """Set who holds an open task, provided nobody changed its claim since it was read.
+
+    Two people claiming at once both read the task unclaimed; a plain write would let the
+    later one silently take it from the earlier. The UPDATE names the holder it read, so if
+    a claim, a release or a completion got in first no row matches, and the unit of work
+    starts again from what is stored now (where the later one is told who has the task).
+    """
+    read = (
+        HumanTask.claimed_by.is_(None)
+        if row.claimed_by is None
+        else (HumanTask.claimed_by == row.claimed_by)
+    )
+    changed = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == row.id, HumanTask.status == "open", read)
+        .values(claimed_by=claimed_by)
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", changed).rowcount != 1:
+        raise ConcurrentUpdate(
+            f"'{row.name}' was claimed, released or completed by someone else just now; "
+            "please try again"
+        )
+    set_committed_value(row, "claimed_by", claimed_by)
 
 
 def send_signal(
