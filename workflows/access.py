@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, offered_clause
+from engine.assignment import Participant, is_offered_to, offered_clause
 from models import HumanTask, ProcessInstance
 
 
@@ -32,6 +32,16 @@ def may_see_instance(session: Session, participant: Participant, instance_id: in
         ),
     )
     return bool(session.scalar(select(or_(started, had_task))))
+
+
+def may_read_task(participant: Participant, task: HumanTask) -> bool:
+    """Who may read a task (reading is not acting): those it is offered to, whoever claimed
+    or completed it, and the Secretariat, who follows every procedure."""
+    return (
+        is_offered_to(participant, task)
+        or participant.username in (task.claimed_by, task.completed_by)
+        or participant.holds("secretariat")
+    )
 
 
 def check_may_see_instance(session: Session, participant: Participant, instance_id: int) -> None:

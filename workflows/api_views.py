@@ -20,7 +20,7 @@ from engine.forms import load_form
 from engine.instances import complete_task_or_log_refusal
 from engine.runtime import load
 from models import Decision, DecisionAnswer, HumanTask, ProcessInstance
-from workflows.access import NoAccess, may_see_instance
+from workflows.access import NoAccess, may_read_task, may_see_instance
 from workflows.board_pages import may_read_registers
 from workflows.inbox import INBOX_SHOWN, InboxFilter, open_tasks
 from workflows.procedure_pages import catalogue, open_tasks_of, timeline
@@ -76,8 +76,7 @@ def _visible_task(session: Session, participant: Participant, task_id: int) -> H
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NoSuchThing(f"There is no task {task_id}.")
-    involved = participant.username in (task.claimed_by, task.completed_by)
-    if not (is_offered_to(participant, task) or involved or participant.holds("secretariat")):
+    if not may_read_task(participant, task):
         raise NotAllowed(f"Task {task_id} is not one of your tasks, so it is not shown to you.")
     return task
 

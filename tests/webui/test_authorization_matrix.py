@@ -54,6 +54,7 @@ ROLES = ("anonymous", "applicant", "fp_other", "support", "board_other", "observ
 LOGIN = 3020  # a redirect to /login (a 302 whose Location is the login page)
 _PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
+API_TASK = "/api/v1/tasks/<int(min=1, max=2147483647):task_id>"
 _CONVERTER = re.compile(r"<(\w+)\([^)]*\):(\w+)>")
 
 # Files, not pages: no role is needed to fetch the app's own scripts and styles.
@@ -208,8 +209,9 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/silent-procedures/<int:instance_id>/answer", "POST"): row(
         LOGIN, 403, 403, 403, 400, 403, 403
     ),
-    # A seat's task is for its seat: even the Secretariat follows it on the instance page.
-    ("/tasks/<int:task_id>", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 403),
+    # A seat's task is for its seat: the Secretariat, who follows every procedure, may read
+    # it (without its form; as GET /api/v1/tasks/<id>), never answer, claim or release it.
+    ("/tasks/<int:task_id>", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/tasks/<int:task_id>/claim", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 403),
     # Those who may see the procedure may comment on it and add documents: the Board
     # member of another seat takes part in the same silent procedure.
@@ -378,3 +380,37 @@ def test_nobody_but_the_secretariat_reaches_a_secretariat_page() -> None:
     for key in only_secretariat:
         others = {role: TABLE[key][role] for role in ROLES if role not in ("anonymous", "sec")}
         assert set(others.values()) == {403}, (key, others)
+
+
+def test_reading_a_seats_task_is_the_same_on_the_web_and_the_api(
+    app: Flask, db: Database, clock: Clock, world: World
+) -> None:
+    """The Secretariat reads seat AL's task on both, without a form, and answers it on
+    neither; every other role is refused on both, told only that it is not theirs."""
+    api_path, page_path = f"/api/v1/tasks/{world.task}", f"/tasks/{world.task}"
+    for role in ROLES[1:]:
+        browser = Browser(app.test_client())
+        browser.log_in(role)
+        token = {"Authorization": f"Bearer {token_for(db, clock, role)}"}
+        page = browser.get(page_path)
+        api = browser.client.get(api_path, headers=token)
+        expected = TABLE[("/tasks/<int:task_id>", "GET")][role]
+        assert TABLE[(API_TASK, "GET")][role] == expected, f"the table disagrees for {role}"
+        assert (page.status_code, api.status_code) == (expected, expected), role
+        text = page.get_data(as_text=True)
+        assert f'action="/tasks/{world.task}/complete"' not in text, role
+        if role != "sec":
+            # The seat's instructions, its partner's data, stay with the seat.
+            assert "not one of your tasks" in api.get_json()["detail"], role
+            assert set(api.get_json()) == {"type", "status", "title", "detail"}, role
+            assert "This task is not yours" in text and "board member (AL)" in text, role
+            continue
+        detail = api.get_json()
+        assert (detail["id"], detail["scope"]["partner"]) == (world.task, "AL")
+        assert "This step is for board member (AL); only they can answer it." in text
+        assert detail["name"] in text
+        answered = browser.client.post(
+            f"{api_path}/complete", headers=token, json={"data": {"answer": "objection"}}
+        )
+        assert answered.status_code == 403
+        assert "not one of your tasks: it is for board member (AL)" in answered.get_json()["detail"]

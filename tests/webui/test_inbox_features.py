@@ -162,7 +162,10 @@ def test_a_claim_hides_the_task_from_the_other_holders_and_a_release_brings_it_b
     assert response.headers["Location"] == f"/tasks/{review.id}"
     assert task_of(db, review.instance_id, "review").claimed_by == "sec"
     assert "Shared matter" not in sec2.text("/inbox")
-    assert sec2.get(f"/tasks/{review.id}").status_code == 403
+    # The other secretary may still read it (the Secretariat follows every step), not answer.
+    followed = sec2.text(f"/tasks/{review.id}")
+    assert "sec has claimed this step; only they can answer it now" in followed
+    assert f'action="/tasks/{review.id}/complete"' not in followed
     assert "You have claimed this task" in sec.text(f"/tasks/{review.id}")
 
     _post(sec, f"/tasks/{review.id}/release")

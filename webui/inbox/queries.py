@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.assignment import Participant, check_may_act, is_offered_to
-from engine.errors import TaskNotFound
+from engine.errors import NotAllowed, TaskAlreadyDone, TaskNotFound
 from engine.forms import load_form
 from engine.instances import ensure_open
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
+from workflows.access import may_read_task
 from workflows.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
 from workflows.inbox import (
     COMMENT_MAX_CHARS,
@@ -96,6 +97,20 @@ def check_may_open(participant: Participant, task: HumanTask) -> None:
         check_may_act(participant, task)
     ensure_open(task)
     check_may_act(participant, task)
+
+
+def check_may_open_or_follow(participant: Participant, task: HumanTask) -> bool:
+    """False when the person may work on the task now; True when they may only read it (the
+    Secretariat on a step that is someone else's or closed); otherwise the refusal."""
+    try:
+        check_may_open(participant, task)
+    except (NotAllowed, TaskAlreadyDone):
+        # Reading is not acting: the one who follows every procedure sees the step as it
+        # stands, without its form; nobody else learns more than that it is not theirs.
+        if participant.holds("secretariat") and may_read_task(participant, task):
+            return True
+        raise
+    return False
 
 
 def documents_dir() -> Path:

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
+from engine.assignment import describe_holder
 from engine.errors import FormInvalid
 from engine.instances import complete_task_or_log_refusal
 from webui.auth.login import login_required_response, require_person
@@ -17,6 +18,7 @@ from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_
 from webui.inbox.queries import (
     TaskPage,
     check_may_open,
+    check_may_open_or_follow,
     done_tasks,
     inbox_choices,
     task_extras,
@@ -50,11 +52,15 @@ def _render_task(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     add_row: str | None = None,
+    *,
+    following: bool = False,
 ) -> str:
     return render_template(
         "inbox/task.html",
         task=page.task,
         instance=page.instance,
+        following=following,
+        holder=describe_holder(page.task),
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
         now=datetime.now(UTC),
@@ -67,8 +73,8 @@ def task(task_id: int) -> ResponseReturnValue:
     """One task: what the methodology asks, and its form."""
     person = require_person()
     page = task_page(request_session(), task_id)
-    check_may_open(person.participant, page.task)
-    return _render_task(page)
+    following = check_may_open_or_follow(person.participant, page.task)
+    return _render_task(page, following=following)
 
 
 @bp.post("/tasks/<int:task_id>/complete")
