@@ -7,14 +7,13 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from engine.assignment import Grant, Participant
 from models import Decision
@@ -93,17 +92,6 @@ def test_a_closed_decision_shows_each_seats_answer_and_silence_as_such(
     outsider = Api(app, token_for(db, clock, "focal-point"))
     problem_of(outsider.get("/decisions"), 403)
     problem_of(outsider.get(f"/decisions/{open_one['id']}"), 403)
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served for real on a free port, one thread per request; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    thread.join()
 
 
 def _post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
