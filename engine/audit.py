@@ -53,8 +53,11 @@ def record(
 ) -> AuditEvent:
     """Append one event. Locks the chain head until the unit of work commits."""
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two
-    # units of work can never both extend the chain from the same predecessor.
-    seq, prev_hash = session.execute(
+    # units of work can never both extend the chain from the same predecessor. Both UPDATEs
+    # go to the connection as they are: no loaded object mirrors the head, so the ORM has
+    # nothing to synchronise (that bookkeeping cost as much as the statements).
+    connection = session.connection()
+    seq, prev_hash = connection.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
         .values(seq=AuditChainHead.seq + 1)
@@ -75,7 +78,9 @@ def record(
         hash=digest,
     )
     session.add(event)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest))
+    connection.execute(
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest)
+    )
     return event
 
 

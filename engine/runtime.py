@@ -33,6 +33,9 @@ class LoadedInstance:
 
     row: ProcessInstance
     workflow: BpmnWorkflow
+    # The waiting timers as the timer table holds them, (task id, BPMN id, due time); None
+    # when not known, so that the next save writes them all.
+    saved_timers: frozenset[tuple[str, str, datetime]] | None = None
 
     @property
     def definition(self) -> ProcessDefinition:
@@ -117,7 +120,8 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     workflow = workflow_from_json(row.state_json, specs)
     # The script engine is not serialized: a restored workflow must get the sandbox back.
     workflow.script_engine = _SCRIPT_ENGINE
-    return LoadedInstance(row, workflow)
+    # The timer table is a projection, written from this very state when it was saved.
+    return LoadedInstance(row, workflow, _timer_keys(waiting_timers(workflow)))
 
 
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
@@ -302,22 +306,23 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
 
 def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:
     row = loaded.row
-    session.execute(delete(Timer).where(Timer.instance_id == row.id))
-    if row.status != "running":
-        return
-    dues: list[datetime] = []
-    for task, due in waiting_timers(loaded.workflow):
-        dues.append(due)
-        session.add(
-            Timer(
-                instance_id=row.id,
-                task_guid=str(task.id),
-                bpmn_id=task.task_spec.bpmn_id or task.task_spec.name,
-                due_at=due,
-            )
-        )
-    if dues:
-        timer_events.planned(min(dues))
+    waiting = waiting_timers(loaded.workflow) if row.status == "running" else []
+    keys = _timer_keys(waiting)
+    # Most steps leave the timers as they were: then the table is left alone too.
+    if keys != loaded.saved_timers:
+        session.execute(delete(Timer).where(Timer.instance_id == row.id))
+        for guid, bpmn_id, due in keys:
+            session.add(Timer(instance_id=row.id, task_guid=guid, bpmn_id=bpmn_id, due_at=due))
+        loaded.saved_timers = keys
+    if waiting:
+        timer_events.planned(min(due for _task, due in waiting))
+
+
+def _timer_keys(waiting: list[tuple[Task, datetime]]) -> frozenset[tuple[str, str, datetime]]:
+    """The timer rows the waiting timers make: (task id, BPMN id, due time)."""
+    return frozenset(
+        (str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due) for task, due in waiting
+    )
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
