@@ -121,7 +121,7 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        """`a * b`, `a ** b`, `a << b` and `a + b` become calls of their size guards."""
+        """`a * b`, `a ** b`, `a << b`, `a + b` and `a % b` become calls of their size guards."""
         guarded = sandbox_sizes.GUARDED_OPERATORS.get(type(node.op))
         if guarded is None:
             checked: ast.AST = self.node_contents_visit(node)
@@ -138,6 +138,21 @@ class _DiagramPolicy(RestrictingNodeTransformer):
             keywords=[],
         )
         return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        """`f"{x:>{w}}"`: the format after the colon goes through its size guard first."""
+        visited: ast.FormattedValue = self.node_contents_visit(node)
+        if visited.format_spec is None:
+            return visited
+        checked = ast.Call(
+            func=ast.Name(id=sandbox_sizes.FORMAT_SPEC_GUARD, ctx=ast.Load()),
+            args=[visited.format_spec],
+            keywords=[],
+        )
+        visited.format_spec = ast.JoinedStr(
+            values=[ast.FormattedValue(value=checked, conversion=-1, format_spec=None)]
+        )
+        return ast.fix_missing_locations(ast.copy_location(visited, node))
 
     def visit_While(self, node: ast.While) -> ast.AST:
         checked = self.node_contents_visit(node)

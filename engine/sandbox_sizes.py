@@ -2,9 +2,11 @@
 
 The sandbox's time limit is checked between steps, so it cannot stop a single operation
 that asks for gigabytes: `"x" * 10**10`, `[0] * 10**10`, `10 ** 10 ** 10`, `1 << 2**40`,
-`pow(10, 10**10)`. The sandbox's compiler turns `*`, `**`, `<<` and `+` into calls of the
-guards below, which work out the size of the result first and refuse it when it is too big;
-the in-place forms (`*=`, `+=`) and `pow()` go through the same checks.
+`pow(10, 10**10)`, `"%10000000000d" % 1`. The sandbox's compiler turns `*`, `**`, `<<`,
+`+` and `%` into calls of the guards below, which work out the size of the result first and
+refuse it when it is too big; the in-place forms (`*=`, `+=`, `%=`), `pow()`, a text's
+padding, replacing and joining methods and the width of an f-string's format go through
+the same checks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +91,49 @@ def check_shift(number: Any, places: Any) -> None:
         _check_digits("<<", (_bits(number) + places) * _DIGITS_PER_BIT)
 
 
+# A conversion of %-formatting, with its width and precision: "%-10.3f", "%(seat)5s", "%*d".
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_DIGITS = re.compile(r"\d+")
+
+
+def _check_width(symbol: str, digits: str) -> None:
+    """Refuse a width or precision (written as digits) that pads a text past the limit."""
+    if len(digits) > len(str(MAX_LENGTH)) or int(digits) > MAX_LENGTH:
+        shown = digits if len(digits) <= 20 else f"{digits[:20]}..."
+        raise SandboxViolation(
+            f"'{symbol}' with a width of {shown} would build a text longer than a diagram may "
+            f"build in one step (at most {MAX_LENGTH:,} characters)"
+        )
+
+
+def check_remainder(left: Any, right: Any) -> None:
+    """Refuse `text % values` when a width or precision in the text is too big."""
+    if isinstance(left, bytes | bytearray):
+        left = bytes(left).decode("latin-1")
+    if not isinstance(left, str):
+        return
+    stars = False
+    for width, precision in _PERCENT_SPEC.findall(left):
+        for digits in (width, precision):
+            if digits == "*":
+                stars = True
+            elif digits:
+                _check_width("%", digits)
+    if stars:  # the widths come with the values
+        values = right if isinstance(right, tuple) else (right,)
+        for value in values:
+            if _is_whole(value) and abs(value) > MAX_LENGTH:
+                _check_width("%", str(abs(value)))
+
+
+def format_spec(spec: Any) -> Any:
+    """An f-string's format (what follows the colon), refused when its width is too big."""
+    if isinstance(spec, str):
+        for digits in _DIGITS.findall(spec):
+            _check_width(f"{{:{spec[:20]}}}", digits)
+    return spec
+
+
 def multiply(left: Any, right: Any) -> Any:
     """`left * right`, within the limits."""
     check_product(left, right)
@@ -98,6 +144,12 @@ def add(left: Any, right: Any) -> Any:
     """`left + right`, within the limits."""
     check_sum(left, right)
     return left + right
+
+
+def remainder(left: Any, right: Any) -> Any:
+    """`left % right`, within the limits."""
+    check_remainder(left, right)
+    return left % right
 
 
 def power(base: Any, exponent: Any) -> Any:
@@ -182,7 +234,9 @@ GUARDED_OPERATORS: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]
     ast.Add: ("_add_", add),
     ast.Pow: ("_pow_", power),
     ast.LShift: ("_lshift_", shift_left),
+    ast.Mod: ("_mod_", remainder),
 }
+FORMAT_SPEC_GUARD = "_format_spec_"
 
 # The in-place forms keep their meaning (a list grows in place) after the same checks.
 IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
@@ -196,6 +250,7 @@ IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
 _IN_PLACE_CHECKS: dict[str, Callable[[Any, Any], None]] = {
     "+=": check_sum,
     "*=": check_product,
+    "%=": check_remainder,
 }
 
 
@@ -211,7 +266,9 @@ def in_place(op: str, target: Any, value: Any) -> Any:
 
 def guards() -> dict[str, Callable[..., Any]]:
     """The guard functions by the names the compiled code calls them."""
-    return {name: guard for name, guard in GUARDED_OPERATORS.values()}
+    found: dict[str, Callable[..., Any]] = dict(GUARDED_OPERATORS.values())
+    found[FORMAT_SPEC_GUARD] = format_spec
+    return found
 
 
 class _NotConstant(Exception):

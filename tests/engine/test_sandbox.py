@@ -247,6 +247,9 @@ MEMORY_BOMBS = {
     "padding": ('"x".ljust(huge)', "'ljust()' would build a text of 10,000,000,000"),
     "replacing": ('("x" * 1000).replace("x", "y" * 999999)', "would build a text of 999,999,000"),
     "joining": ('"".join(["y" * 999999] * 1000)', "'join()' would build a text of 999,999,000"),
+    "percent_width": ('"%10000000000d" % 1', "'%' with a width of 10000000000 would build"),
+    "percent_star_width": ('"%*d" % (huge, 1)', "'%' with a width of 10000000000 would build"),
+    "f_string_width": ('f"{1:>{huge}}"', "'{:>10000000000}' with a width of 10000000000"),
 }
 LIMIT_WORDS = "a diagram may"
 
@@ -270,9 +273,16 @@ def test_a_memory_bomb_is_refused_at_once_saying_how_big_it_would_be(
         ('text = "x"\ntext *= huge', "would build a text of 10,000,000,000 characters"),
         ("items = [0]\nitems *= huge", "would build a list of 10,000,000,000 items"),
         ("items = [0]\nwhile True:\n    items += items", "would build a list of 1,048,576 items"),
+        ('text = "%10000000000d"\ntext %= 1', "'%' with a width of 10000000000 would build"),
         ('text = "x"\nwhile True:\n    text = text + text', "a text of 1,048,576 characters"),
     ],
-    ids=["text_times_in_place", "list_times_in_place", "list_doubling", "text_doubling"],
+    ids=[
+        "text_times_in_place",
+        "list_times_in_place",
+        "list_doubling",
+        "percent_in_place",
+        "text_doubling",
+    ],
 )
 def test_a_script_that_builds_too_much_step_by_step_is_refused_before_memory_runs_out(
     script: str, words: str
@@ -324,6 +334,17 @@ def test_ordinary_arithmetic_and_text_within_the_limits_still_work() -> None:
         "007ab..a+b"
     )
     assert sandbox.evaluate("len([0] * 1000000)", {}) == 1_000_000
+    assert (
+        sandbox.evaluate(
+            '"%s: %5.1f%%" % (seat, 12.345) + f" {7:>3} {days:,}"',
+            {
+                "seat": "AL",
+                "days": 1000,
+            },
+        )
+        == "AL:  12.3%   7 1,000"
+    )
+    assert sandbox.evaluate("17 % 5 + 2.5 % 1", {}) == 2.5
     context: dict[str, Any] = {}
     sandbox.execute("answers = [1]\nsame = answers\nanswers *= 2\nanswers += [3]", context)
     assert context["answers"] == context["same"] == [1, 1, 3]  # lists still grow in place
