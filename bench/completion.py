@@ -33,7 +33,7 @@ from engine.specs import workflow_from_json, workflow_to_json
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 
-WARM_UP = 2  # instances whose completions are not counted: caches filled, statements prepared
+WARM_UP = 4  # instances whose completions are not counted: caches filled, statements prepared
 MEASURED = 16  # instances measured: 80 completions each way
 INSTANCES_NEEDED = WARM_UP + MEASURED
 MAX_ENGINE_VS_BARE = 2.0

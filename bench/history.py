@@ -38,7 +38,10 @@ SIZES = (100, 1_000, 10_000)
 OPEN_FOR_MEMBER = 10
 RUNNING_SHARE = 10  # one clone in this many is still running
 MEMBER_SEAT = "AL"
-ROUNDS = 2  # each size visited this many times, the order reversed every round
+ROUNDS = 4  # each size visited this many times, the order reversed every round
+# Before the first measurement, enough requests that each of the server's threads has opened
+# its database connection and prepared its statements; then a few before each visit.
+FIRST_WARM_UP = 40
 WARM_UP = 3
 REQUESTS = 25  # per page and visit
 MAX_GROWTH = 1.3
@@ -173,6 +176,10 @@ def measure(factory: sessionmaker[Session], history: History, server: Server) ->
     tasks: dict[int, list[float]] = {size: [] for size in SIZES}
     resize_s: dict[int, list[float]] = {size: [] for size in SIZES}
     try:
+        history.resize(SIZES[0])
+        for _ in range(FIRST_WARM_UP):
+            _timed(browser, "/inbox", "inbox")
+            _timed(api, "/api/v1/tasks", "api")
         for round_number in range(ROUNDS):
             for size in SIZES if round_number % 2 == 0 else SIZES[::-1]:
                 if history.count() != size:
