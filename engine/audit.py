@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -42,6 +42,16 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# Built once: every event runs the same two statements on the chain head.
+_NEXT_SEQ = (
+    update(AuditChainHead)
+    .where(AuditChainHead.id == 1)
+    .values(seq=AuditChainHead.seq + 1)
+    .returning(AuditChainHead.seq, AuditChainHead.last_hash)
+)
+_LINK = update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=bindparam("digest"))
+
+
 def record(
     session: Session,
     *,
@@ -57,12 +67,7 @@ def record(
     # go to the connection as they are: no loaded object mirrors the head, so the ORM has
     # nothing to synchronise (that bookkeeping cost as much as the statements).
     connection = session.connection()
-    seq, prev_hash = connection.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
-    ).one()
+    seq, prev_hash = connection.execute(_NEXT_SEQ).one()
     body = payload or {}
     # Round-trip the payload through JSON so the hash covers exactly what is stored.
     body = json.loads(json.dumps(body, default=str))
@@ -78,9 +83,7 @@ def record(
         hash=digest,
     )
     session.add(event)
-    connection.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest)
-    )
+    connection.execute(_LINK, {"digest": digest})
     return event
 
 
