@@ -66,7 +66,7 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "min": min,
     "reversed": reversed,
     "set": set,
-    "sum": sum,
+    "sum": sandbox_sizes.bounded_sum,
 }
 
 

@@ -16,6 +16,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 from engine.errors import SandboxViolation
@@ -212,9 +213,21 @@ def _tabs(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
     return expanded
 
 
+def _extending(items: list[Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    def extended(more: Any) -> Any:
+        if isinstance(more, (*_SEQUENCES, set, frozenset, dict)):
+            _check_length("extend()", items, len(items) + len(more))
+        return method(more)
+
+    return extended
+
+
 def bounded_method(owner: Any, name: str, found: Any) -> Any:
-    """A text's method that can build a long text from a short one (padding, replacing,
-    joining), checked for the length it would build before it runs; anything else as is."""
+    """A method that can build a long text or list from a short one (padding, replacing,
+    joining; a list extended by itself), checked for the length it would build before it
+    runs; anything else as is."""
+    if isinstance(owner, list) and name == "extend" and callable(found):
+        return _extending(owner, found)
     if not isinstance(owner, str | bytes | bytearray) or not callable(found):
         return found
     if name in ("ljust", "rjust", "center", "zfill"):
@@ -226,6 +239,19 @@ def bounded_method(owner: Any, name: str, found: Any) -> Any:
     if name == "expandtabs":
         return _tabs(owner, found)
     return found
+
+
+def bounded_sum(values: Any, start: Any = 0) -> Any:
+    """The builtin `sum`; adding up lists or tuples is held to the limits of `+`, its length
+    worked out before anything is built."""
+    if not isinstance(start, list | tuple):
+        return sum(values, start)
+    parts = list(values)
+    if not all(type(part) is type(start) for part in parts):
+        return sum(parts, start)  # refused by Python itself: a list and a tuple do not add
+    _check_length("sum()", start, len(start) + sum(len(part) for part in parts))
+    # Joined in one pass: the builtin would copy the growing list once per part.
+    return type(start)(chain(start, *parts))
 
 
 # The name each guarded operator's calls go to, and the guard itself.

@@ -274,6 +274,8 @@ def test_a_memory_bomb_is_refused_at_once_saying_how_big_it_would_be(
         ("items = [0]\nitems *= huge", "would build a list of 10,000,000,000 items"),
         ("items = [0]\nwhile True:\n    items += items", "would build a list of 1,048,576 items"),
         ('text = "%10000000000d"\ntext %= 1', "'%' with a width of 10000000000 would build"),
+        ("items = [0]\nwhile True:\n    items.extend(items)", "'extend()' would build a list"),
+        ("rows = [[0] * 1000] * 2000\nflat = sum(rows, [])", "would build a list of 2,000,000"),
         ('text = "x"\nwhile True:\n    text = text + text', "a text of 1,048,576 characters"),
     ],
     ids=[
@@ -281,6 +283,8 @@ def test_a_memory_bomb_is_refused_at_once_saying_how_big_it_would_be(
         "list_times_in_place",
         "list_doubling",
         "percent_in_place",
+        "list_extended_by_itself",
+        "sum_of_lists",
         "text_doubling",
     ],
 )
@@ -345,6 +349,11 @@ def test_ordinary_arithmetic_and_text_within_the_limits_still_work() -> None:
         == "AL:  12.3%   7 1,000"
     )
     assert sandbox.evaluate("17 % 5 + 2.5 % 1", {}) == 2.5
+    assert sandbox.evaluate("sum([1, 2, 3]) + len(sum([[1], [2, 3]], []))", {}) == 9
+    assert sandbox.evaluate("sum([(1,), (2, 3)], ())", {}) == (1, 2, 3)
+    extended: dict[str, Any] = {}
+    sandbox.execute("seats = ['AL']\nseats.extend(['BA', 'XK'])", extended)
+    assert extended["seats"] == ["AL", "BA", "XK"]
     context: dict[str, Any] = {}
     sandbox.execute("answers = [1]\nsame = answers\nanswers *= 2\nanswers += [3]", context)
     assert context["answers"] == context["same"] == [1, 1, 3]  # lists still grow in place
