@@ -17,15 +17,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, task_events
 from engine.assignment import describe_holder, is_offered_to
 from engine.scheduler import JobOutcome, PassJob, Periodic
 from engine.unit_of_work import run_in_transaction
-from models import MAIL_MODES, HumanTask, Notice, OutboxMessage, ProcessInstance, RoleGrant, User
+from models import MAIL_MODES, HumanTask, OutboxMessage, ProcessInstance, RoleGrant, User
 from workflows.accounts import participant
+from workflows.notices import claim_notice
 from workflows.settings import MailSettings, SettingsError, load_settings
 from workflows.smtp import Outgoing, deliver
 
@@ -256,9 +256,8 @@ def _send_digest(
         )
         if user is None or not messages:
             return False
-        # Written first: a second scheduler doing the same digest fails here and stops.
-        session.add(Notice(key=key, created_at=now))
-        session.flush()
+        if not claim_notice(session, key, now):
+            return False  # another scheduler sent this digest a moment ago
         subject, body = _digest_mail(user, messages)
         digest = enqueue(session, user, subject=subject, body=body, kind="digest", now=now)
         if digest.status == "digest":
@@ -269,13 +268,8 @@ def _send_digest(
             message.digest_id = digest.id
         return True
 
-    try:
-        return run_in_transaction(factory, work)
-    except IntegrityError:
-        with factory() as session:
-            if session.scalar(select(Notice.id).where(Notice.key == key)) is not None:
-                return False  # another scheduler sent this digest a moment ago
-        raise
+    sent: bool = run_in_transaction(factory, work)
+    return sent
 
 
 def send_digests(

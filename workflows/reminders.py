@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
@@ -30,6 +29,7 @@ from engine.scheduler import JobOutcome, PassJob
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask, Notice, ProcessInstance
 from workflows.mail import enqueue
+from workflows.notices import claim_notice
 from workflows.recipients import holders_of, secretariat
 from workflows.roles import partner_name
 from workflows.settings import ProcedureSettings
@@ -61,19 +61,6 @@ def _reminder_key(task: HumanTask, working_days: int) -> str:
     return f"reminder:{task.task_guid}:{task.due_at.astimezone(UTC).isoformat()}:{working_days}"
 
 
-def _claim(session: Session, key: str, now: datetime) -> bool:
-    """Write the notice's key; False when it was written already (here or by another pass)."""
-    if session.scalar(select(Notice.id).where(Notice.key == key)) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(Notice(key=key, created_at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
 def _task_link(settings: ProcedureSettings, task: HumanTask) -> str:
     return f"{settings.mail.base_url.rstrip('/')}/tasks/{task.id}"
 
@@ -93,7 +80,7 @@ def _send_reminder(
         task = session.get(HumanTask, reminder.task_id)
         if task is None or task.status != "open" or task.due_at is None:
             return 0
-        if not _claim(session, reminder.key, now):
+        if not claim_notice(session, reminder.key, now):
             return 0
         instance = session.get(ProcessInstance, task.instance_id)
         title = instance.title if instance is not None and instance.title else task.process_key
@@ -231,7 +218,7 @@ def _tell_secretariat(
     now: datetime,
 ) -> int:
     def work(session: Session) -> int:
-        if not _claim(session, _escalation_key(instance_id, due_at), now):
+        if not claim_notice(session, _escalation_key(instance_id, due_at), now):
             return 0
         tasks = _overdue(session, now, timedelta(days=settings.reminders.escalate_within_days)).get(
             (instance_id, due_at), []
