@@ -20,12 +20,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, task_events
-from engine.assignment import describe_holder, is_offered_to
+from engine.assignment import describe_holder
 from engine.scheduler import JobOutcome, PassJob, Periodic
 from engine.unit_of_work import run_in_transaction
-from models import MAIL_MODES, HumanTask, OutboxMessage, ProcessInstance, RoleGrant, User
-from workflows.accounts import participant
+from models import MAIL_MODES, HumanTask, OutboxMessage, ProcessInstance, User
 from workflows.notices import claim_notice
+from workflows.recipients import candidates_for, holds
 from workflows.settings import MailSettings, SettingsError, load_settings
 from workflows.smtp import Outgoing, deliver
 
@@ -104,30 +104,6 @@ def enqueue(
 # --- New tasks -------------------------------------------------------------------------------
 
 
-def _candidates(session: Session, tasks: Sequence[HumanTask]) -> list[User]:
-    """Everyone who might hold one of the tasks, in one query (the scope is checked after)."""
-    roles = {t.role for t in tasks if not (t.claimed_by or t.assignee)}
-    names = {name for t in tasks if (name := t.claimed_by or t.assignee)}
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.active,
-                or_(User.username.in_(names), User.grants.any(RoleGrant.role.in_(roles))),
-            )
-            .order_by(User.username)
-        )
-    )
-
-
-def _holds(user: User, task: HumanTask) -> bool:
-    # The same rule as recipients.holders_of: a claim or an assignee names one person.
-    named = task.claimed_by or task.assignee
-    if named:
-        return user.username == named
-    return is_offered_to(participant(user), task)
-
-
 def new_task_mail(task: HumanTask, title: str) -> tuple[str, str]:
     """The subject and body telling a holder of a newly opened task."""
     lines = [f"A new task waits for you in IISG Procedures: {task.name}.", ""]
@@ -143,9 +119,9 @@ def new_task_mail(task: HumanTask, title: str) -> tuple[str, str]:
 
 def tell_holders_of_new_tasks(session: Session, tasks: Sequence[HumanTask], now: datetime) -> None:
     """Mail each holder of each newly opened task (a task_events listener)."""
-    people = _candidates(session, tasks)
+    people = candidates_for(session, tasks)
     for task in tasks:
-        holders = [user for user in people if _holds(user, task)]
+        holders = [user for user in people if holds(user, task)]
         if not holders:
             continue
         instance = session.get(ProcessInstance, task.instance_id)
