@@ -7,7 +7,7 @@ flushes. The caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -198,9 +198,12 @@ def complete_task(
     """Complete a human task with the submitted data, checked against its form."""
     row = require_open_task(session, task_id)
     check_may_act(participant, row)
+    loaded = load(session, row.instance_id)
     # A deadline that has passed wins over an answer, even before the scheduler's next pass:
-    # fire what is due first; if that closed the task, the answer is refused.
-    if fire_due_timers(session, row.instance_id, now):
+    # fire what is due first; if that closed the task, the answer is refused. The timer rows
+    # mirror the state just loaded, so they are claimed only when one of its timers is due.
+    due = any(when <= now for _guid, _bpmn_id, when in loaded.saved_timers or ())
+    if due and fire_due_timers(session, row.instance_id, now):
         name = row.name
         row = session.get(HumanTask, task_id, populate_existing=True) or row
         if row.status != "open":
@@ -208,7 +211,7 @@ def complete_task(
                 f"'{name}' is no longer open: a deadline of the procedure has passed, and an "
                 "answer after it changes nothing; nothing was changed."
             )
-    loaded = load(session, row.instance_id)
+        loaded = load(session, row.instance_id)
     schema = load_form(loaded.definition.files, row.form)
     cleaned = validate_submission(schema, data)
     task = find_task(loaded, row.task_guid)
@@ -248,14 +251,19 @@ def complete_task_or_log_refusal(
     *,
     participant: Participant,
     now: datetime,
+    check: Callable[[Session], None] | None = None,
 ) -> HumanTask:
     """Complete a task in its own unit of work; a late or repeated answer is refused and,
-    in a unit of work of its own, kept on the audit trail."""
+    in a unit of work of its own, kept on the audit trail. `check`, if given, runs first in
+    the same unit of work (a caller's own refusal)."""
+
+    def work(session: Session) -> HumanTask:
+        if check is not None:
+            check(session)
+        return complete_task(session, task_id, data, participant=participant, now=now)
+
     try:
-        return run_in_transaction(
-            factory,
-            lambda s: complete_task(s, task_id, data, participant=participant, now=now),
-        )
+        return run_in_transaction(factory, work)
     except TaskAlreadyDone as refused:
         reason = str(refused)
         run_in_transaction(

@@ -117,11 +117,14 @@ def complete_my_task(
     now: datetime,
 ) -> HumanTask:
     """Complete a task as the inbox does; ClaimedByOther when someone else holds it."""
-    with factory() as session:
-        check_not_claimed_by_other(session, participant, task_id)
     try:
         return complete_task_or_log_refusal(
-            factory, task_id, data, participant=participant, now=now
+            factory,
+            task_id,
+            data,
+            participant=participant,
+            now=now,
+            check=lambda session: check_not_claimed_by_other(session, participant, task_id),
         )
     except NotAllowed:
         # Claimed by someone else between the check and the completion.
