@@ -29,6 +29,7 @@ from workflows.needs_db import (
     search_needs,
     search_responses,
 )
+from workflows.procedure_pages import SECRETARIAT
 from workflows.roles import PILLARS, WB_PARTNERS, partner_name
 
 # --- reports ------------------------------------------------------------------------------
@@ -41,9 +42,12 @@ def reports(
     kind: str | None = None,
     year: int | None = None,
 ) -> list[Report]:
-    """The mapping reports in the database (members only), newest year first."""
+    """The mapping reports in the database (members only), newest year first: the approved
+    ones, and for the Secretariat also the drafts it is preparing."""
     check_member(viewer)
     query = select(Report)
+    if viewer is None or not viewer.holds(SECRETARIAT):
+        query = query.where(Report.approved_at.is_not(None))
     if kind:
         query = query.where(Report.kind == kind)
     if year is not None:

@@ -588,7 +588,12 @@ def test_public_summaries_hold_approved_and_published_summaries_only(people: Peo
     people.run(work)
     summaries: list[Report] = people.run(db_reports.public_summaries)
     assert [(r.pillar, r.summary) for r in summaries] == [("WBCTi", "Summary WBCTi.")]
-    everything: list[Report] = people.run(lambda s: db_reports.reports(s, viewer=people.observer))
+    # Members read the approved reports; the Secretariat also the draft it is preparing.
+    approved: list[Report] = people.run(lambda s: db_reports.reports(s, viewer=people.observer))
+    assert sorted(r.pillar for r in approved) == ["WBCSCi", "WBCTi"]
+    everything: list[Report] = people.run(
+        lambda s: db_reports.reports(s, viewer=people.secretariat)
+    )
     assert len(everything) == 3
 
 

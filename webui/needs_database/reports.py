@@ -46,15 +46,9 @@ def report_list() -> ResponseReturnValue:
     """The reports per pillar and year: summary, approving decision, documents."""
     person = require_person()
     secretariat = person.participant.holds(SECRETARIAT)
-    # Members read the approved reports; the Secretariat also the drafts it is preparing.
-    listed = [
-        report
-        for report in reports(request_session(), viewer=person.participant)
-        if secretariat or report.approved_at is not None
-    ]
     return render_template(
         "database/reports.html",
-        reports=listed,
+        reports=reports(request_session(), viewer=person.participant),
         secretariat=secretariat,
         kinds=REPORT_KINDS,
         pillars=PILLARS,
