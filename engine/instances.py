@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -422,10 +422,14 @@ def earliest_due_timer(session: Session) -> datetime | None:
 
 def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int]:
     """Instances with a timer due at `now`, the longest overdue first."""
+    # Read from the due-time index, each instance's status looked up by its key: as a join,
+    # SQLite would go through every running instance, however few timers are due.
+    running = exists().where(
+        ProcessInstance.id == Timer.instance_id, ProcessInstance.status == "running"
+    )
     rows = session.execute(
         select(Timer.instance_id, Timer.due_at)
-        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-        .where(Timer.due_at <= now, ProcessInstance.status == "running")
+        .where(Timer.due_at <= now, running)
         .order_by(Timer.due_at)
         .limit(limit * 4)
     ).all()
