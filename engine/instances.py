@@ -20,6 +20,7 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
@@ -173,6 +174,27 @@ def require_open_task(session: Session, task_id: int) -> HumanTask:
     return row
 
 
+def _open_task_with_instance(
+    session: Session, task_id: int
+) -> tuple[HumanTask, ProcessInstance | None]:
+    """As require_open_task, with the task's instance (and its version) read in the same
+    query; while the caller holds the instance, loading it costs no statement of its own."""
+    if identity_key(HumanTask, task_id) in session.identity_map:
+        # Read before in this unit of work: read afresh, as require_open_task does.
+        return require_open_task(session, task_id), None
+    # An instance this unit of work holds already is kept as it is held, as session.get does.
+    found = session.execute(
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id)
+    ).first()
+    if found is None:
+        raise TaskNotFound(f"there is no task {task_id}")
+    row, instance = found
+    ensure_open(row)
+    return row, instance
+
+
 def ensure_open(row: HumanTask) -> None:
     """Raise TaskAlreadyDone, saying by whom and when, unless the task still waits."""
     if row.status == "completed":
@@ -196,7 +218,8 @@ def complete_task(
     now: datetime,
 ) -> HumanTask:
     """Complete a human task with the submitted data, checked against its form."""
-    row = require_open_task(session, task_id)
+    # The instance is held (the session keeps objects only while someone does) for load().
+    row, _instance = _open_task_with_instance(session, task_id)
     check_may_act(participant, row)
     loaded = load(session, row.instance_id)
     # A deadline that has passed wins over an answer, even before the scheduler's next pass:
