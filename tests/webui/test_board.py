@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from engine.instances import claim_task
 from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
+from tests.webui.test_api import Api, token_for
 from tests.workflows.conftest import Iisg
 from workflows import accounts
 from workflows.board_pages import CSV_HEADER, time_left
@@ -640,3 +642,30 @@ def test_an_answer_without_the_csrf_token_is_refused_and_changes_nothing(
 def test_the_time_left_reads_in_plain_words(left: timedelta, closed: bool, words: str) -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert time_left(now + left, now, closed=closed) == words
+
+
+def test_a_seat_that_answered_reads_its_step_again_and_another_seat_learns_nothing(
+    db: Database, iisg: Iisg, clock: Clock, app: Flask, browser: Callable[..., Browser]
+) -> None:
+    """The task page and GET /api/v1/tasks/<id> follow one rule: the seat that answered reads
+    its step, without a form; a seat it was never offered to is told only that it is not
+    theirs."""
+    instance_id = launch(iisg)
+    iisg.answer("AL", instance_id, "no_objection")
+    step = seat_task(db, instance_id, "AL")
+    url = f"/tasks/{step.id}"
+
+    reread = browser("board-al").get(url)
+    assert reread.status_code == 200
+    text = reread.get_data(as_text=True)
+    assert "This step was completed by board-al" in text
+    assert f'action="{url}/complete"' not in text
+    assert "Reassign this task" not in text
+    albania_api = Api(app, token_for(db, clock, "board-al")).get(f"/tasks/{step.id}")
+    assert albania_api.status_code == 200
+
+    stranger = browser("board-ba").get(url)
+    assert stranger.status_code == 403
+    assert "board-al" not in stranger.get_data(as_text=True)
+    bosnia_api = Api(app, token_for(db, clock, "board-ba")).get(f"/tasks/{step.id}")
+    assert bosnia_api.status_code == 403

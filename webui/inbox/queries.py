@@ -100,14 +100,15 @@ def check_may_open(participant: Participant, task: HumanTask) -> None:
 
 
 def check_may_open_or_follow(participant: Participant, task: HumanTask) -> bool:
-    """False when the person may work on the task now; True when they may only read it (the
-    Secretariat on a step that is someone else's or closed); otherwise the refusal."""
+    """False when the person may work on the task now; True when they may only read it (a
+    step they answered, one claimed by a colleague, one that closed, or for the Secretariat
+    any step); otherwise the refusal. The same rule as the API's GET /tasks/<id>."""
     try:
         check_may_open(participant, task)
     except (NotAllowed, TaskAlreadyDone):
-        # Reading is not acting: the one who follows every procedure sees the step as it
-        # stands, without its form; nobody else learns more than that it is not theirs.
-        if participant.holds("secretariat") and may_read_task(participant, task):
+        # Reading is not acting: the step as it stands, without its form. Someone it was
+        # never offered to learns no more than that it is not theirs.
+        if may_read_task(participant, task):
             return True
         raise
     return False

@@ -60,6 +60,7 @@ def _render_task(
         task=page.task,
         instance=page.instance,
         following=following,
+        secretariat=require_person().participant.holds("secretariat"),
         holder=describe_holder(page.task),
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
