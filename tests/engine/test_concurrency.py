@@ -24,7 +24,7 @@ from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
 from models import AuditEvent, HumanTask
-from tests.conftest import Database
+from tests.conftest import Database, record_figures
 from tests.engine.conftest import Procedures
 
 ROUNDS = 20
@@ -164,7 +164,10 @@ def test_two_secretaries_answer_the_same_review_at_once_one_wins_the_other_is_to
 
     with db.session() as session:
         assert verify(session).intact
-    print(f"\n{interleaved} of {ROUNDS} rounds: both answers were being written at once")
+    record_figures(
+        "two people answer one step at once",
+        {"database": db.engine.dialect.name, "rounds": ROUNDS, "met_in_the_database": interleaved},
+    )
 
 
 def two_seats_answer(
@@ -214,7 +217,14 @@ def test_two_seats_answer_their_own_steps_of_one_vote_at_once_and_both_land(
 
     with db.session() as session:
         assert verify(session).intact
-    print(f"\n{interleaved} of {ROUNDS // 2} rounds: both answers were being written at once")
+    record_figures(
+        "two steps of one instance answered at once",
+        {
+            "database": db.engine.dialect.name,
+            "rounds": ROUNDS // 2,
+            "met_in_the_database": interleaved,
+        },
+    )
 
 
 def both_claim(db: Database, review: HumanTask, people: list[Participant], now: datetime) -> Any:
@@ -267,4 +277,7 @@ def test_two_secretaries_claim_the_same_review_at_once_one_gets_it_the_other_is_
 
     with db.session() as session:
         assert verify(session).intact
-    print(f"\n{interleaved} of {ROUNDS} rounds: both claims were being written at once")
+    record_figures(
+        "two people claim one step at once",
+        {"database": db.engine.dialect.name, "rounds": ROUNDS, "met_in_the_database": interleaved},
+    )
