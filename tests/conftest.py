@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -159,9 +160,21 @@ def record_figures(name: str, figures: dict[str, Any]) -> None:
     _FIGURES.append((name, figures))
 
 
+_TALLIES: dict[str, Counter[str]] = {}
+
+
+def tally(name: str, **counts: int) -> None:
+    """Add to a running count kept across tests (inputs tried, cells checked, refusals)."""
+    _TALLIES.setdefault(name, Counter()).update(counts)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _FIGURES:
+    if not (_FIGURES or _TALLIES):
         return
-    terminalreporter.section("reliability figures")
+    url = os.environ.get("IISG_TEST_DATABASE_URL", "").strip()
+    database = url.split(":", 1)[0].split("+", 1)[0] if url else "sqlite"
+    terminalreporter.section(f"reliability figures ({database})")
     for name, figures in _FIGURES:
         terminalreporter.write_line(f"{name}: {json.dumps(figures, sort_keys=True)}")
+    for name, counts in sorted(_TALLIES.items()):
+        terminalreporter.write_line(f"{name}: {json.dumps(dict(counts), sort_keys=True)}")

@@ -43,7 +43,7 @@ from models import (
     PublicHoliday,
     Report,
 )
-from tests.conftest import Clock, Database
+from tests.conftest import Clock, Database, tally
 from tests.webui.conftest import Browser, csrf_token
 from tests.webui.test_api import token_for
 from workflows import accounts
@@ -356,6 +356,7 @@ def test_each_role_gets_the_answer_the_table_gives(
         for key, status in found.items()
         if TABLE[key][role] != status
     }
+    tally("authorization matrix", cells=len(found), roles=1, answers_not_in_the_table=len(wrong))
     assert not wrong, f"{role}: (expected, got) {wrong}"
 
 

@@ -25,7 +25,7 @@ from engine.errors import EngineError, FormInvalid, SandboxViolation
 from engine.forms import validate_submission
 from engine.sandbox import ScriptTimeLimit
 from models import Document, Need, Organisation, ProcessInstance, User
-from tests.conftest import TEST_BPMN, Clock, Database
+from tests.conftest import TEST_BPMN, Clock, Database, tally
 from tests.engine.conftest import Procedures
 from tests.engine.test_sandbox import causes, deploy_unchecked, probe_diagram
 from tests.webui.conftest import Browser, People, csrf_token, task_of
@@ -79,7 +79,9 @@ def _check_one_answer(schema: dict[str, Any], answer: Any) -> None:
         accepted = validate_submission(schema, answer)
     except FormInvalid as invalid:
         assert invalid.errors, "a refusal names what is wrong"
+        tally("random form answers", tried=1, refused_naming_the_field=1)
         return
+    tally("random form answers", tried=1, accepted=1)
     assert Draft202012Validator(schema, format_checker=FormatChecker()).is_valid(accepted)
     assert set(accepted) <= set(schema["properties"])
 
@@ -290,6 +292,7 @@ def test_sql_meta_characters_in_every_filter_give_plain_answers(
         assert ("radicalisation prevention" in needs) == (value == "\x00"), value
         tasks = api.get("/api/v1/tasks", query_string={"q": value}, headers=headers)
         assert bool(tasks.get_json()["tasks"]) == (value == "\x00"), value
+    tally("SQL meta characters in filters", requests=tried, wrong_answers=len(wrong))
     assert tried == len(SQL_META) * (
         sum(map(len, PAGE_FILTERS.values())) + sum(map(len, API_FILTERS.values()))
     )
