@@ -7,7 +7,7 @@ flushes. The caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -274,19 +274,14 @@ def complete_task_or_log_refusal(
     *,
     participant: Participant,
     now: datetime,
-    check: Callable[[Session], None] | None = None,
 ) -> HumanTask:
     """Complete a task in its own unit of work; a late or repeated answer is refused and,
-    in a unit of work of its own, kept on the audit trail. `check`, if given, runs first in
-    the same unit of work (a caller's own refusal)."""
-
-    def work(session: Session) -> HumanTask:
-        if check is not None:
-            check(session)
-        return complete_task(session, task_id, data, participant=participant, now=now)
-
+    in a unit of work of its own, kept on the audit trail."""
     try:
-        return run_in_transaction(factory, work)
+        return run_in_transaction(
+            factory,
+            lambda s: complete_task(s, task_id, data, participant=participant, now=now),
+        )
     except TaskAlreadyDone as refused:
         reason = str(refused)
         run_in_transaction(

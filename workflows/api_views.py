@@ -119,15 +119,11 @@ def complete_my_task(
     """Complete a task as the inbox does; ClaimedByOther when someone else holds it."""
     try:
         return complete_task_or_log_refusal(
-            factory,
-            task_id,
-            data,
-            participant=participant,
-            now=now,
-            check=lambda session: check_not_claimed_by_other(session, participant, task_id),
+            factory, task_id, data, participant=participant, now=now
         )
     except NotAllowed:
-        # Claimed by someone else between the check and the completion.
+        # Refused as not the person's to complete: say so more precisely when it is theirs
+        # but someone else has claimed it (asked only then, so a completion reads no more).
         with factory() as session:
             check_not_claimed_by_other(session, participant, task_id)
         raise
