@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, false, or_
 
-from engine.errors import NotAllowed
+from engine.errors import ClaimedByOther, NotAllowed
 from models import HumanTask
 
 
@@ -53,7 +53,7 @@ def check_may_act(participant: Participant, task: HumanTask) -> None:
             f"'{task.name}' is not one of your tasks: it is for {describe_holder(task)}."
         )
     if task.claimed_by is not None and task.claimed_by != participant.username:
-        raise NotAllowed(
+        raise ClaimedByOther(
             f"'{task.name}' has been claimed by {task.claimed_by}; ask them to "
             "release it, or the Secretariat to reassign it."
         )

@@ -66,6 +66,10 @@ class NotAllowed(EngineError):
     """The user may not act on this task."""
 
 
+class ClaimedByOther(NotAllowed):
+    """The task is the user's to take, but someone else has claimed it (the API's 409)."""
+
+
 class ConcurrentUpdate(EngineError):
     """Someone else saved the same instance first; the unit of work should be retried."""
 

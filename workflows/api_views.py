@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, is_offered_to, offered_clause
+from engine.assignment import Participant, offered_clause
 from engine.diagram_state import step_names
 from engine.errors import NotAllowed
 from engine.forms import load_form
-from engine.instances import complete_task_or_log_refusal
 from engine.runtime import load
 from models import Decision, DecisionAnswer, HumanTask, ProcessInstance
 from workflows.access import NoAccess, may_read_task, may_see_instance
@@ -31,10 +30,6 @@ REGISTER_REFUSAL = "The decision register is for IISG members, Board members and
 
 class NoSuchThing(Exception):
     """What the request names does not exist, or not for this person (shown as 404)."""
-
-
-class ClaimedByOther(Exception):
-    """A task of the person's role that someone else has claimed (shown as 409)."""
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -90,43 +85,6 @@ def task_detail(session: Session, participant: Participant, task_id: int) -> dic
         "documentation": task.documentation,
         "form": load_form(instance.definition.files, task.form),
     }
-
-
-def check_not_claimed_by_other(session: Session, participant: Participant, task_id: int) -> None:
-    """Refuse with ClaimedByOther when the task is the person's but someone else claimed it."""
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NoSuchThing(f"There is no task {task_id}.")
-    if (
-        task.status == "open"
-        and is_offered_to(participant, task)
-        and task.claimed_by not in (None, participant.username)
-    ):
-        raise ClaimedByOther(
-            f"'{task.name}' has been claimed by {task.claimed_by}; ask them to release it, "
-            "or the Secretariat to reassign it. Nothing was changed."
-        )
-
-
-def complete_my_task(
-    factory: sessionmaker[Session],
-    task_id: int,
-    data: dict[str, Any],
-    *,
-    participant: Participant,
-    now: datetime,
-) -> HumanTask:
-    """Complete a task as the inbox does; ClaimedByOther when someone else holds it."""
-    try:
-        return complete_task_or_log_refusal(
-            factory, task_id, data, participant=participant, now=now
-        )
-    except NotAllowed:
-        # Refused as not the person's to complete: say so more precisely when it is theirs
-        # but someone else has claimed it (asked only then, so a completion reads no more).
-        with factory() as session:
-            check_not_claimed_by_other(session, participant, task_id)
-        raise
 
 
 def processes(session: Session, participant: Participant) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
+    ClaimedByOther,
     ConcurrentUpdate,
     EngineError,
     FormInvalid,
@@ -87,6 +88,8 @@ def engine_error_response(err: EngineError) -> Response:
             "Some fields are missing or wrong; see 'errors' for which and why. Nothing was saved.",
             errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
         )
+    if isinstance(err, ClaimedByOther):
+        return problem(409, "Claimed by someone else", _sentence(err) + " Nothing was changed.")
     if isinstance(err, NotAllowed):
         return problem(403, "Not allowed", _sentence(err))
     if isinstance(err, TaskNotFound | UnknownProcess):
@@ -130,6 +133,13 @@ def register(bp: Blueprint) -> None:
     bp.register_error_handler(CSRFError, _csrf)
     bp.register_error_handler(HTTPException, http_error_response)
     bp.register_error_handler(EngineError, engine_error_response)
-    for kind in (FormInvalid, NotAllowed, TaskNotFound, UnknownProcess, TaskAlreadyDone):
+    for kind in (
+        FormInvalid,
+        ClaimedByOther,
+        NotAllowed,
+        TaskNotFound,
+        UnknownProcess,
+        TaskAlreadyDone,
+    ):
         bp.register_error_handler(kind, engine_error_response)
     bp.register_error_handler(ConcurrentUpdate, engine_error_response)

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from webui.api.blueprint import bp as api
 from webui.api.problems import problem
 from workflows.access import NoAccess
-from workflows.api_views import ClaimedByOther, NoSuchThing
+from workflows.api_views import NoSuchThing
 
 # Ids in the path: positive and within the database's integer, else the route does not match.
 ID = "int(min=1, max=2147483647)"
@@ -65,8 +65,3 @@ def _no_such_thing(err: NoSuchThing) -> ResponseReturnValue:
 @api.errorhandler(NoAccess)
 def _no_access(err: NoAccess) -> ResponseReturnValue:
     return problem(403, "Not allowed", str(err))
-
-
-@api.errorhandler(ClaimedByOther)
-def _claimed_by_other(err: ClaimedByOther) -> ResponseReturnValue:
-    return problem(409, "Claimed by someone else", str(err))

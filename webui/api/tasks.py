@@ -9,14 +9,12 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from engine.instances import claim_task, release_task
+from engine.instances import claim_task, complete_task_or_log_refusal, release_task
 from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
 from webui.database import app_database, request_session, unit_of_work
 from workflows.api_views import (
-    check_not_claimed_by_other,
-    complete_my_task,
     my_open_tasks,
     task_data,
     task_detail,
@@ -47,7 +45,6 @@ def claim(task_id: int) -> ResponseReturnValue:
     participant, now = api_person().participant, datetime.now(UTC)
 
     def work(session: Session) -> dict[str, Any]:
-        check_not_claimed_by_other(session, participant, task_id)
         return task_data(claim_task(session, task_id, participant=participant, now=now))
 
     return jsonify(unit_of_work(work))
@@ -59,7 +56,6 @@ def release(task_id: int) -> ResponseReturnValue:
     participant, now = api_person().participant, datetime.now(UTC)
 
     def work(session: Session) -> dict[str, Any]:
-        check_not_claimed_by_other(session, participant, task_id)
         return task_data(release_task(session, task_id, participant=participant, now=now))
 
     return jsonify(unit_of_work(work))
@@ -73,7 +69,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the task's answers as a JSON object")
-    task = complete_my_task(
+    task = complete_task_or_log_refusal(
         app_database().factory, task_id, data, participant=participant, now=datetime.now(UTC)
     )
     return jsonify(task_data(task))
