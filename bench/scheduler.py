@@ -5,7 +5,7 @@ One instance of a one-timer diagram is started through the engine and its rows a
 with bulk SQL, so that 100, then 10,000 instances wait on a timer. It measures:
 
 (a) one scheduler pass that fires 10 due timers among 100 waiting, and among 10,000: the
-    median of 24 passes each, the same 10 instances re-armed before every pass, the two
+    median of 36 passes each, the same 10 instances re-armed before every pass, the two
     sizes taking turns (the clones past the first 100 removed and cloned again) so that a
     machine growing busier or quieter favours neither. The pass must not grow with what
     waits: the ratio is at most 1.3.
@@ -65,7 +65,7 @@ DUE_COUNT = 10
 SIZES = (100, 10_000)
 # The sizes take turns, ROUNDS times, PER_ROUND measured passes each (the order flipped
 # every round), so a machine that gets busier or quieter during the run favours neither.
-ROUNDS = 8
+ROUNDS = 12
 PER_ROUND = 3
 # Unmeasured passes first: connections opened, statements prepared (psycopg prepares a
 # statement on its fifth run), so the first size is not charged for warming up.
