@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from engine.errors import ClaimedByOther, NotAllowed
 from models import HumanTask
@@ -101,7 +101,15 @@ def open_offered_clause(participant: Participant) -> ColumnElement[bool]:
     however many completed tasks years of procedures leave behind.
     """
     is_open = HumanTask.status == "open"
-    lookups: list[ColumnElement[bool]] = [and_(is_open, HumanTask.assignee == participant.username)]
+    # Tasks assigned by name are found by the assignee index. Their status is compared as an
+    # expression, which no index serves: SQLite keeps no statistics, and could otherwise pick
+    # the status index for this lookup and read every open task (which it did, depending on
+    # the order the terms came in).
+    assigned = and_(
+        HumanTask.assignee == participant.username,
+        func.coalesce(HumanTask.status, "") == "open",
+    )
+    lookups: list[ColumnElement[bool]] = [assigned]
     for g in participant.grants:
         organisations: list[ColumnElement[bool]] = [HumanTask.organisation.is_(None)]
         if g.organisation is not None:
