@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -74,15 +78,48 @@ def app(db: Database, tmp_path: Path) -> Iterator[Flask]:
     app.extensions["iisg"].engine.dispose()
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
     """The app served for real on a free port, one thread per request; its API's base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/api/v1"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app on a real server (see `serving`)."""
+    with serving(app) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the API answered over the socket: status, media type, JSON body."""
+
+    status: int
+    media_type: str
+    body: dict[str, Any]
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> Reply:
+    """POST a JSON body with a bearer token; the reply, refusals included."""
+    request = urllib.request.Request(  # noqa: S310 (the test's own server)
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return Reply(response.status, response.headers.get_content_type(), json.load(response))
+    except urllib.error.HTTPError as refused:
+        return Reply(refused.code, refused.headers.get_content_type(), json.load(refused))
 
 
 @pytest.fixture

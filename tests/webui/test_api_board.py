@@ -3,12 +3,8 @@ seven Board members answering one silent procedure at the same moment."""
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,6 +14,7 @@ from sqlalchemy import select
 from engine.assignment import Grant, Participant
 from models import Decision
 from tests.conftest import Clock, Database
+from tests.webui.conftest import Reply, post
 from tests.webui.test_api import Api, problem_of, token_for
 from tests.workflows.conftest import Iisg
 from workflows import accounts
@@ -94,20 +91,6 @@ def test_a_closed_decision_shows_each_seats_answer_and_silence_as_such(
     problem_of(outsider.get(f"/decisions/{open_one['id']}"), 403)
 
 
-def _post(url: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(  # noqa: S310 (the test's own server)
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-
-
 def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recorded(
     db: Database, clock: Clock, iisg: Iisg, app: Flask, live_server: str
 ) -> None:
@@ -117,12 +100,12 @@ def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recor
         seat: iisg.task(person, ANSWER, instance_id).id for seat, person in iisg.board.items()
     }
     barrier = threading.Barrier(len(tokens))
-    results: dict[str, tuple[int, dict[str, Any]]] = {}
+    results: dict[str, Reply] = {}
 
     def answer(seat: str) -> None:
         barrier.wait()
         url = f"{live_server}/tasks/{task_ids[seat]}/complete"
-        results[seat] = _post(url, tokens[seat], {"data": {"answer": "no_objection"}})
+        results[seat] = post(url, tokens[seat], {"data": {"answer": "no_objection"}})
 
     threads = [threading.Thread(target=answer, args=(seat,)) for seat in tokens]
     for thread in threads:
@@ -130,7 +113,7 @@ def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recor
     for thread in threads:
         thread.join()
 
-    assert {seat: status for seat, (status, _) in results.items()} == dict.fromkeys(tokens, 200)
+    assert {seat: reply.status for seat, reply in results.items()} == dict.fromkeys(tokens, 200)
     with db.session() as session:
         decision = session.scalars(
             select(Decision).where(Decision.instance_id == instance_id)

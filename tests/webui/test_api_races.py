@@ -4,12 +4,8 @@ same review (one is answered 200, the other 409 saying who answered it), and bot
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,7 +15,7 @@ from engine.assignment import Grant, Participant
 from engine.audit import verify
 from models import AuditEvent, HumanTask
 from tests.conftest import Clock, Database
-from tests.webui.conftest import People, task_of
+from tests.webui.conftest import People, Reply, post, task_of
 from tests.webui.test_api import token_for
 
 ROUNDS = 10
@@ -28,30 +24,6 @@ ANSWERS = {
     "sec": {"approved": True, "comment": "Ready for the Board (sec)."},
     "sec2": {"approved": False, "comment": "Needs another reading (sec2)."},
 }
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the API answered: status, media type, JSON body."""
-
-    status: int
-    media_type: str
-    body: dict[str, Any]
-
-
-def post(url: str, token: str, body: dict[str, Any]) -> Reply:
-    """POST a JSON body with a bearer token; the reply, refusals included."""
-    request = urllib.request.Request(  # noqa: S310 (the test's own server)
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return Reply(response.status, response.headers.get_content_type(), json.load(response))
-    except urllib.error.HTTPError as refused:
-        return Reply(refused.code, refused.headers.get_content_type(), json.load(refused))
 
 
 def at_once(*requests: Callable[[], Reply]) -> list[Reply]:

@@ -4,7 +4,6 @@ token; no server error, and every response as the document says."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ from hypothesis import strategies as st
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from tests.conftest import Database
+from tests.webui.conftest import serving
 from webui import create_app
 from webui.api.openapi import document
 from workflows import accounts
@@ -71,12 +70,8 @@ def demo_app(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 @pytest.fixture
 def served(demo_app: Flask) -> Iterator[str]:
     """The demo app on a real server on a free port; the API's base URL."""
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    thread.join()
+    with serving(demo_app) as url:
+        yield url
 
 
 @pytest.mark.slow
