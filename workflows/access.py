@@ -1,11 +1,14 @@
-"""Who may see a procedure instance: its page, its documents and its comments."""
+"""Who may see a procedure instance (its page, documents and comments), and who may work on
+or only read one of its tasks."""
 
 from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, is_offered_to, offered_clause
+from engine.assignment import Participant, check_may_act, is_offered_to, offered_clause
+from engine.errors import NotAllowed, TaskAlreadyDone
+from engine.instances import ensure_open
 from models import HumanTask, ProcessInstance
 
 
@@ -52,3 +55,28 @@ def check_may_see_instance(session: Session, participant: Participant, instance_
         raise NoAccess(
             "This procedure is for the Secretariat and for the people who have a task in it."
         )
+
+
+def check_may_open(participant: Participant, task: HumanTask) -> None:
+    """Raise unless the person may work on the task now: NotAllowed, or TaskAlreadyDone."""
+    # Others learn only that the task is not theirs; its holders learn that it is closed
+    # before they learn who claimed it.
+    if not is_offered_to(participant, task):
+        check_may_act(participant, task)
+    ensure_open(task)
+    check_may_act(participant, task)
+
+
+def check_may_open_or_follow(participant: Participant, task: HumanTask) -> bool:
+    """False when the person may work on the task now; True when they may only read it (a
+    step they answered, one claimed by a colleague, one that closed, or for the Secretariat
+    any step); otherwise the refusal. The same rule as the API's GET /tasks/<id>."""
+    try:
+        check_may_open(participant, task)
+    except (NotAllowed, TaskAlreadyDone):
+        # Reading is not acting: the step as it stands, without its form. Someone it was
+        # never offered to learns no more than that it is not theirs.
+        if may_read_task(participant, task):
+            return True
+        raise
+    return False

@@ -12,13 +12,10 @@ from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, check_may_act, is_offered_to
-from engine.errors import NotAllowed, TaskAlreadyDone, TaskNotFound
+from engine.errors import TaskNotFound
 from engine.forms import load_form
-from engine.instances import ensure_open
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
-from workflows.access import may_read_task
 from workflows.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
 from workflows.inbox import (
     COMMENT_MAX_CHARS,
@@ -87,31 +84,6 @@ def task_page(session: Session, task_id: int) -> TaskPage:
         raise TaskNotFound(f"there is no task {task_id}")
     instance = session.get_one(ProcessInstance, task.instance_id)
     return TaskPage(task, instance, load_form(instance.definition.files, task.form))
-
-
-def check_may_open(participant: Participant, task: HumanTask) -> None:
-    """Raise unless the person may work on the task now: NotAllowed, or TaskAlreadyDone."""
-    # Others learn only that the task is not theirs; its holders learn that it is closed
-    # before they learn who claimed it.
-    if not is_offered_to(participant, task):
-        check_may_act(participant, task)
-    ensure_open(task)
-    check_may_act(participant, task)
-
-
-def check_may_open_or_follow(participant: Participant, task: HumanTask) -> bool:
-    """False when the person may work on the task now; True when they may only read it (a
-    step they answered, one claimed by a colleague, one that closed, or for the Secretariat
-    any step); otherwise the refusal. The same rule as the API's GET /tasks/<id>."""
-    try:
-        check_may_open(participant, task)
-    except (NotAllowed, TaskAlreadyDone):
-        # Reading is not acting: the step as it stands, without its form. Someone it was
-        # never offered to learns no more than that it is not theirs.
-        if may_read_task(participant, task):
-            return True
-        raise
-    return False
 
 
 def documents_dir() -> Path:

@@ -17,13 +17,12 @@ from webui.database import app_database, request_session
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
 from webui.inbox.queries import (
     TaskPage,
-    check_may_open,
-    check_may_open_or_follow,
     done_tasks,
     inbox_choices,
     task_extras,
     task_page,
 )
+from workflows.access import check_may_open, check_may_open_or_follow
 from workflows.inbox import inbox_filter, open_tasks
 
 bp = Blueprint("inbox", __name__)
