@@ -214,8 +214,10 @@ def pillar_choices() -> list[tuple[str, str]]:
     return [(key, f"{key}: {words}") for key, words in PILLARS.items()]
 
 
-def holders_of(session: Session, task: HumanTask) -> list[User]:
-    """The active users who hold the task's role within its scope, by name."""
+def who_may_take(session: Session, task: HumanTask) -> list[User]:
+    """The active users the Secretariat may hand the task to: those holding its role within
+    its scope, whoever has claimed it (recipients.holders_of, by contrast, names only the
+    claimer of a claimed task)."""
     users = session.scalars(
         select(User)
         .where(User.active.is_(True), User.grants.any(role=task.role))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
 
 from engine.instances import claim_task, complete_task_or_log_refusal, release_task
+from models import HumanTask
 from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
@@ -39,26 +39,24 @@ def task(task_id: int) -> ResponseReturnValue:
     return jsonify(task_detail(request_session(), person.participant, task_id))
 
 
+def _change_claim(task_id: int, change: Callable[..., HumanTask]) -> ResponseReturnValue:
+    """Claim or release in one unit of work, as the caller; the task as it then stands."""
+    participant, now = api_person().participant, datetime.now(UTC)
+    return jsonify(
+        unit_of_work(lambda s: task_data(change(s, task_id, participant=participant, now=now)))
+    )
+
+
 @api.post(f"/tasks/<{ID}:task_id>/claim")
 def claim(task_id: int) -> ResponseReturnValue:
     """Claim a task offered to several holders."""
-    participant, now = api_person().participant, datetime.now(UTC)
-
-    def work(session: Session) -> dict[str, Any]:
-        return task_data(claim_task(session, task_id, participant=participant, now=now))
-
-    return jsonify(unit_of_work(work))
+    return _change_claim(task_id, claim_task)
 
 
 @api.post(f"/tasks/<{ID}:task_id>/release")
 def release(task_id: int) -> ResponseReturnValue:
     """Give a claimed task back to everyone who holds its role."""
-    participant, now = api_person().participant, datetime.now(UTC)
-
-    def work(session: Session) -> dict[str, Any]:
-        return task_data(release_task(session, task_id, participant=participant, now=now))
-
-    return jsonify(unit_of_work(work))
+    return _change_claim(task_id, release_task)
 
 
 @api.post(f"/tasks/<{ID}:task_id>/complete")

@@ -16,7 +16,7 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.inbox.queries import task_page
 from webui.inbox.routes import bp
-from workflows.inbox import Refused, holders_of, inbox_filter, reassign_task, scope_words
+from workflows.inbox import Refused, inbox_filter, reassign_task, scope_words, who_may_take
 
 
 def _back(task_id: int) -> Response:
@@ -64,7 +64,7 @@ def _render_reassign(task_id: int, error: str | None = None) -> str:
         task=page.task,
         instance=page.instance,
         scope=scope_words(page.task),
-        holders=holders_of(session, page.task),
+        holders=who_may_take(session, page.task),
         error=error,
     )
 
