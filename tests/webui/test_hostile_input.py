@@ -405,6 +405,21 @@ def test_a_huge_upload_is_refused_before_it_is_read(
 # Diagrams that try to escape or never end
 
 
+def _start_refused(
+    db: Database, clock: Clock, match: str, **probe: str
+) -> tuple[EngineError, float]:
+    """Deploy the probe diagram unchecked and start it: the refusal, and the seconds it took.
+    Whatever the refusal, no instance is stored."""
+    deploy_unchecked(db, clock, probe_diagram(**probe))
+    began = time.monotonic()
+    with pytest.raises(EngineError, match=match) as raised:
+        Procedures(db, clock).start("probe", {"target": "unused"})
+    seconds = time.monotonic() - began
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+    return raised.value, seconds
+
+
 @pytest.mark.parametrize(
     ("placeholder", "code"),
     [
@@ -418,16 +433,10 @@ def test_a_huge_upload_is_refused_before_it_is_read(
 def test_a_diagram_that_never_ends_is_stopped_within_seconds_and_changes_nothing(
     placeholder: str, code: str, db: Database, clock: Clock
 ) -> None:
-    deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
-    began = time.monotonic()
+    refused, seconds = _start_refused(db, clock, "failed inside the diagram", **{placeholder: code})
 
-    with pytest.raises(EngineError, match="failed inside the diagram") as raised:
-        Procedures(db, clock).start("probe", {"target": "unused"})
-
-    assert time.monotonic() - began < 10
-    assert any(isinstance(err, ScriptTimeLimit) for err in causes(raised.value))
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+    assert seconds < 10
+    assert any(isinstance(err, ScriptTimeLimit) for err in causes(refused))
 
 
 @pytest.mark.parametrize(
@@ -443,16 +452,10 @@ def test_a_diagram_that_never_ends_is_stopped_within_seconds_and_changes_nothing
 def test_a_diagram_that_would_exhaust_memory_is_refused_within_a_second_and_changes_nothing(
     placeholder: str, code: str, db: Database, clock: Clock
 ) -> None:
-    deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
-    began = time.monotonic()
+    refused, seconds = _start_refused(db, clock, "a diagram may", **{placeholder: code})
 
-    with pytest.raises(EngineError, match="a diagram may") as raised:
-        Procedures(db, clock).start("probe", {"target": "unused"})
-
-    assert time.monotonic() - began < 1
-    assert any(isinstance(err, SandboxViolation) for err in causes(raised.value))
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+    assert seconds < 1
+    assert any(isinstance(err, SandboxViolation) for err in causes(refused))
 
 
 @pytest.mark.parametrize(
@@ -462,10 +465,4 @@ def test_a_diagram_that_would_exhaust_memory_is_refused_within_a_second_and_chan
 def test_a_gateway_that_reaches_out_is_refused_and_changes_nothing(
     condition: str, db: Database, clock: Clock
 ) -> None:
-    deploy_unchecked(db, clock, probe_diagram(CONDITION=condition))
-
-    with pytest.raises(EngineError, match="failed inside the diagram"):
-        Procedures(db, clock).start("probe", {"target": "unused"})
-
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+    _start_refused(db, clock, "failed inside the diagram", CONDITION=condition)
