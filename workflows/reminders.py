@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
@@ -181,12 +181,10 @@ def _reminders(
     return sent, min(upcoming) if upcoming else None
 
 
-def _overdue(
-    session: Session, now: datetime, within: timedelta
-) -> dict[tuple[int, datetime], list[HumanTask]]:
-    """Tasks whose due time passed (within `within`) before they were done, per instance and due
-    time: still open, or withdrawn by the deadline."""
-    rows = session.scalars(
+def _overdue_query(now: datetime, within: timedelta) -> Select[HumanTask]:
+    """Tasks whose due time passed (within `within`) before they were done: still open, or
+    withdrawn by the deadline."""
+    return (
         select(HumanTask)
         .where(
             HumanTask.due_at <= now,
@@ -198,9 +196,15 @@ def _overdue(
             ),
         )
         .order_by(HumanTask.instance_id, HumanTask.due_at, HumanTask.id)
-    ).all()
+    )
+
+
+def _overdue(
+    session: Session, now: datetime, within: timedelta
+) -> dict[tuple[int, datetime], list[HumanTask]]:
+    """The overdue tasks per instance and due time."""
     groups: dict[tuple[int, datetime], list[HumanTask]] = defaultdict(list)
-    for task in rows:
+    for task in session.scalars(_overdue_query(now, within)):
         assert task.due_at is not None
         groups[(task.instance_id, task.due_at)].append(task)
     return groups
@@ -220,9 +224,13 @@ def _tell_secretariat(
     def work(session: Session) -> int:
         if not claim_notice(session, _escalation_key(instance_id, due_at), now):
             return 0
-        tasks = _overdue(session, now, timedelta(days=settings.reminders.escalate_within_days)).get(
-            (instance_id, due_at), []
-        )
+        # Read again in this unit of work (a step may have been done since), this group only.
+        within = timedelta(days=settings.reminders.escalate_within_days)
+        tasks = session.scalars(
+            _overdue_query(now, within).where(
+                HumanTask.instance_id == instance_id, HumanTask.due_at == due_at
+            )
+        ).all()
         if not tasks:
             return 0
         instance = session.get(ProcessInstance, instance_id)
