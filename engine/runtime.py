@@ -13,15 +13,21 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock, task_events, timer_events
 from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY
+from engine.kept_workflows import kept_workflows
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
-from engine.specs import spec_cache, workflow_from_json, workflow_to_json
+from engine.specs import (
+    spec_cache,
+    specs_from_json,
+    workflow_from_json,
+    workflow_to_json_checked,
+)
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 _SCRIPT_ENGINE = script_engine()
@@ -45,7 +51,10 @@ class LoadedInstance:
 
 def specs_of(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
     """The (cached) spec objects of a version."""
-    return spec_cache.get(f"{definition.id}:{definition.content_hash}", definition.spec_json)
+    return spec_cache.get_or_build(
+        f"{definition.id}:{definition.content_hash}",
+        lambda: specs_from_json(definition.spec_json),
+    )
 
 
 def resolve_called(session: Session, definition: ProcessDefinition) -> dict[str, int]:
@@ -117,6 +126,11 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     if row is None:
         raise EngineError(f"there is no procedure instance {instance_id}")
     specs = instance_specs(session, row.definition, dict(row.called_definitions or {}))
+    kept = kept_workflows.take(row.id, row.state_json, specs)
+    if kept is not None:
+        workflow, timers = kept
+        workflow.script_engine = _SCRIPT_ENGINE
+        return LoadedInstance(row, workflow, timers)
     workflow = workflow_from_json(row.state_json, specs)
     # The script engine is not serialized: a restored workflow must get the sandbox back.
     workflow.script_engine = _SCRIPT_ENGINE
@@ -127,7 +141,7 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     """Write the state and both projections; flushes, so a version conflict raises here."""
     row, workflow = loaded.row, loaded.workflow
-    row.state_json = workflow_to_json(workflow)
+    row.state_json, reusable = workflow_to_json_checked(workflow)
     row.updated_at = now
     if workflow.is_completed() and row.status == "running":
         row.status = "completed"
@@ -135,6 +149,8 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     _rewrite_human_tasks(session, loaded, now)
     _rewrite_timers(session, loaded)
     session.flush()
+    if reusable and row.status == "running":
+        kept_workflows.keep(row.id, row.state_json, workflow, loaded.saved_timers)
 
 
 def _evaluate(task: Task, expression: str, what: str) -> Any:
@@ -268,10 +284,13 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     row = loaded.row
-    open_rows = {
-        t.task_guid: t
-        for t in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == row.id, HumanTask.status == "open")
+    # Only what a save can change is read: which tasks are open, and their deadlines.
+    open_rows: dict[str, tuple[int, datetime | None]] = {
+        guid: (task_id, due)
+        for task_id, guid, due in session.execute(
+            select(HumanTask.id, HumanTask.task_guid, HumanTask.due_at).where(
+                HumanTask.instance_id == row.id, HumanTask.status == "open"
+            )
         )
     }
     opened: list[HumanTask] = []
@@ -293,12 +312,17 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
                 continue
             # A task already in the inbox keeps its description; only its deadline can move
             # (an extension), so only that is worked out again on each save.
+            task_id, saved_due = existing
             due = _due_at(task, _properties(task))
-            if existing.due_at != due:
-                existing.due_at = due
-    for gone in open_rows.values():
-        gone.status = "withdrawn"
-        gone.completed_at = now
+            if saved_due != due:
+                session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+    if open_rows:
+        gone = [task_id for task_id, _due in open_rows.values()]
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.id.in_(gone))
+            .values(status="withdrawn", completed_at=now)
+        )
     if opened:
         session.flush()
         task_events.opened(session, opened, now)

@@ -114,9 +114,20 @@ spec_cache = SpecCache()
 
 def workflow_to_json(workflow: BpmnWorkflow) -> str:
     """A running workflow's state as JSON, without its spec."""
+    return workflow_to_json_checked(workflow)[0]
+
+
+def workflow_to_json_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
+    """The state as JSON, and whether restoring it gives back exactly what the workflow holds.
+
+    JSON keeps a tuple as a list and a numbered key as text: a workflow whose data holds
+    such values is not the same after a restore (a condition `x == (1, 2)` would turn false),
+    so only a workflow whose JSON reads back equal may go on in memory instead of restored.
+    """
     dct = _serializer.to_dict(workflow)
     dct[_VERSION_KEY] = VERSION
-    return json.dumps(dct, separators=(",", ":"))
+    text = json.dumps(dct, separators=(",", ":"))
+    return text, json.loads(text) == dct
 
 
 def workflow_from_json(text: str, specs: Specs) -> BpmnWorkflow:

@@ -27,10 +27,12 @@ class ProcessDefinition(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     source_name: Mapped[str] = mapped_column(String(255))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # The two large columns are read only when used: a step needs the (cached) spec objects,
+    # not 40 KB of text per read (docs/BENCHMARKS.md).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     # Every other file the version needs: called diagrams and form schemas, by file name.
     files: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(64))
     activated_at: Mapped[datetime | None]

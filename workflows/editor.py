@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from engine.assignment import Participant
 from engine.changes import ChangeList, diagram_changes, form_names
@@ -300,7 +300,9 @@ def _library(session: Session, process_key: str) -> dict[str, str]:
     others = [
         d
         for d in session.scalars(
-            select(ProcessDefinition).where(ProcessDefinition.status == "active")
+            select(ProcessDefinition)
+            .options(undefer(ProcessDefinition.bpmn_xml))
+            .where(ProcessDefinition.status == "active")
         )
         if d.process_key != process_key
     ]

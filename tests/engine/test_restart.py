@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from engine import runtime
 from engine.assignment import Participant
+from engine.kept_workflows import DEFAULT_SIZE, KeptWorkflows
 from engine.specs import SpecCache
-from models import make_engine, make_session_factory
+from models import ProcessInstance, make_engine, make_session_factory
 from tests.conftest import Database
 from tests.engine.conftest import Procedures
 
@@ -20,7 +21,7 @@ from tests.engine.conftest import Procedures
 def restart(
     procedures: Procedures, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], Procedures]]:
-    """Restarting: a new database engine and sessions, and no specs in memory."""
+    """Restarting: a new database engine and sessions, no specs and no workflows in memory."""
     engines: list[Engine] = []
 
     def restart_now() -> Procedures:
@@ -28,12 +29,21 @@ def restart(
         engines.append(engine)
         # The runtime looks specs up in this cache; a new process starts with an empty one.
         monkeypatch.setattr(runtime, "spec_cache", SpecCache())
+        monkeypatch.setattr(runtime, "kept_workflows", KeptWorkflows(DEFAULT_SIZE))
         database = Database(procedures.db.url, engine, make_session_factory(engine))
         return Procedures(database, procedures.clock)
 
     yield restart_now
     for engine in engines:
         engine.dispose()
+
+
+def spec_of(procedures: Procedures, instance_id: int) -> object:
+    """The spec object the runtime runs an instance on."""
+    with procedures.db.session() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None
+        return runtime.specs_of(row.definition)[0]
 
 
 def test_instance_survives_a_restart_mid_way_timers_included(
@@ -45,12 +55,12 @@ def test_instance_survives_a_restart_mid_way_timers_included(
     procedures.clock.move(hours=1)
     procedures.complete(procedures.task(drafted, "prepare").id, {}, secretariat)
     before = {i: procedures.instance(i).state_json for i in (waiting, drafted)}
-    spec_in_memory, _called = runtime.specs_of(procedures.instance(waiting).definition)
+    spec_in_memory = spec_of(procedures, waiting)
 
     after = restart()
 
     assert {i: after.instance(i).state_json for i in (waiting, drafted)} == before
-    restored_spec, _called = runtime.specs_of(after.instance(waiting).definition)
+    restored_spec = spec_of(after, waiting)
     assert restored_spec is not spec_in_memory  # restored afresh from the stored version
     assert after.timers(waiting) == {
         "reminder": start + timedelta(days=1),
