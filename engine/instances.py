@@ -242,12 +242,12 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    # Recorded before the workflow moves on, so a service task reading the answers sees it.
+    # Recorded before the workflow moves on, so a service task reading the answers sees it
+    # (the session writes it before any query the service task makes).
     row.status = "completed"
     row.completed_by = participant.username
     row.completed_at = now
     row.submitted = cleaned
-    session.flush()
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.

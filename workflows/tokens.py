@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import audit
 from models import ApiToken, User
@@ -104,9 +104,16 @@ def authenticate_token(session: Session, secret: str, *, now: datetime) -> User 
     """The active user a valid secret belongs to; None if unknown, revoked or expired."""
     if not secret.startswith(TOKEN_MARK):
         return None
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(secret))
-    ).first()
+    # One statement per request: the token, its user and the user's roles together.
+    token = (
+        session.scalars(
+            select(ApiToken)
+            .options(joinedload(ApiToken.user).joinedload(User.grants))
+            .where(ApiToken.token_hash == token_hash(secret))
+        )
+        .unique()
+        .first()
+    )
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
