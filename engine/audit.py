@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -42,7 +42,7 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-# Built once: every event runs the same two statements on the chain head.
+# Built once: every event runs the same statements on the chain head.
 _NEXT_SEQ = (
     update(AuditChainHead)
     .where(AuditChainHead.id == 1)
@@ -50,6 +50,11 @@ _NEXT_SEQ = (
     .returning(AuditChainHead.seq, AuditChainHead.last_hash)
 )
 _LINK = update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=bindparam("digest"))
+_FIELDS = ("seq", "occurred_at", "actor", "kind", "instance_id", "payload", "prev_hash", "hash")
+# Parameters named apart from the head's columns, so the head's UPDATE sets only its hash.
+_APPEND = insert(AuditEvent).values({name: bindparam(f"event_{name}") for name in _FIELDS})
+# PostgreSQL moves the head and appends the event in one statement (one round trip less).
+_APPEND_AND_LINK = _APPEND.add_cte(_LINK.cte("link"))
 
 
 def record(
@@ -60,31 +65,26 @@ def record(
     now: datetime,
     instance_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event. Locks the chain head until the unit of work commits."""
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two
-    # units of work can never both extend the chain from the same predecessor. Both UPDATEs
-    # go to the connection as they are: no loaded object mirrors the head, so the ORM has
-    # nothing to synchronise (that bookkeeping cost as much as the statements).
+    # units of work can never both extend the chain from the same predecessor. The
+    # statements go to the connection as they are: no loaded object mirrors the head or
+    # the trail, so the ORM has nothing to synchronise (that bookkeeping cost as much as
+    # the statements).
     connection = session.connection()
     seq, prev_hash = connection.execute(_NEXT_SEQ).one()
     body = payload or {}
     # Round-trip the payload through JSON so the hash covers exactly what is stored.
     body = json.loads(json.dumps(body, default=str))
     digest = event_hash(seq, now, actor, kind, instance_id, body, prev_hash)
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=now,
-        actor=actor,
-        kind=kind,
-        instance_id=instance_id,
-        payload=body,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    session.add(event)
-    connection.execute(_LINK, {"digest": digest})
-    return event
+    values = (seq, now, actor, kind, instance_id, body, prev_hash, digest)
+    event = {f"event_{name}": value for name, value in zip(_FIELDS, values, strict=True)}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_APPEND_AND_LINK, {**event, "digest": digest})
+    else:
+        connection.execute(_APPEND, event)
+        connection.execute(_LINK, {"digest": digest})
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,7 @@ def complete_task(
     row.completed_by = participant.username
     row.completed_at = now
     row.submitted = cleaned
+    loaded.closed(row.task_guid)
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.

@@ -9,6 +9,9 @@ used only while it is exactly what the database holds:
   workflow is dropped and the state restored);
 - it must run on the same spec objects the instance runs on now (a migration moves it);
 - it is kept only when its JSON reads back equal to its data (see workflow_to_json_checked);
+- with it are kept the timer and open inbox rows its save wrote: only a save of the
+  instance changes which of its tasks are open and when they are due, so while the state
+  text is the same, so are they, and the next save need not read them;
 - taking it removes it, so two threads never share one workflow; the unit of work that
   took it hands it back when it saves.
 
@@ -29,6 +32,17 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 Specs = tuple[Any, dict[str, Any]]
 TimerKeys = frozenset[tuple[str, str, datetime]]
+# The open inbox rows a save left: task id -> (row id, due time).
+OpenTasks = dict[str, tuple[int, datetime | None]]
+
+
+@dataclass(frozen=True)
+class Projections:
+    """What the timer and inbox tables hold for a saved state (None: not known, read them)."""
+
+    timers: TimerKeys | None = None
+    open_tasks: OpenTasks | None = None
+
 
 # Instances kept per process. A Board decision's workflow holds about 50 KiB; the largest
 # methodology's a few hundred. IISG_KEPT_WORKFLOWS=0 turns keeping off.
@@ -41,7 +55,7 @@ class _Kept:
     spec: Any
     subprocess_specs: dict[str, Any]
     workflow: BpmnWorkflow
-    timers: TimerKeys | None
+    projections: Projections
 
 
 class KeptWorkflows:
@@ -56,7 +70,7 @@ class KeptWorkflows:
 
     def take(
         self, instance_id: int, state_json: str, specs: Specs
-    ) -> tuple[BpmnWorkflow, TimerKeys | None] | None:
+    ) -> tuple[BpmnWorkflow, Projections] | None:
         """The kept workflow of this instance if it is exactly `state_json` on `specs`;
         removed from the store either way."""
         with self._lock:
@@ -73,15 +87,19 @@ class KeptWorkflows:
                 self.misses += 1
         if not found or kept is None:
             return None
-        return kept.workflow, kept.timers
+        return kept.workflow, kept.projections
 
     def keep(
-        self, instance_id: int, state_json: str, workflow: BpmnWorkflow, timers: TimerKeys | None
+        self,
+        instance_id: int,
+        state_json: str,
+        workflow: BpmnWorkflow,
+        projections: Projections,
     ) -> None:
-        """Keep a workflow just saved as `state_json`."""
+        """Keep a workflow just saved as `state_json`, with the projections that save wrote."""
         if self.size <= 0:
             return
-        kept = _Kept(state_json, workflow.spec, workflow.subprocess_specs, workflow, timers)
+        kept = _Kept(state_json, workflow.spec, workflow.subprocess_specs, workflow, projections)
         with self._lock:
             self._items[instance_id] = kept
             self._items.move_to_end(instance_id)

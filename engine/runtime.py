@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine import clock, task_events, timer_events
 from engine.errors import EngineError
 from engine.forms import FORM_PROPERTY
-from engine.kept_workflows import kept_workflows
+from engine.kept_workflows import OpenTasks, Projections, kept_workflows
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
 from engine.specs import (
@@ -42,11 +42,19 @@ class LoadedInstance:
     # The waiting timers as the timer table holds them, (task id, BPMN id, due time); None
     # when not known, so that the next save writes them all.
     saved_timers: frozenset[tuple[str, str, datetime]] | None = None
+    # The open inbox rows as the table holds them; None when not known, so the next save
+    # reads them.
+    saved_open_tasks: OpenTasks | None = None
 
     @property
     def definition(self) -> ProcessDefinition:
         """The version the instance runs on."""
         return self.row.definition
+
+    def closed(self, task_guid: str) -> None:
+        """Note that this unit of work closed the task's inbox row itself (it was answered)."""
+        if self.saved_open_tasks is not None:
+            self.saved_open_tasks.pop(task_guid, None)
 
 
 def specs_of(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
@@ -128,9 +136,9 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     specs = instance_specs(session, row.definition, dict(row.called_definitions or {}))
     kept = kept_workflows.take(row.id, row.state_json, specs)
     if kept is not None:
-        workflow, timers = kept
+        workflow, saved = kept
         workflow.script_engine = _SCRIPT_ENGINE
-        return LoadedInstance(row, workflow, timers)
+        return LoadedInstance(row, workflow, saved.timers, saved.open_tasks)
     workflow = workflow_from_json(row.state_json, specs)
     # The script engine is not serialized: a restored workflow must get the sandbox back.
     workflow.script_engine = _SCRIPT_ENGINE
@@ -146,11 +154,15 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     if workflow.is_completed() and row.status == "running":
         row.status = "completed"
         row.ended_at = now
+    # The version check first: a step of this instance committed meanwhile by someone else
+    # fails here, before any projection row of ours can collide with one of theirs.
+    session.flush()
     _rewrite_human_tasks(session, loaded, now)
     _rewrite_timers(session, loaded)
     session.flush()
     if reusable and row.status == "running":
-        kept_workflows.keep(row.id, row.state_json, workflow, loaded.saved_timers)
+        saved = Projections(loaded.saved_timers, loaded.saved_open_tasks)
+        kept_workflows.keep(row.id, row.state_json, workflow, saved)
 
 
 def _evaluate(task: Task, expression: str, what: str) -> Any:
@@ -282,17 +294,25 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
-def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
-    row = loaded.row
-    # Only what a save can change is read: which tasks are open, and their deadlines.
-    open_rows: dict[str, tuple[int, datetime | None]] = {
+def _open_tasks(session: Session, instance_id: int) -> OpenTasks:
+    """The instance's open inbox rows as the table holds them."""
+    return {
         guid: (task_id, due)
         for task_id, guid, due in session.execute(
             select(HumanTask.id, HumanTask.task_guid, HumanTask.due_at).where(
-                HumanTask.instance_id == row.id, HumanTask.status == "open"
+                HumanTask.instance_id == instance_id, HumanTask.status == "open"
             )
         )
     }
+
+
+def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
+    row = loaded.row
+    # Only what a save can change is read, and only when not known from the last save:
+    # which tasks are open, and their deadlines.
+    was_open = loaded.saved_open_tasks
+    open_rows = dict(was_open) if was_open is not None else _open_tasks(session, row.id)
+    still_open: OpenTasks = {}
     opened: list[HumanTask] = []
     with clock.at(now):
         for task in ready_human_tasks(loaded.workflow):
@@ -316,16 +336,20 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
             due = _due_at(task, _properties(task))
             if saved_due != due:
                 session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+            still_open[guid] = (task_id, due)
     if open_rows:
+        # Withdrawn: open tasks the workflow no longer waits for (not the one just answered).
         gone = [task_id for task_id, _due in open_rows.values()]
         session.execute(
             update(HumanTask)
-            .where(HumanTask.id.in_(gone))
+            .where(HumanTask.id.in_(gone), HumanTask.status == "open")
             .values(status="withdrawn", completed_at=now)
         )
     if opened:
         session.flush()
         task_events.opened(session, opened, now)
+        still_open.update((t.task_guid, (t.id, t.due_at)) for t in opened)
+    loaded.saved_open_tasks = still_open
 
 
 def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:

@@ -9,14 +9,14 @@ from uuid import UUID
 
 import pytest
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from engine.assignment import Grant, Participant
 from engine.instances import complete_task
-from engine.kept_workflows import KeptWorkflows, kept_workflows
+from engine.kept_workflows import KeptWorkflows, Projections, kept_workflows
 from engine.runtime import load
 from engine.specs import workflow_to_json, workflow_to_json_checked
-from models import ProcessInstance
+from models import HumanTask, ProcessInstance
 from tests.engine.conftest import Procedures
 
 SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
@@ -139,12 +139,12 @@ def test_a_workflow_is_taken_only_on_the_specs_it_was_kept_on(
     text = workflow_to_json(workflow)
     specs = (workflow.spec, dict(workflow.subprocess_specs))
 
-    store.keep(instance_id, text, workflow, None)
+    store.keep(instance_id, text, workflow, Projections())
     assert store.take(instance_id, text, (object(), specs[1])) is None  # another version
-    store.keep(instance_id, text, workflow, None)
+    store.keep(instance_id, text, workflow, Projections())
     assert store.take(instance_id, text + " ", specs) is None  # another state
-    store.keep(instance_id, text, workflow, None)
-    assert store.take(instance_id, text, specs) == (workflow, None)
+    store.keep(instance_id, text, workflow, Projections())
+    assert store.take(instance_id, text, specs) == (workflow, Projections())
     assert store.take(instance_id, text, specs) is None  # taken once
 
 
@@ -158,11 +158,41 @@ def test_the_least_recently_kept_go_first_and_size_zero_keeps_none(
 
     store = KeptWorkflows(size=2)
     for key in (1, 2, 3):
-        store.keep(key, text, workflow, None)
+        store.keep(key, text, workflow, Projections())
     assert len(store) == 2
     assert store.take(1, text, specs) is None
     assert store.take(3, text, specs) is not None
 
     nothing = KeptWorkflows(size=0)
-    nothing.keep(1, text, workflow, None)
+    nothing.keep(1, text, workflow, Projections())
     assert len(nothing) == 0
+
+
+def run_the_vote(procedures: Procedures, board: dict[str, Participant]) -> tuple[object, ...]:
+    """Every seat answers in turn; the inbox rows, the instance and its data afterwards."""
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    for seat, answer in (("AL", "no_objection"), ("BA", "objection"), ("XK", "no_objection")):
+        procedures.complete(
+            procedures.task(instance_id, "answer_task", seat).id, {"answer": answer}, board[seat]
+        )
+    with procedures.db.session() as session:
+        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        inbox = sorted((t.bpmn_id, t.organisation, t.status, t.due_at, t.submitted) for t in rows)
+    instance = procedures.instance(instance_id)
+    return inbox, instance.status, procedures.data(instance_id)
+
+
+def test_going_on_from_memory_ends_exactly_where_restoring_every_step_ends(
+    procedures: Procedures, board: dict[str, Participant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits = kept_workflows.hits
+    from_memory = run_the_vote(procedures, board)
+    assert kept_workflows.hits > hits
+
+    monkeypatch.setattr(kept_workflows, "size", 0)
+    kept_workflows.clear()
+    hits = kept_workflows.hits
+    restored = run_the_vote(procedures, board)
+    assert kept_workflows.hits == hits
+
+    assert from_memory == restored
