@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import CursorResult, Table, bindparam, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -174,6 +174,13 @@ def require_open_task(session: Session, task_id: int) -> HumanTask:
     return row
 
 
+_TASK_WITH_INSTANCE = (
+    select(HumanTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .where(HumanTask.id == bindparam("task_id"))
+)
+
+
 def _open_task_with_instance(
     session: Session, task_id: int
 ) -> tuple[HumanTask, ProcessInstance | None]:
@@ -183,11 +190,7 @@ def _open_task_with_instance(
         # Read before in this unit of work: read afresh, as require_open_task does.
         return require_open_task(session, task_id), None
     # An instance this unit of work holds already is kept as it is held, as session.get does.
-    found = session.execute(
-        select(HumanTask, ProcessInstance)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.id == task_id)
-    ).first()
+    found = session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
     if found is None:
         raise TaskNotFound(f"there is no task {task_id}")
     row, instance = found
@@ -242,12 +245,8 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    # Recorded before the workflow moves on, so a service task reading the answers sees it
-    # (the session writes it before any query the service task makes).
-    row.status = "completed"
-    row.completed_by = participant.username
-    row.completed_at = now
-    row.submitted = cleaned
+    # Recorded before the workflow moves on, so a service task reading the answers sees it.
+    _record_answer(session, row, participant.username, now, cleaned)
     loaded.closed(row.task_guid)
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
@@ -266,6 +265,36 @@ def complete_task(
     )
     save(session, loaded, now)
     return row
+
+
+_TASKS = cast(Table, HumanTask.__table__)
+_RECORD_ANSWER = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "open")
+    .values(
+        {
+            name: bindparam(f"new_{name}", type_=_TASKS.c[name].type)
+            for name in ("status", "completed_by", "completed_at", "submitted")
+        }
+    )
+)
+
+
+def _record_answer(
+    session: Session, row: HumanTask, username: str, now: datetime, answer: dict[str, Any]
+) -> None:
+    """Close the task's row with the answer, if it is still open; ConcurrentUpdate (the
+    unit of work starts again, and then says who answered first) if it is not."""
+    values = {"status": "completed", "completed_by": username, "completed_at": now}
+    values["submitted"] = answer
+    written = session.connection().execute(
+        _RECORD_ANSWER, {"task_id": row.id, **{f"new_{k}": v for k, v in values.items()}}
+    )
+    if written.rowcount != 1:
+        raise ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago")
+    # One statement, not the ORM's flush; the loaded row is told what is stored.
+    for name, value in values.items():
+        set_committed_value(row, name, value)
 
 
 def complete_task_or_log_refusal(
