@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Engine,
     Integer,
     delete,
     event,
@@ -73,7 +74,6 @@ WARM_UP = 6
 MAX_PASS_RATIO = 1.3
 MAX_WAKEUP_S = 1.0
 WAKEUP_TIMEOUT_S = 20.0
-_FIRED = "bench_fired_instances"
 
 
 @dataclass
@@ -255,36 +255,52 @@ def measure_passes(
 
 
 class CommitWatch:
-    """When each instance's timer firing committed, seen from the sessions' commits."""
+    """When each instance's timer firing committed, seen from the audit rows each unit of
+    work writes (the engine writes them as statements, so they are watched as statements)
+    and from its commit."""
 
     def __init__(self, factory: sessionmaker[Session], instance_ids: Sequence[int]) -> None:
         self.factory = factory
+        self.engine: Engine = factory.kw["bind"]
         self.wanted = set(instance_ids)
         self.committed: dict[int, datetime] = {}
         self.done = threading.Event()
         self._lock = threading.Lock()
+        # A unit of work runs in one thread: what it fired waits there for its commit.
+        self._pending = threading.local()
 
     def __enter__(self) -> CommitWatch:
-        event.listen(self.factory, "after_flush", self._after_flush)
+        event.listen(self.engine, "after_cursor_execute", self._after_execute)
         event.listen(self.factory, "after_commit", self._after_commit)
+        event.listen(self.factory, "after_rollback", self._after_rollback)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        event.remove(self.factory, "after_flush", self._after_flush)
+        event.remove(self.engine, "after_cursor_execute", self._after_execute)
         event.remove(self.factory, "after_commit", self._after_commit)
+        event.remove(self.factory, "after_rollback", self._after_rollback)
 
-    def _after_flush(self, session: Session, _context: object) -> None:
-        # The identity map holds objects weakly: note the firings while the flush has them.
-        fired = {
-            obj.instance_id
-            for obj in session.new
-            if isinstance(obj, AuditEvent) and obj.kind == "timer.fired"
-        }
-        session.info.setdefault(_FIRED, set()).update(fired)
+    def _fired(self) -> set[int]:
+        fired: set[int] | None = getattr(self._pending, "fired", None)
+        if fired is None:
+            fired = self._pending.fired = set()
+        return fired
 
-    def _after_commit(self, session: Session) -> None:
+    def _after_execute(self, *args: Any) -> None:
+        statement, context = args[2], args[4]
+        if "INSERT INTO audit_event" not in statement:
+            return
+        for parameters in context.compiled_parameters:
+            if parameters.get("event_kind") == "timer.fired":
+                self._fired().add(parameters["event_instance_id"])
+
+    def _after_rollback(self, _session: Session) -> None:
+        self._fired().clear()
+
+    def _after_commit(self, _session: Session) -> None:
         moment = wall_clock()
-        fired = session.info.pop(_FIRED, set())
+        fired = set(self._fired())
+        self._fired().clear()
         with self._lock:
             for instance_id in fired & self.wanted:
                 self.committed.setdefault(instance_id, moment)

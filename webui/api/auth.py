@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from webui.api.problems import problem
-from webui.auth.login import Person, person_of
+from webui.auth.login import Person
 from webui.database import unit_of_work
 from workflows.tokens import authenticate_token
 
@@ -42,8 +42,10 @@ def authenticate_request() -> ResponseReturnValue | None:
     now = datetime.now(UTC)
 
     def work(session: Session) -> Person | None:
-        user = authenticate_token(session, secret, now=now)
-        return None if user is None else person_of(user)
+        holder = authenticate_token(session, secret, now=now)
+        if holder is None:
+            return None
+        return Person(holder.user_id, holder.username, holder.display_name, holder.participant)
 
     person = unit_of_work(work)
     if person is None:
