@@ -23,12 +23,18 @@ class AppDatabase:
 
     engine: Engine
     factory: sessionmaker[Session]
+    # Sessions without a transaction: each statement commits as it runs (see one_statement).
+    autocommit: sessionmaker[Session]
 
 
 def init_app(app: Flask) -> None:
     """Bind the database named by DATABASE_URL to the app; never migrates it."""
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions[EXTENSION] = AppDatabase(engine, make_session_factory(engine))
+    app.extensions[EXTENSION] = AppDatabase(
+        engine,
+        make_session_factory(engine),
+        make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
+    )
     app.teardown_appcontext(close_request_session)
 
 
@@ -56,3 +62,14 @@ def close_request_session(_error: BaseException | None = None) -> None:
 def unit_of_work(work: Callable[[Session], T]) -> T:
     """Run one change in its own session and commit once, retrying on a write conflict."""
     return run_in_transaction(app_database().factory, work)
+
+
+def one_statement(work: Callable[[Session], T]) -> T:
+    """Run `work` outside a transaction, each statement committed as it runs.
+
+    For a check that is one read and at most one single-row write (the API token's): no
+    BEGIN and no COMMIT, one round trip per statement. Anything that writes two things that
+    must go together belongs in unit_of_work.
+    """
+    with app_database().autocommit() as session:
+        return work(session)

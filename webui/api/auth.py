@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webui.api.problems import problem
 from webui.auth.login import Person
-from webui.database import unit_of_work
+from webui.database import one_statement
 from workflows.tokens import authenticate_token
 
 # The one address anyone may read: what the API offers says nothing about anybody.
@@ -47,7 +47,8 @@ def authenticate_request() -> ResponseReturnValue | None:
             return None
         return Person(holder.user_id, holder.username, holder.display_name, holder.participant)
 
-    person = unit_of_work(work)
+    # One read, and once a minute one single-row write of the token's last use.
+    person = one_statement(work)
     if person is None:
         return _unauthorized(
             "This token is not valid: it is unknown, revoked or expired, or its user was "
