@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import pytest
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select, update
 
@@ -110,6 +111,13 @@ def test_a_save_that_rolled_back_leaves_nothing_to_go_on_from(
     assert answer_state(procedures, instance_id, "BA") == TaskState.READY
 
 
+def a_started_vote(procedures: Procedures) -> tuple[int, BpmnWorkflow]:
+    """A vote just started, and its workflow as restored from the database."""
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    with procedures.db.session() as session:
+        return instance_id, load(session, instance_id).workflow
+
+
 @pytest.mark.parametrize(
     ("value", "kept"),
     [
@@ -122,19 +130,15 @@ def test_a_save_that_rolled_back_leaves_nothing_to_go_on_from(
 def test_only_data_that_json_reads_back_equal_is_kept(
     procedures: Procedures, value: dict[str, object], kept: bool
 ) -> None:
-    instance_id = procedures.start("mi_vote", {"seats": SEATS})
-    with procedures.db.session() as session:
-        workflow = load(session, instance_id).workflow
-        workflow.data.update(value)
-        assert workflow_to_json_checked(workflow)[1] is kept
+    _instance_id, workflow = a_started_vote(procedures)
+    workflow.data.update(value)
+    assert workflow_to_json_checked(workflow)[1] is kept
 
 
 def test_a_workflow_is_taken_only_on_the_specs_it_was_kept_on(
     procedures: Procedures,
 ) -> None:
-    instance_id = procedures.start("mi_vote", {"seats": SEATS})
-    with procedures.db.session() as session:
-        workflow = load(session, instance_id).workflow
+    instance_id, workflow = a_started_vote(procedures)
     store = KeptWorkflows(size=2)
     text = workflow_to_json(workflow)
     specs = (workflow.spec, dict(workflow.subprocess_specs))
@@ -151,9 +155,7 @@ def test_a_workflow_is_taken_only_on_the_specs_it_was_kept_on(
 def test_the_least_recently_kept_go_first_and_size_zero_keeps_none(
     procedures: Procedures,
 ) -> None:
-    instance_id = procedures.start("mi_vote", {"seats": SEATS})
-    with procedures.db.session() as session:
-        workflow = load(session, instance_id).workflow
+    _instance_id, workflow = a_started_vote(procedures)
     text, specs = workflow_to_json(workflow), (workflow.spec, workflow.subprocess_specs)
 
     store = KeptWorkflows(size=2)
