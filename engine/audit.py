@@ -6,9 +6,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -52,7 +52,10 @@ _NEXT_SEQ = (
 _LINK = update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=bindparam("digest"))
 _FIELDS = ("seq", "occurred_at", "actor", "kind", "instance_id", "payload", "prev_hash", "hash")
 # Parameters named apart from the head's columns, so the head's UPDATE sets only its hash.
-_APPEND = insert(AuditEvent).values({name: bindparam(f"event_{name}") for name in _FIELDS})
+_EVENTS = cast(Table, AuditEvent.__table__)
+_APPEND = insert(_EVENTS).values(
+    {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS}
+)
 # PostgreSQL moves the head and appends the event in one statement (one round trip less).
 _APPEND_AND_LINK = _APPEND.add_cte(_LINK.cte("link"))
 
