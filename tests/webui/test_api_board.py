@@ -16,9 +16,8 @@ from models import Decision
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Reply, post
 from tests.webui.test_api import Api, problem_of, token_for
-from tests.workflows.conftest import Iisg
+from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows import accounts
-from workflows.methodology import BPMN_DIR, deploy_directory
 from workflows.roles import BOARD_SEATS
 
 PROPOSAL = "The Board admits the OSCE as an IISG member."
@@ -36,14 +35,9 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
     """The methodology from bpmn/, the Secretariat, the seven Board members and a member."""
-    db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=clock.now()))
-    secretariat = make_person("secretariat", Grant("secretariat"))
-    board = {
-        seat.code: make_person(f"board-{seat.code.lower()}", Grant("board_member", seat.code))
-        for seat in BOARD_SEATS
-    }
+    deployed = methodology_and_board(db, clock, make_person)
     make_person("focal-point", Grant("focal_point", "AL", "WBCTi"))
-    return Iisg(db, clock, secretariat, board)
+    return deployed
 
 
 def launch(iisg: Iisg) -> int:

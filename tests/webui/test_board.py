@@ -23,12 +23,10 @@ from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
 from tests.webui.test_api import Api, token_for
-from tests.workflows.conftest import Iisg
+from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows import accounts
 from workflows.board_pages import CSV_HEADER, time_left
 from workflows.decisions import text_hash
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.roles import BOARD_SEATS
 
 PROPOSAL = "The Board admits the OSCE as an IISG member.\n\nIt takes effect at once."
 ANSWER = "answer_silent_procedure"
@@ -47,13 +45,7 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
     """The methodology from bpmn/, the Secretariat and the seven Board members."""
-    db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=clock.now()))
-    secretariat = make_person("secretariat", Grant("secretariat"))
-    board = {
-        seat.code: make_person(f"board-{seat.code.lower()}", Grant("board_member", seat.code))
-        for seat in BOARD_SEATS
-    }
-    return Iisg(db, clock, secretariat, board)
+    return methodology_and_board(db, clock, make_person)
 
 
 def launch(iisg: Iisg, subject: str = "Membership of the OSCE") -> int:

@@ -103,8 +103,10 @@ class Iisg:
             return found
 
 
-@pytest.fixture
-def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
+def methodology_and_board(
+    db: Database, clock: Clock, make_person: Callable[..., Participant]
+) -> Iisg:
+    """The methodology from bpmn/ deployed, the Secretariat and the seven Board members."""
     db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=clock.now()))
     secretariat = make_person("secretariat", Grant("secretariat"))
     board = {
@@ -112,3 +114,9 @@ def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) ->
         for seat in BOARD_SEATS
     }
     return Iisg(db, clock, secretariat, board)
+
+
+@pytest.fixture
+def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
+    """The methodology from bpmn/, the Secretariat and the seven Board members."""
+    return methodology_and_board(db, clock, make_person)
