@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import CursorResult, Table, bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import audit, clock
@@ -33,11 +32,13 @@ from engine.errors import (
     UnknownProcess,
 )
 from engine.forms import FORM_PROPERTY, load_form, validate_submission
+from engine.guarded_writes import write_if_unchanged
 from engine.runtime import (
     LoadedInstance,
     find_task,
     load,
     new_workflow,
+    record_answer,
     resolve_called,
     save,
     specs_of,
@@ -245,9 +246,7 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    # Recorded before the workflow moves on, so a service task reading the answers sees it.
-    _record_answer(session, row, participant.username, now, cleaned)
-    loaded.closed(row.task_guid)
+    record_answer(session, loaded, row, username=participant.username, now=now, answer=cleaned)
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.
@@ -265,36 +264,6 @@ def complete_task(
     )
     save(session, loaded, now)
     return row
-
-
-_TASKS = cast(Table, HumanTask.__table__)
-_RECORD_ANSWER = (
-    update(_TASKS)
-    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "open")
-    .values(
-        {
-            name: bindparam(f"new_{name}", type_=_TASKS.c[name].type)
-            for name in ("status", "completed_by", "completed_at", "submitted")
-        }
-    )
-)
-
-
-def _record_answer(
-    session: Session, row: HumanTask, username: str, now: datetime, answer: dict[str, Any]
-) -> None:
-    """Close the task's row with the answer, if it is still open; ConcurrentUpdate (the
-    unit of work starts again, and then says who answered first) if it is not."""
-    values = {"status": "completed", "completed_by": username, "completed_at": now}
-    values["submitted"] = answer
-    written = session.connection().execute(
-        _RECORD_ANSWER, {"task_id": row.id, **{f"new_{k}": v for k, v in values.items()}}
-    )
-    if written.rowcount != 1:
-        raise ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago")
-    # One statement, not the ORM's flush; the loaded row is told what is stored.
-    for name, value in values.items():
-        set_committed_value(row, name, value)
 
 
 def complete_task_or_log_refusal(
@@ -369,23 +338,13 @@ def change_claim(session: Session, row: HumanTask, claimed_by: str | None) -> No
     a claim, a release or a completion got in first no row matches, and the unit of work
     starts again from what is stored now (where the later one is told who has the task).
     """
-    read = (
-        HumanTask.claimed_by.is_(None)
-        if row.claimed_by is None
-        else (HumanTask.claimed_by == row.claimed_by)
-    )
-    changed = session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == row.id, HumanTask.status == "open", read)
-        .values(claimed_by=claimed_by)
-        .execution_options(synchronize_session=False)
-    )
-    if cast("CursorResult[Any]", changed).rowcount != 1:
+    if not write_if_unchanged(
+        session, row, {"status": "open", "claimed_by": row.claimed_by}, {"claimed_by": claimed_by}
+    ):
         raise ConcurrentUpdate(
             f"'{row.name}' was claimed, released or completed by someone else just now; "
             "please try again"
         )
-    set_committed_value(row, "claimed_by", claimed_by)
 
 
 def send_signal(

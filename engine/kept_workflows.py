@@ -106,11 +106,6 @@ class KeptWorkflows:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def drop(self, instance_id: int) -> None:
-        """Forget an instance's kept workflow (its state was changed another way)."""
-        with self._lock:
-            self._items.pop(instance_id, None)
-
     def clear(self) -> None:
         """Forget every kept workflow."""
         with self._lock:

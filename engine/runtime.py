@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from jinja2 import ChainableUndefined, TemplateError
@@ -14,14 +13,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
-from sqlalchemy import Table, Update, bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, task_events, timer_events
-from engine.errors import EngineError
+from engine.errors import ConcurrentUpdate, EngineError
 from engine.forms import FORM_PROPERTY
+from engine.guarded_writes import write_if_unchanged
 from engine.kept_workflows import OpenTasks, Projections, kept_workflows
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
@@ -53,11 +52,6 @@ class LoadedInstance:
     def definition(self) -> ProcessDefinition:
         """The version the instance runs on."""
         return self.row.definition
-
-    def closed(self, task_guid: str) -> None:
-        """Note that this unit of work closed the task's inbox row itself (it was answered)."""
-        if self.saved_open_tasks is not None:
-            self.saved_open_tasks.pop(task_guid, None)
 
 
 def specs_of(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
@@ -149,9 +143,6 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     return LoadedInstance(row, workflow, _timer_keys(waiting_timers(workflow)))
 
 
-_INSTANCES = cast(Table, ProcessInstance.__table__)
-
-
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     """Write the state and both projections; a version conflict raises here."""
     row, workflow = loaded.row, loaded.workflow
@@ -170,39 +161,37 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
         kept_workflows.keep(row.id, row.state_json, workflow, saved)
 
 
-@cache
-def _state_update(names: tuple[str, ...]) -> Update:
-    """The UPDATE of these columns of one instance at one version (built once per set)."""
-    return (
-        update(_INSTANCES)
-        .where(
-            _INSTANCES.c.id == bindparam("row_id"),
-            _INSTANCES.c.lock_version == bindparam("row_version"),
-        )
-        .values({n: bindparam(f"new_{n}", type_=_INSTANCES.c[n].type) for n in names})
-    )
-
-
 def _write_state(session: Session, row: ProcessInstance, values: dict[str, Any]) -> None:
-    """UPDATE the instance row with `values` if its version is still the one read, and raise
-    StaleDataError (a conflict: the unit of work starts again) if it is not.
-
-    One statement on the connection: the ORM's flush of a 15 KB state cost more than the
-    statement itself (docs/BENCHMARKS.md). The loaded row is then told the stored values,
-    so the ORM, which still writes any other change of the row, checks the new version.
-    """
+    """Write `values` (and the next version) to the instance row if its version is still the
+    one read; StaleDataError (a conflict: the unit of work starts again) if it is not. The
+    ORM, which still writes any other change of the row, then checks the new version."""
     version = row.lock_version
-    values = {**values, "lock_version": version + 1}
-    written = session.connection().execute(
-        _state_update(tuple(values)),
-        {"row_id": row.id, "row_version": version, **{f"new_{k}": v for k, v in values.items()}},
-    )
-    if written.rowcount != 1:
+    if not write_if_unchanged(
+        session, row, {"lock_version": version}, {**values, "lock_version": version + 1}
+    ):
         raise StaleDataError(
             f"procedure instance {row.id} was changed by someone else since it was read"
         )
-    for name, value in values.items():
-        set_committed_value(row, name, value)
+
+
+def record_answer(
+    session: Session,
+    loaded: LoadedInstance,
+    row: HumanTask,
+    *,
+    username: str,
+    now: datetime,
+    answer: dict[str, Any],
+) -> None:
+    """Close an open task's inbox row with its answer, before the workflow moves on (so a
+    service task reading the answers sees it); ConcurrentUpdate if someone else answered it
+    meanwhile (the unit of work starts again, and then says who). The instance's projection
+    knows the row is closed, so the save does not withdraw it."""
+    values = {"status": "completed", "completed_by": username, "completed_at": now}
+    if not write_if_unchanged(session, row, {"status": "open"}, {**values, "submitted": answer}):
+        raise ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago")
+    if loaded.saved_open_tasks is not None:
+        loaded.saved_open_tasks.pop(row.task_guid, None)
 
 
 def _evaluate(task: Task, expression: str, what: str) -> Any:

@@ -90,10 +90,6 @@ class SpecCache:
         self._items: OrderedDict[str, Specs] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, spec_json: str) -> Specs:
-        """The specs for `key`, restoring them from `spec_json` on first use."""
-        return self.get_or_build(key, lambda: specs_from_json(spec_json))
-
     def get_or_build(self, key: str, build: Callable[[], Specs]) -> Specs:
         """The specs for `key`, built by `build()` on first use."""
         with self._lock:
@@ -112,9 +108,15 @@ class SpecCache:
 spec_cache = SpecCache()
 
 
+def _serialized(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
+    dct = _serializer.to_dict(workflow)
+    dct[_VERSION_KEY] = VERSION
+    return dct, json.dumps(dct, separators=(",", ":"))
+
+
 def workflow_to_json(workflow: BpmnWorkflow) -> str:
     """A running workflow's state as JSON, without its spec."""
-    return workflow_to_json_checked(workflow)[0]
+    return _serialized(workflow)[1]
 
 
 def workflow_to_json_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
@@ -124,9 +126,7 @@ def workflow_to_json_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
     such values is not the same after a restore (a condition `x == (1, 2)` would turn false),
     so only a workflow whose JSON reads back equal may go on in memory instead of restored.
     """
-    dct = _serializer.to_dict(workflow)
-    dct[_VERSION_KEY] = VERSION
-    text = json.dumps(dct, separators=(",", ":"))
+    dct, text = _serialized(workflow)
     return text, json.loads(text) == dct
 
 
