@@ -157,7 +157,9 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     _rewrite_timers(session, loaded)
     session.flush()
     if reusable and row.status == "running":
-        saved = Projections(loaded.saved_timers, loaded.saved_open_tasks)
+        # A copy: the caller still holds `loaded`, and must not change what is kept.
+        open_tasks = loaded.saved_open_tasks
+        saved = Projections(loaded.saved_timers, None if open_tasks is None else dict(open_tasks))
         kept_workflows.keep(row.id, row.state_json, workflow, saved)
 
 
