@@ -126,6 +126,18 @@ def procedures(db: Database, clock: Clock, test_diagrams: None) -> Procedures:
     return Procedures(db, clock)
 
 
+# The seats of the test vote (tests/bpmn/mi_vote.bpmn): one answer step per seat.
+SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
+
+
+@pytest.fixture
+def board(make_person: Callable[..., Participant]) -> dict[str, Participant]:
+    """One Board member per seat of the vote."""
+    return {
+        seat: make_person(f"board-{seat.lower()}", Grant("board_member", seat)) for seat in SEATS
+    }
+
+
 @pytest.fixture
 def secretariat(make_person: Callable[..., Participant]) -> Participant:
     """A member of the Secretariat."""

@@ -15,17 +15,7 @@ from engine.instances import complete_task
 from engine.runtime import load
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask
-from tests.engine.conftest import Procedures
-
-SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
-
-
-@pytest.fixture
-def board(make_person: Callable[..., Participant]) -> dict[str, Participant]:
-    """One Board member per seat of the vote."""
-    return {
-        seat: make_person(f"board-{seat.lower()}", Grant("board_member", seat)) for seat in SEATS
-    }
+from tests.engine.conftest import SEATS, Procedures
 
 
 def snapshot(procedures: Procedures, instance_id: int) -> tuple[Any, ...]:

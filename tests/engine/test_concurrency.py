@@ -25,10 +25,9 @@ from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
 from models import AuditEvent, HumanTask
 from tests.conftest import Database, record_figures
-from tests.engine.conftest import Procedures
+from tests.engine.conftest import SEATS, Procedures
 
 ROUNDS = 20
-SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
 
 
 def at_once(*actions: Callable[[], Any]) -> list[Any]:
@@ -189,12 +188,9 @@ def two_seats_answer(
 def test_two_seats_answer_their_own_steps_of_one_vote_at_once_and_both_land(
     db: Database,
     procedures: Procedures,
-    make_person: Callable[..., Participant],
+    board: dict[str, Participant],
     witness: Witness,
 ) -> None:
-    board = {
-        seat: make_person(f"board-{seat.lower()}", Grant("board_member", seat)) for seat in SEATS
-    }
     interleaved = 0
 
     for _round in range(ROUNDS // 2):

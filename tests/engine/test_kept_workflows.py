@@ -4,7 +4,7 @@ back, or data JSON cannot keep all send the next step back to restoring from the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
@@ -12,23 +12,13 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select, update
 
-from engine.assignment import Grant, Participant
+from engine.assignment import Participant
 from engine.instances import complete_task
 from engine.kept_workflows import KeptWorkflows, Projections, kept_workflows
 from engine.runtime import load
 from engine.specs import workflow_to_json, workflow_to_json_checked
 from models import HumanTask, ProcessInstance
-from tests.engine.conftest import Procedures
-
-SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
-
-
-@pytest.fixture
-def board(make_person: Callable[..., Participant]) -> dict[str, Participant]:
-    """One Board member per seat of the vote."""
-    return {
-        seat: make_person(f"board-{seat.lower()}", Grant("board_member", seat)) for seat in SEATS
-    }
+from tests.engine.conftest import SEATS, Procedures
 
 
 @pytest.fixture(autouse=True)

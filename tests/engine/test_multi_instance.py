@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant, offered_clause
+from engine.assignment import Participant, offered_clause
 from models import HumanTask
-from tests.engine.conftest import Procedures
+from tests.engine.conftest import SEATS, Procedures
 
-SEATS = {"AL": "AL", "BA": "BA", "XK": "XK"}
 ANSWERS = {"AL": "no_objection", "BA": "objection", "XK": "no_objection"}
 
 
@@ -20,12 +17,10 @@ ANSWERS = {"AL": "no_objection", "BA": "objection", "XK": "no_objection"}
 )
 def test_parallel_vote_keyed_by_member_keeps_each_members_answer(
     procedures: Procedures,
-    make_person: Callable[..., Participant],
+    board: dict[str, Participant],
     order: tuple[str, ...],
 ) -> None:
-    members = {
-        seat: make_person(f"board-{seat.lower()}", Grant("board_member", seat)) for seat in SEATS
-    }
+    members = board
     instance_id = procedures.start("mi_vote", {"seats": SEATS})
 
     for seat, member in members.items():
