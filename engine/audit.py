@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Text, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -24,22 +24,22 @@ def event_hash(
     prev_hash: str,
 ) -> str:
     """The SHA-256 of an event's content and its predecessor's hash."""
-    body = json.dumps(
-        [
-            seq,
-            occurred_at.astimezone(UTC).isoformat(),
-            actor,
-            kind,
-            instance_id,
-            payload,
-            prev_hash,
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    body = f"[{_canonical(seq)},{_content(occurred_at, actor, kind, instance_id, payload)}"
+    return hashlib.sha256(f"{body},{_canonical(prev_hash)}]".encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _content(
+    occurred_at: datetime, actor: str, kind: str, instance_id: int | None, payload: dict[str, Any]
+) -> str:
+    """What an event's hash covers between its sequence number and its predecessor's hash:
+    the canonical JSON array [seq, when, actor, kind, instance, payload, prev] without its
+    first and last members (the chain head supplies those on PostgreSQL)."""
+    members = [occurred_at.astimezone(UTC).isoformat(), actor, kind, instance_id, payload]
+    return _canonical(members)[1:-1]
 
 
 # Built once: every event runs the same statements on the chain head.
@@ -49,15 +49,43 @@ _NEXT_SEQ = (
     .values(seq=AuditChainHead.seq + 1)
     .returning(AuditChainHead.seq, AuditChainHead.last_hash)
 )
-_LINK = update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=bindparam("digest"))
+_LINK = (
+    update(AuditChainHead)
+    .where(AuditChainHead.id == 1)
+    .values(last_hash=bindparam("digest"), prev_hash=bindparam("prev"))
+)
 _FIELDS = ("seq", "occurred_at", "actor", "kind", "instance_id", "payload", "prev_hash", "hash")
-# Parameters named apart from the head's columns, so the head's UPDATE sets only its hash.
 _EVENTS = cast(Table, AuditEvent.__table__)
+# Parameters named apart from the columns, as an INSERT's own are.
 _APPEND = insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS}
 )
-# PostgreSQL moves the head and appends the event in one statement (one round trip less).
-_APPEND_AND_LINK = _APPEND.add_cte(_LINK.cte("link"))
+# PostgreSQL appends an event in one statement, no round trip for the head first: the head's
+# UPDATE works out the new link from the hash it replaces with the same canonical text as
+# event_hash (the sequence number and the predecessor's hash around the event's content),
+# and the event is inserted from what it returns. The row lock orders appends: one that
+# waited for it computes from the head as the other left it.
+_APPEND_LINKED = text(
+    """
+    WITH head AS (
+        UPDATE audit_chain_head
+        SET seq = seq + 1,
+            prev_hash = last_hash,
+            last_hash = encode(sha256(convert_to(
+                '[' || (seq + 1)::text || ',' || :content || ',' || to_json(last_hash)::text
+                || ']', 'UTF8')), 'hex')
+        WHERE id = 1
+        RETURNING seq, prev_hash, last_hash
+    )
+    INSERT INTO audit_event (seq, occurred_at, actor, kind, instance_id, payload, prev_hash, hash)
+    SELECT seq, :event_occurred_at, :event_actor, :event_kind, :event_instance_id,
+        :event_payload, prev_hash, last_hash
+    FROM head
+    """
+).bindparams(
+    bindparam("content", type_=Text()),
+    *(bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS[1:6]),
+)
 
 
 def record(
@@ -70,24 +98,31 @@ def record(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Append one event. Locks the chain head until the unit of work commits."""
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so two
-    # units of work can never both extend the chain from the same predecessor. The
+    # The head's UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first, so
+    # two units of work can never both extend the chain from the same predecessor. The
     # statements go to the connection as they are: no loaded object mirrors the head or
     # the trail, so the ORM has nothing to synchronise (that bookkeeping cost as much as
     # the statements).
     connection = session.connection()
-    seq, prev_hash = connection.execute(_NEXT_SEQ).one()
-    body = payload or {}
     # Round-trip the payload through JSON so the hash covers exactly what is stored.
-    body = json.loads(json.dumps(body, default=str))
-    digest = event_hash(seq, now, actor, kind, instance_id, body, prev_hash)
-    values = (seq, now, actor, kind, instance_id, body, prev_hash, digest)
-    event = {f"event_{name}": value for name, value in zip(_FIELDS, values, strict=True)}
+    body = json.loads(json.dumps(payload or {}, default=str))
+    event = {
+        "event_occurred_at": now,
+        "event_actor": actor,
+        "event_kind": kind,
+        "event_instance_id": instance_id,
+        "event_payload": body,
+    }
     if connection.dialect.name == "postgresql":
-        connection.execute(_APPEND_AND_LINK, {**event, "digest": digest})
-    else:
-        connection.execute(_APPEND, event)
-        connection.execute(_LINK, {"digest": digest})
+        content = _content(now, actor, kind, instance_id, body)
+        connection.execute(_APPEND_LINKED, {**event, "content": content})
+        return
+    seq, prev_hash = connection.execute(_NEXT_SEQ).one()
+    digest = event_hash(seq, now, actor, kind, instance_id, body, prev_hash)
+    connection.execute(
+        _APPEND, {**event, "event_seq": seq, "event_prev_hash": prev_hash, "event_hash": digest}
+    )
+    connection.execute(_LINK, {"digest": digest, "prev": prev_hash})
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.assignment import Grant, Participant
-from engine.audit import ChainReport, verify
-from models import AuditEvent
+from engine.audit import ChainReport, event_hash, verify
+from models import AuditChainHead, AuditEvent
 from models.base import JSONType
+from tests.conftest import Database
 from tests.engine.conftest import Procedures
 
 
@@ -100,3 +105,84 @@ def test_deleting_the_last_event_is_noticed_by_the_chain_head(worked: Procedures
 
     assert report.broken_seq == last
     assert report.reason == f"the chain ends at event {last - 1} but {last} were written"
+
+
+def test_events_in_any_script_and_shape_are_linked_as_event_hash_computes(db: Database) -> None:
+    # On PostgreSQL the link is computed by the database from the event's canonical text;
+    # it must be exactly the hash event_hash (and so verify) computes in Python.
+    belgrade = timezone(timedelta(hours=1))
+    events = [
+        ("sekretarijat", "decision.recorded", None, {"naslov": "Odluka o članstvu", "b": 1}),
+        ("секретаријат", "task.completed", None, {"z": [1.5, None, True], "a": {"y": "ё", "x": 2}}),
+        ("sec", "note", None, {"quote": 'He said "no" \\ then\nleft', "emoji": "\u2705"}),
+        ("sec", "empty", None, {}),
+    ]
+
+    def work(session: Session) -> None:
+        for actor, kind, instance_id, payload in events:
+            audit.record(
+                session,
+                kind=kind,
+                actor=actor,
+                now=datetime(2026, 12, 2, 14, 5, 7, 123456, tzinfo=belgrade),
+                instance_id=instance_id,
+                payload=payload,
+            )
+
+    db.run(work)
+
+    with db.session() as session:
+        stored = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        head = session.get_one(AuditChainHead, 1)
+        assert verify(session).intact
+    assert [e.actor for e in stored] == [actor for actor, *_ in events]
+    for event in stored:
+        assert event.hash == event_hash(
+            event.seq,
+            event.occurred_at,
+            event.actor,
+            event.kind,
+            event.instance_id,
+            event.payload,
+            event.prev_hash,
+        )
+    assert (head.seq, head.last_hash, head.prev_hash) == (
+        stored[-1].seq,
+        stored[-1].hash,
+        stored[-1].prev_hash,
+    )
+
+
+def test_events_appended_at_once_by_many_writers_form_one_unbroken_chain(db: Database) -> None:
+    writers, each = 6, 15
+    failures: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(name: str) -> None:
+        try:
+            start.wait()
+            for n in range(each):
+                db.run(
+                    lambda s, n=n: audit.record(
+                        s, kind="note", actor=name, now=datetime.now(UTC), payload={"n": n}
+                    )
+                )
+        except BaseException as err:  # reported below, in the test's own thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=write, args=(f"writer-{i}",)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with db.session() as session:
+        report = verify(session)
+        by_writer = session.execute(
+            select(AuditEvent.actor, AuditEvent.payload).order_by(AuditEvent.seq)
+        ).all()
+    assert report.intact and report.checked == writers * each
+    for i in range(writers):
+        mine = [payload["n"] for actor, payload in by_writer if actor == f"writer-{i}"]
+        assert mine == list(range(each))

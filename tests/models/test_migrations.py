@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from models import Base
 from models.migrate import current_is_head
@@ -18,3 +19,24 @@ def test_migrations_match_the_models(db: Database) -> None:
 
 def test_the_test_database_is_at_the_newest_migration(db: Database) -> None:
     assert current_is_head(db.url)
+
+
+def test_the_instance_state_is_compressed_with_lz4_where_the_server_has_it(db: Database) -> None:
+    # PostgreSQL rewrites the state on every step; lz4 costs less than its default (pglz).
+    # SQLite does not compress, so there is nothing to check there.
+    if not db.is_postgresql:
+        return
+    with db.engine.connect() as connection:
+        has_lz4 = connection.scalar(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        )
+        compression = connection.scalar(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'process_instance'::regclass AND attname = 'state_json'"
+            )
+        )
+    assert compression == ("l" if has_lz4 else "")
