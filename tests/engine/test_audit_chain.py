@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, select, text
@@ -111,7 +112,7 @@ def test_events_in_any_script_and_shape_are_linked_as_event_hash_computes(db: Da
     # On PostgreSQL the link is computed by the database from the event's canonical text;
     # it must be exactly the hash event_hash (and so verify) computes in Python.
     belgrade = timezone(timedelta(hours=1))
-    events = [
+    events: list[tuple[str, str, int | None, dict[str, Any]]] = [
         ("sekretarijat", "decision.recorded", None, {"naslov": "Odluka o članstvu", "b": 1}),
         ("секретаријат", "task.completed", None, {"z": [1.5, None, True], "a": {"y": "ё", "x": 2}}),
         ("sec", "note", None, {"quote": 'He said "no" \\ then\nleft', "emoji": "\u2705"}),
@@ -162,11 +163,13 @@ def test_events_appended_at_once_by_many_writers_form_one_unbroken_chain(db: Dat
         try:
             start.wait()
             for n in range(each):
-                db.run(
-                    lambda s, n=n: audit.record(
-                        s, kind="note", actor=name, now=datetime.now(UTC), payload={"n": n}
+
+                def append(session: Session, n: int = n) -> None:
+                    audit.record(
+                        session, kind="note", actor=name, now=datetime.now(UTC), payload={"n": n}
                     )
-                )
+
+                db.run(append)
         except BaseException as err:  # reported below, in the test's own thread
             failures.append(err)
 
