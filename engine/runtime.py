@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from engine import clock, task_events, timer_events
 from engine.errors import ConcurrentUpdate, EngineError
 from engine.forms import FORM_PROPERTY
 from engine.guarded_writes import write_if_unchanged
-from engine.kept_workflows import OpenTasks, Projections, kept_workflows
+from engine.kept_workflows import OpenTasks, Projections, TimerKeys, kept_workflows
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
 from engine.specs import (
@@ -43,7 +44,7 @@ class LoadedInstance:
     workflow: BpmnWorkflow
     # The waiting timers as the timer table holds them, (task id, BPMN id, due time); None
     # when not known, so that the next save writes them all.
-    saved_timers: frozenset[tuple[str, str, datetime]] | None = None
+    saved_timers: TimerKeys | None = None
     # The open inbox rows as the table holds them; None when not known, so the next save
     # reads them.
     saved_open_tasks: OpenTasks | None = None
@@ -153,8 +154,16 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     # The version check first: a step of this instance committed meanwhile by someone else
     # fails here, before any projection row of ours can collide with one of theirs.
     _write_state(session, row, values)
-    _rewrite_human_tasks(session, loaded, now)
-    _rewrite_timers(session, loaded)
+    ready, waiting = _ready_and_waiting(workflow)
+    if row.status != "running":
+        waiting = []
+    timers = _timer_keys(waiting)
+    # A deadline comes from a waiting boundary timer: while those are as the last save left
+    # them, so are the deadlines of the tasks that were open then (unless a task works out
+    # its own from its data).
+    deadlines_moved = timers != loaded.saved_timers
+    _rewrite_human_tasks(session, loaded, now, ready, deadlines_moved)
+    _rewrite_timers(session, loaded, timers)
     session.flush()
     if reusable and row.status == "running":
         # A copy: the caller still holds `loaded`, and must not change what is kept.
@@ -337,7 +346,13 @@ def _open_tasks(session: Session, instance_id: int) -> OpenTasks:
     }
 
 
-def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
+def _rewrite_human_tasks(
+    session: Session,
+    loaded: LoadedInstance,
+    now: datetime,
+    ready: list[Task],
+    deadlines_moved: bool,
+) -> None:
     row = loaded.row
     # Only what a save can change is read, and only when not known from the last save:
     # which tasks are open, and their deadlines.
@@ -346,7 +361,7 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
     still_open: OpenTasks = {}
     opened: list[HumanTask] = []
     with clock.at(now):
-        for task in ready_human_tasks(loaded.workflow):
+        for task in ready:
             guid = str(task.id)
             existing = open_rows.pop(guid, None)
             if existing is None:
@@ -362,9 +377,10 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
                 opened.append(new)
                 continue
             # A task already in the inbox keeps its description; only its deadline can move
-            # (an extension), so only that is worked out again on each save.
+            # (an extension), so only that is worked out again, and only when it can have.
             task_id, saved_due = existing
-            due = _due_at(task, _properties(task))
+            props = _properties(task)
+            due = _due_at(task, props) if deadlines_moved or props.get("dueAt") else saved_due
             if saved_due != due:
                 session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
             still_open[guid] = (task_id, due)
@@ -383,18 +399,16 @@ def _rewrite_human_tasks(session: Session, loaded: LoadedInstance, now: datetime
     loaded.saved_open_tasks = still_open
 
 
-def _rewrite_timers(session: Session, loaded: LoadedInstance) -> None:
+def _rewrite_timers(session: Session, loaded: LoadedInstance, timers: TimerKeys) -> None:
     row = loaded.row
-    waiting = waiting_timers(loaded.workflow) if row.status == "running" else []
-    keys = _timer_keys(waiting)
     # Most steps leave the timers as they were: then the table is left alone too.
-    if keys != loaded.saved_timers:
+    if timers != loaded.saved_timers:
         session.execute(delete(Timer).where(Timer.instance_id == row.id))
-        for guid, bpmn_id, due in keys:
+        for guid, bpmn_id, due in timers:
             session.add(Timer(instance_id=row.id, task_guid=guid, bpmn_id=bpmn_id, due_at=due))
-        loaded.saved_timers = keys
-    if waiting:
-        timer_events.planned(min(due for _task, due in waiting))
+        loaded.saved_timers = timers
+    if timers:
+        timer_events.planned(min(due for _guid, _bpmn_id, due in timers))
 
 
 def _timer_keys(waiting: list[tuple[Task, datetime]]) -> frozenset[tuple[str, str, datetime]]:
@@ -406,13 +420,25 @@ def _timer_keys(waiting: list[tuple[Task, datetime]]) -> frozenset[tuple[str, st
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Task, datetime]]:
     """Every waiting timer task of the instance (called processes included) and its due time."""
+    return _waiting_timers(workflow.get_tasks(state=TaskState.WAITING))
+
+
+def _waiting_timers(tasks: Iterable[Task]) -> list[tuple[Task, datetime]]:
     found: list[tuple[Task, datetime]] = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        if _is_timer(task):
+    for task in tasks:
+        if task.state == TaskState.WAITING and _is_timer(task):
             due = timer_due(task)
             if due is not None:
                 found.append((task, due))
     return found
+
+
+def _ready_and_waiting(workflow: BpmnWorkflow) -> tuple[list[Task], list[tuple[Task, datetime]]]:
+    """ready_human_tasks and waiting_timers from one walk of the task tree (a save needs both;
+    the walk visits the same tasks as each of theirs)."""
+    tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+    return ready, _waiting_timers(tasks)
 
 
 def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:
