@@ -411,7 +411,7 @@ def _rewrite_timers(session: Session, loaded: LoadedInstance, timers: TimerKeys)
         timer_events.planned(min(due for _guid, _bpmn_id, due in timers))
 
 
-def _timer_keys(waiting: list[tuple[Task, datetime]]) -> frozenset[tuple[str, str, datetime]]:
+def _timer_keys(waiting: list[tuple[Task, datetime]]) -> TimerKeys:
     """The timer rows the waiting timers make: (task id, BPMN id, due time)."""
     return frozenset(
         (str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due) for task, due in waiting
