@@ -54,9 +54,11 @@ _LINK = (
     .where(AuditChainHead.id == 1)
     .values(last_hash=bindparam("digest"), prev_hash=bindparam("prev"))
 )
-_FIELDS = ("seq", "occurred_at", "actor", "kind", "instance_id", "payload", "prev_hash", "hash")
+# What an event says, and the chain's fields around it.
+_CONTENT = ("occurred_at", "actor", "kind", "instance_id", "payload")
+_FIELDS = ("seq", *_CONTENT, "prev_hash", "hash")
 _EVENTS = cast(Table, AuditEvent.__table__)
-# Parameters named apart from the columns, as an INSERT's own are.
+# Parameters named apart from the columns (SQLAlchemy keeps a column's own name for itself).
 _APPEND = insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS}
 )
@@ -84,7 +86,7 @@ _APPEND_LINKED = text(
     """
 ).bindparams(
     bindparam("content", type_=Text()),
-    *(bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS[1:6]),
+    *(bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _CONTENT),
 )
 
 
@@ -106,19 +108,13 @@ def record(
     connection = session.connection()
     # Round-trip the payload through JSON so the hash covers exactly what is stored.
     body = json.loads(json.dumps(payload or {}, default=str))
-    event = {
-        "event_occurred_at": now,
-        "event_actor": actor,
-        "event_kind": kind,
-        "event_instance_id": instance_id,
-        "event_payload": body,
-    }
+    content = (now, actor, kind, instance_id, body)
+    event = {f"event_{name}": value for name, value in zip(_CONTENT, content, strict=True)}
     if connection.dialect.name == "postgresql":
-        content = _content(now, actor, kind, instance_id, body)
-        connection.execute(_APPEND_LINKED, {**event, "content": content})
+        connection.execute(_APPEND_LINKED, {**event, "content": _content(*content)})
         return
     seq, prev_hash = connection.execute(_NEXT_SEQ).one()
-    digest = event_hash(seq, now, actor, kind, instance_id, body, prev_hash)
+    digest = event_hash(seq, *content, prev_hash)
     connection.execute(
         _APPEND, {**event, "event_seq": seq, "event_prev_hash": prev_hash, "event_hash": digest}
     )
