@@ -3,20 +3,26 @@
 The ORM's flush of a row costs more than the statement (docs/BENCHMARKS.md), and a plain
 write cannot tell whether someone else changed the row since it was read. Here the UPDATE
 names the values it read (a version, a status, a holder): if another writer got in first
-no row matches, the caller raises a conflict, and the unit of work starts again from what
-is stored now. The loaded object is then told the stored values, so the ORM agrees.
+no row matches, that is a conflict, and the unit of work starts again from what is stored
+now. The loaded object is told the stored values, so the ORM agrees.
+
+On PostgreSQL the server itself refuses a write whose row changed (SQLSTATE 40001, which the
+unit of work retries like any conflict), so the write need not wait for its answer: it goes
+with the step's other writes and the commit (models/pipeline.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import Select, Table, Text, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import HumanTask, ProcessInstance
+from models.pipeline import pipelined
 
 
 @cache
@@ -32,24 +38,47 @@ def _statement(table: Table, guards: tuple[str, ...], columns: tuple[str, ...]) 
     )
 
 
-def write_if_unchanged(
+@cache
+def _refused_unless_written(
+    table: Table, guards: tuple[str, ...], columns: tuple[str, ...]
+) -> Select[Any]:
+    """PostgreSQL: the same UPDATE, and the server raises `refusal` with SQLSTATE 40001
+    unless it wrote one row (the function iisg_one_row_written, migration 0012)."""
+    written = _statement(table, guards, columns).returning(table.c.id).cte("written")
+    count = select(func.count()).select_from(written).scalar_subquery()
+    return select(func.iisg_one_row_written(count, bindparam("refusal", type_=Text())))
+
+
+def write_or_conflict(
     session: Session,
     row: HumanTask | ProcessInstance,
     read: dict[str, Any],
     values: dict[str, Any],
-) -> bool:
-    """Write `values` to `row` if its columns still hold what `read` says; False if not."""
+    conflict: Callable[[], Exception],
+) -> None:
+    """Write `values` to `row` if its columns still hold what `read` says; a conflict if not.
+
+    `conflict()` is raised here; on PostgreSQL the write is queued instead, and the server
+    refuses it with SQLSTATE 40001 (and conflict()'s words) at the unit of work's next
+    statement or at its commit. Either way the unit of work starts again.
+    """
     table = cast(Table, type(row).__table__)
     parameters = {
         "row_id": row.id,
         **{f"read_{name}": value for name, value in read.items()},
         **{f"new_{name}": value for name, value in values.items()},
     }
-    written = session.connection().execute(
-        _statement(table, tuple(read), tuple(values)), parameters
-    )
-    if written.rowcount != 1:
-        return False
+    connection = session.connection()
+    queued = pipelined(connection)
+    if queued:
+        connection.execute(
+            _refused_unless_written(table, tuple(read), tuple(values)),
+            {**parameters, "refusal": str(conflict())},
+            execution_options=queued,
+        )
+    else:
+        written = connection.execute(_statement(table, tuple(read), tuple(values)), parameters)
+        if written.rowcount != 1:
+            raise conflict()
     for name, value in values.items():
         set_committed_value(row, name, value)
-    return True

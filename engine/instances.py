@@ -32,7 +32,7 @@ from engine.errors import (
     UnknownProcess,
 )
 from engine.forms import FORM_PROPERTY, load_form, validate_submission
-from engine.guarded_writes import write_if_unchanged
+from engine.guarded_writes import write_or_conflict
 from engine.runtime import (
     LoadedInstance,
     find_task,
@@ -338,13 +338,16 @@ def change_claim(session: Session, row: HumanTask, claimed_by: str | None) -> No
     a claim, a release or a completion got in first no row matches, and the unit of work
     starts again from what is stored now (where the later one is told who has the task).
     """
-    if not write_if_unchanged(
-        session, row, {"status": "open", "claimed_by": row.claimed_by}, {"claimed_by": claimed_by}
-    ):
-        raise ConcurrentUpdate(
+    write_or_conflict(
+        session,
+        row,
+        {"status": "open", "claimed_by": row.claimed_by},
+        {"claimed_by": claimed_by},
+        lambda: ConcurrentUpdate(
             f"'{row.name}' was claimed, released or completed by someone else just now; "
             "please try again"
-        )
+        ),
+    )
 
 
 def send_signal(

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import clock, task_events, timer_events
 from engine.errors import ConcurrentUpdate, EngineError
 from engine.forms import FORM_PROPERTY
-from engine.guarded_writes import write_if_unchanged
+from engine.guarded_writes import write_or_conflict
 from engine.kept_workflows import OpenTasks, Projections, TimerKeys, kept_workflows
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
@@ -177,12 +177,15 @@ def _write_state(session: Session, row: ProcessInstance, values: dict[str, Any])
     one read; StaleDataError (a conflict: the unit of work starts again) if it is not. The
     ORM, which still writes any other change of the row, then checks the new version."""
     version = row.lock_version
-    if not write_if_unchanged(
-        session, row, {"lock_version": version}, {**values, "lock_version": version + 1}
-    ):
-        raise StaleDataError(
+    write_or_conflict(
+        session,
+        row,
+        {"lock_version": version},
+        {**values, "lock_version": version + 1},
+        lambda: StaleDataError(
             f"procedure instance {row.id} was changed by someone else since it was read"
-        )
+        ),
+    )
 
 
 def record_answer(
@@ -199,8 +202,13 @@ def record_answer(
     meanwhile (the unit of work starts again, and then says who). The instance's projection
     knows the row is closed, so the save does not withdraw it."""
     values = {"status": "completed", "completed_by": username, "completed_at": now}
-    if not write_if_unchanged(session, row, {"status": "open"}, {**values, "submitted": answer}):
-        raise ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago")
+    write_or_conflict(
+        session,
+        row,
+        {"status": "open"},
+        {**values, "submitted": answer},
+        lambda: ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago"),
+    )
     if loaded.saved_open_tasks is not None:
         loaded.saved_open_tasks.pop(row.task_guid, None)
 

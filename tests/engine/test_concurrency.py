@@ -60,7 +60,8 @@ class Witness:
     claiming: set[int] = field(default_factory=set)
 
     def saw(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if not statement.startswith("UPDATE human_task SET"):
+        # On PostgreSQL the guarded UPDATE sits in a WITH (engine/guarded_writes.py).
+        if "UPDATE human_task SET" not in statement:
             return
         if "completed_by" in statement:
             self.completing.add(threading.get_ident())

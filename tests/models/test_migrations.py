@@ -6,6 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from models import Base
 from models.migrate import current_is_head
@@ -40,3 +41,16 @@ def test_the_instance_state_is_compressed_with_lz4_where_the_server_has_it(db: D
             )
         )
     assert compression == ("l" if has_lz4 else "")
+
+
+def test_postgresql_refuses_a_guarded_write_that_wrote_no_row(db: Database) -> None:
+    # engine/guarded_writes.py: a write whose row changed meanwhile is a conflict (40001).
+    if not db.is_postgresql:
+        pytest.skip("SQLite counts the rows written in Python: nothing to check there")
+    refuse = text("SELECT iisg_one_row_written(:written, 'the row changed')")
+    with db.engine.connect() as connection:
+        assert connection.scalar(refuse, {"written": 1}) == 1
+        with pytest.raises(DBAPIError) as refused:
+            connection.scalar(refuse, {"written": 0})
+    assert getattr(refused.value.orig, "sqlstate", None) == "40001"
+    assert "the row changed" in str(refused.value)
