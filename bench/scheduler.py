@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Engine,
     Integer,
     delete,
     event,
@@ -43,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.databases import bound, each_database, settle
 from bench.databases import now as wall_clock
 from bench.report import Check, ms, print_checks
+from engine import audit
 from engine.deploy import deploy_bundle
 from engine.diagram import read_directory, require_bundle
 from engine.instances import start_instance
@@ -255,28 +255,29 @@ def measure_passes(
 
 
 class CommitWatch:
-    """When each instance's timer firing committed, seen from the audit rows each unit of
-    work writes (the engine writes them as statements, so they are watched as statements)
-    and from its commit."""
+    """When each instance's timer firing committed, seen from the audit events each unit of
+    work records and from its commit. The events are watched where the engine records them
+    (engine.audit.record, wrapped while the watch runs): on PostgreSQL they reach the server
+    with the commit, not as statements of their own (models/pipeline.py)."""
 
     def __init__(self, factory: sessionmaker[Session], instance_ids: Sequence[int]) -> None:
         self.factory = factory
-        self.engine: Engine = factory.kw["bind"]
         self.wanted = set(instance_ids)
         self.committed: dict[int, datetime] = {}
         self.done = threading.Event()
         self._lock = threading.Lock()
         # A unit of work runs in one thread: what it fired waits there for its commit.
         self._pending = threading.local()
+        self._record = audit.record
 
     def __enter__(self) -> CommitWatch:
-        event.listen(self.engine, "after_cursor_execute", self._after_execute)
+        audit.record = self._recording
         event.listen(self.factory, "after_commit", self._after_commit)
         event.listen(self.factory, "after_rollback", self._after_rollback)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "after_cursor_execute", self._after_execute)
+        audit.record = self._record
         event.remove(self.factory, "after_commit", self._after_commit)
         event.remove(self.factory, "after_rollback", self._after_rollback)
 
@@ -286,13 +287,10 @@ class CommitWatch:
             fired = self._pending.fired = set()
         return fired
 
-    def _after_execute(self, *args: Any) -> None:
-        statement, context = args[2], args[4]
-        if "INSERT INTO audit_event" not in statement:
-            return
-        for parameters in context.compiled_parameters:
-            if parameters.get("event_kind") == "timer.fired":
-                self._fired().add(parameters["event_instance_id"])
+    def _recording(self, session: Session, **event_fields: Any) -> None:
+        self._record(session, **event_fields)
+        if event_fields["kind"] == "timer.fired":
+            self._fired().add(event_fields["instance_id"])
 
     def _after_rollback(self, _session: Session) -> None:
         self._fired().clear()

@@ -12,7 +12,7 @@ from sqlalchemy import Table, Text, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
-from models.pipeline import pipelined
+from models.pipeline import can_queue, queue
 
 
 def event_hash(
@@ -112,12 +112,11 @@ def record(
     content = (now, actor, kind, instance_id, body)
     event = {f"event_{name}": value for name, value in zip(_CONTENT, content, strict=True)}
     if connection.dialect.name == "postgresql":
-        # Nothing waits for its answer: it goes with the step's other writes where it can.
-        connection.execute(
-            _APPEND_LINKED,
-            {**event, "content": _content(*content)},
-            execution_options=pipelined(connection),
-        )
+        linked = {**event, "content": _content(*content)}
+        if can_queue(connection):  # nothing waits for its answer: it goes with the commit
+            queue(connection, _APPEND_LINKED, linked)
+        else:
+            connection.execute(_APPEND_LINKED, linked)
         return
     seq, prev_hash = connection.execute(_NEXT_SEQ).one()
     digest = event_hash(seq, *content, prev_hash)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import HumanTask, ProcessInstance
-from models.pipeline import pipelined
+from models.pipeline import can_queue, queue
 
 
 @cache
@@ -69,13 +69,9 @@ def write_or_conflict(
         **{f"new_{name}": value for name, value in values.items()},
     }
     connection = session.connection()
-    queued = pipelined(connection)
-    if queued:
-        connection.execute(
-            _refused_unless_written(table, tuple(read), tuple(values)),
-            {**parameters, "refusal": str(conflict())},
-            execution_options=queued,
-        )
+    if can_queue(connection):
+        refused_unless_written = _refused_unless_written(table, tuple(read), tuple(values))
+        queue(connection, refused_unless_written, {**parameters, "refusal": str(conflict())})
     else:
         written = connection.execute(_statement(table, tuple(read), tuple(values)), parameters)
         if written.rowcount != 1:

@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from engine import guarded_writes
 from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
-from models import AuditEvent, HumanTask
+from models import AuditEvent, HumanTask, pipeline
 from tests.conftest import Database, record_figures
 from tests.engine.conftest import SEATS, Procedures
 
@@ -74,10 +75,17 @@ class Witness:
 
 
 @pytest.fixture
-def witness(db: Database) -> Iterator[Witness]:
-    """A witness listening on the test database's connections."""
+def witness(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Witness]:
+    """A witness listening on the test database's connections, and to the writes queued on
+    PostgreSQL (which go to the server with the commit, models/pipeline.py)."""
     seen = Witness()
     event.listen(db.engine, "before_cursor_execute", seen.saw)
+
+    def queue(connection: Any, statement: Any, parameters: Any) -> None:
+        seen.saw(connection, None, str(statement))
+        pipeline.queue(connection, statement, parameters)
+
+    monkeypatch.setattr(guarded_writes, "queue", queue)
     yield seen
     event.remove(db.engine, "before_cursor_execute", seen.saw)
 

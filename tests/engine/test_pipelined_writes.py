@@ -16,7 +16,7 @@ from engine.audit import verify
 from engine.guarded_writes import write_or_conflict
 from engine.unit_of_work import is_conflict
 from models import AuditEvent, ProcessInstance
-from models.pipeline import pipelined
+from models.pipeline import can_queue
 from tests.conftest import Database
 from tests.engine.conftest import Procedures
 
@@ -59,7 +59,7 @@ def test_a_read_after_queued_writes_sees_them(procedures: Procedures) -> None:
 
     def step(session: Session) -> int | None:
         row = session.get_one(ProcessInstance, instance_id)
-        assert pipelined(session.connection())  # the writes below are queued
+        assert can_queue(session.connection())  # the writes below are queued
         bump(session, row, "first")
         # A read waits for what is queued: it sees the new version and the new event.
         return session.scalar(
@@ -120,8 +120,8 @@ def test_a_rollback_drops_what_is_queued_and_the_connection_works_on(
 def test_writes_outside_a_transaction_are_not_queued(db: Database) -> None:
     # Each statement commits as it runs there (the API token's check): nothing would send them.
     with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as autocommit:
-        assert pipelined(autocommit) == {}
+        assert not can_queue(autocommit)
     with db.engine.connect() as connection:
-        assert pipelined(connection)
+        assert can_queue(connection)
         with connection.begin_nested():
-            assert pipelined(connection) == {}  # a savepoint's rollback must see its errors
+            assert not can_queue(connection)  # a savepoint's rollback must see its errors
