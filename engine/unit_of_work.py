@@ -29,21 +29,33 @@ def is_conflict(err: BaseException) -> bool:
     return False
 
 
+def lost_connection_before_commit(err: BaseException, committing: bool) -> bool:
+    """True when the database connection was found dead before the commit was sent: nothing
+    of the unit of work can have been stored, so it may run again on a fresh connection. (A
+    connection lost during the commit leaves its outcome unknown: that is never retried.)"""
+    return not committing and isinstance(err, DBAPIError) and err.connection_invalidated
+
+
 def run_in_transaction(
     factory: sessionmaker[Session],
     work: Callable[[Session], T],
     *,
     attempts: int = 8,
 ) -> T:
-    """Run `work` in a fresh session and commit; retry from scratch on a write conflict."""
+    """Run `work` in a fresh session and commit; retry from scratch on a write conflict, or
+    when the connection turned out dead before anything was committed."""
     for attempt in range(1, attempts + 1):
         with factory() as session:
+            committing = False
             try:
                 result = work(session)
+                committing = True
                 session.commit()
                 return result
             except Exception as err:
                 session.rollback()
+                if lost_connection_before_commit(err, committing) and attempt < attempts:
+                    continue  # the pool has replaced its dead connections meanwhile
                 if not is_conflict(err) or attempt == attempts:
                     if is_conflict(err):
                         raise ConcurrentUpdate(

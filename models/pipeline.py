@@ -114,6 +114,7 @@ def _before_statement(
 ) -> tuple[str, Any]:
     """Any other statement first sends what is queued and waits for it; the first of a
     transaction is sent together with its BEGIN."""
+    _drop(connection.info, _BEGINNING)  # left open only by a first statement that failed
     stack: ExitStack | None = connection.info.pop(_OPEN, None)
     if stack is not None:
         # Raised here, SQLAlchemy wraps a queued write's error as it would its own.
@@ -165,16 +166,17 @@ def _as_sqlalchemy(err: psycopg.Error, sql: str, connection: Connection) -> Stat
 
 def _before_rollback(connection: Connection) -> None:
     """A rollback drops what is queued: the pipeline is closed and its errors are moot."""
-    _drop(connection.info)
+    if not connection.invalidated:  # (a lost connection's pipeline went with it)
+        _drop(connection.info, _OPEN, _BEGINNING)
 
 
 def _on_reset(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _state: Any) -> None:
     """A connection going back to the pool leaves no pipeline open."""
-    _drop(record.info)
+    _drop(record.info, _OPEN, _BEGINNING)
 
 
-def _drop(info: dict[Any, Any]) -> None:
-    for key in (_OPEN, _BEGINNING):
+def _drop(info: dict[Any, Any], *keys: str) -> None:
+    for key in keys:
         stack: ExitStack | None = info.pop(key, None)
         if stack is not None:
             with suppress(psycopg.Error):  # what failed is rolled back with the rest

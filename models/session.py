@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from models import pipeline
 
 DEFAULT_INSTANCE_DIR = Path("instance")
+# A pooled connection back from use less than this long ago is not pinged before its next
+# use (as HikariCP does): under load a ping per checkout is a round trip per unit of work,
+# and a connection that dies in between is caught where it fails (engine/unit_of_work.py).
+PING_AFTER_IDLE_S = 1.0
+_LAST_USED = "iisg_last_used"
 
 
 def database_url(environ: dict[str, str] | None = None) -> str:
@@ -37,18 +45,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for the URL, with SQLite made safe for several threads and processes."""
+def make_engine(
+    url: str | None = None, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any
+) -> Engine:
+    """An engine for the URL, with SQLite made safe for several threads and processes, and
+    a server's connections checked before use when they have been idle."""
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_after_idle(engine, ping_after_idle_s)
     if engine.dialect.name == "postgresql":
         pipeline.enable(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """Ping a pooled connection before use if it has been idle `idle_s` or longer; a dead one
+    is replaced before anyone uses it (SQLAlchemy's pre-ping, but only after idleness)."""
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        last_used = record.info.get(_LAST_USED)
+        if last_used is not None and time.monotonic() - last_used < idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise DisconnectionError(str(err)) from err  # the pool connects afresh
+            raise
+
+    def checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    event.listen(engine.pool, "checkout", checkout)
+    event.listen(engine.pool, "checkin", checkin)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

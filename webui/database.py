@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.unit_of_work import run_in_transaction
@@ -69,7 +70,14 @@ def one_statement(work: Callable[[Session], T]) -> T:
 
     For a check that is one read and at most one single-row write (the API token's): no
     BEGIN and no COMMIT, one round trip per statement. Anything that writes two things that
-    must go together belongs in unit_of_work.
+    must go together belongs in unit_of_work. A connection found dead (the database server
+    restarted) is replaced and the check runs once more.
     """
-    with app_database().autocommit() as session:
-        return work(session)
+    for attempt in (1, 2):
+        with app_database().autocommit() as session:
+            try:
+                return work(session)
+            except DBAPIError as err:
+                if attempt == 2 or not err.connection_invalidated:
+                    raise
+    raise AssertionError("unreachable")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
@@ -321,3 +321,25 @@ def test_a_failure_inside_is_a_500_problem_without_a_trace(
     text = response.get_data(as_text=True)
     assert "secret internals" not in text and "Traceback" not in text
     assert "tell the Secretariat" in response.get_json()["detail"]
+
+
+def test_the_api_answers_after_the_database_server_ended_its_connections(
+    app: Flask, api: FlaskClient, db: Database, clock: Clock, board_member: Participant
+) -> None:
+    # A restarted server leaves the web process's pooled connections dead; a connection
+    # used within the last second is not pinged again, so the token check finds it dead
+    # itself, and runs once more on a fresh connection.
+    if not db.is_postgresql:
+        pytest.skip("SQLite has no server whose connections could die")
+    secret = make_token(db, clock, "board-al")
+    assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    engine = app.extensions["iisg"].engine
+    with engine.connect() as connection:
+        used = connection.scalar(text("SELECT pg_backend_pid()"))
+    with db.engine.connect() as admin:
+        assert admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": used})
+
+    response = api.get("/api/v1/me", headers=bearer(secret))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["username"] == "board-al"
