@@ -174,8 +174,9 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
 
 def _write_state(session: Session, row: ProcessInstance, values: dict[str, Any]) -> None:
     """Write `values` (and the next version) to the instance row if its version is still the
-    one read; StaleDataError (a conflict: the unit of work starts again) if it is not. The
-    ORM, which still writes any other change of the row, then checks the new version."""
+    one read; a conflict if it is not (StaleDataError here, or on PostgreSQL the server's
+    refusal at the commit: either way the unit of work starts again). The ORM, which still
+    writes any other change of the row, then checks the new version."""
     version = row.lock_version
     write_or_conflict(
         session,
@@ -198,8 +199,9 @@ def record_answer(
     answer: dict[str, Any],
 ) -> None:
     """Close an open task's inbox row with its answer, before the workflow moves on (so a
-    service task reading the answers sees it); ConcurrentUpdate if someone else answered it
-    meanwhile (the unit of work starts again, and then says who). The instance's projection
+    service task reading the answers sees it: on PostgreSQL the read waits for the queued
+    write); a conflict if someone else answered it meanwhile (the unit of work starts again,
+    and then says who). The instance's projection
     knows the row is closed, so the save does not withdraw it."""
     values = {"status": "completed", "completed_by": username, "completed_at": now}
     write_or_conflict(
