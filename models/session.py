@@ -55,6 +55,10 @@ def make_engine(
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if "poolclass" not in kwargs:
+        # The connection back last is handed out next: under light load the same few stay
+        # in use (their server processes warm), and the rest idle until they are pinged.
+        kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_after_idle(engine, ping_after_idle_s)
