@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -125,3 +125,15 @@ def test_writes_outside_a_transaction_are_not_queued(db: Database) -> None:
         assert can_queue(connection)
         with connection.begin_nested():
             assert not can_queue(connection)  # a savepoint's rollback must see its errors
+
+
+def test_a_transaction_whose_first_statement_fails_leaves_the_connection_usable(
+    db: Database,
+) -> None:
+    # The first statement goes with its BEGIN in one round trip; its error is still its own.
+    with db.session() as session:
+        with pytest.raises(DBAPIError) as failed:
+            session.execute(text("SELECT 1 / 0"))
+        assert getattr(failed.value.orig, "sqlstate", None) == "22012"  # division by zero
+        session.rollback()
+        assert session.scalar(text("SELECT 40 + 2")) == 42
