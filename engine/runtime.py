@@ -201,8 +201,8 @@ def record_answer(
     """Close an open task's inbox row with its answer, before the workflow moves on (so a
     service task reading the answers sees it: on PostgreSQL the read waits for the queued
     write); a conflict if someone else answered it meanwhile (the unit of work starts again,
-    and then says who). The instance's projection
-    knows the row is closed, so the save does not withdraw it."""
+    and then says who). The instance's projection knows the row is closed, so the save does
+    not withdraw it."""
     values = {"status": "completed", "completed_by": username, "completed_at": now}
     write_or_conflict(
         session,

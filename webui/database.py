@@ -8,10 +8,9 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.unit_of_work import run_in_transaction
+from engine.unit_of_work import lost_connection_before_commit, run_in_transaction
 from models import make_engine, make_session_factory
 
 T = TypeVar("T")
@@ -77,7 +76,8 @@ def one_statement(work: Callable[[Session], T]) -> T:
         with app_database().autocommit() as session:
             try:
                 return work(session)
-            except DBAPIError as err:
-                if attempt == 2 or not err.connection_invalidated:
+            except Exception as err:
+                # Each statement commits as it runs; the check's one write is its last.
+                if attempt == 2 or not lost_connection_before_commit(err, committing=False):
                     raise
     raise AssertionError("unreachable")
