@@ -1,20 +1,25 @@
-"""On PostgreSQL, a step's writes go to the server together, with the commit.
+"""On PostgreSQL, a unit of work waits on the server as few times as its reads need.
 
 Each statement sent on its own waits a round trip for its answer, and SQLAlchemy's execution
 of it costs more than the statement itself (docs/BENCHMARKS.md). A step's writes need no
 answer: a write that must find its row unchanged is refused by the server itself (SQLSTATE
 40001, a conflict the unit of work retries), and the audit event returns nothing anyone
-reads. `queue` hands such a statement to psycopg's pipeline mode, compiled once, and the
-commit goes with everything queued in one round trip.
+reads. `queue` hands such a statement to psycopg's pipeline mode, compiled once, and it
+goes to the server with whatever comes next: the next statement, or the COMMIT.
 
-The BEGIN that psycopg sends before a transaction's first statement goes with that statement
-in the same way, instead of a round trip of its own.
+So a transaction waits once for each statement whose answer is read, and once for its
+COMMIT unless that went with them: its BEGIN goes with its first statement, and what is
+queued goes with the next statement or with the COMMIT. psycopg cannot send a BEGIN or a
+COMMIT that way itself: in pipeline mode it sends the BEGIN it adds before a first statement,
+and the COMMIT of `commit()`, each with a Sync of its own and waits for them. So the
+connection is set to leave transactions to its caller (`autocommit`), and the BEGIN and
+COMMIT are written here as statements of the pipeline.
 
-Nothing else changes order or meaning: any other statement on the connection (a read, the
-ORM's flush) first sends what is queued and waits for it, so it sees those writes, and an
-error of a queued write is raised there or at the commit, before anything is committed. A
-rollback drops the pipeline with whatever it held. Elsewhere (SQLite, a connection without
-a transaction, a savepoint) `can_queue` says no and the caller executes as usual.
+Nothing else changes order or meaning: a statement sent after queued writes runs after them
+and sees them; an error of a queued write is raised by the next statement or by the commit,
+before anything is committed, and the rest of the pipeline is not run. A rollback drops the
+pipeline with whatever it held. Elsewhere (SQLite, a connection without a transaction, a
+savepoint) `can_queue` says no and the caller executes as usual.
 """
 
 from __future__ import annotations
@@ -32,10 +37,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-# The open pipeline of a connection, kept in its pool record's info; and the one a
-# transaction's first statement is sent in, with its BEGIN.
+# A connection's pipeline with writes queued, kept in its pool record's info; and the one a
+# statement is being sent in (with what was queued before it, or its transaction's BEGIN).
 _OPEN = "iisg_pipeline"
-_BEGINNING = "iisg_pipeline_begin"
+_SENDING = "iisg_pipeline_sending"
 
 
 @dataclass(frozen=True)
@@ -82,16 +87,14 @@ def can_queue(connection: Connection) -> bool:
     if connection.dialect.name != "postgresql" or connection.in_nested_transaction():
         return False
     # Outside a transaction each statement commits as it runs: nothing would send the queue.
-    return connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+    return not _autocommit(connection)
 
 
 def queue(connection: Connection, statement: ClauseElement, parameters: Mapping[str, Any]) -> None:
     """Send a write whose answer nobody reads into the pipeline (only where can_queue)."""
     driver = _driver(connection)
     if _OPEN not in connection.info:
-        stack = ExitStack()
-        stack.enter_context(driver.pipeline())
-        connection.info[_OPEN] = stack
+        connection.info[_OPEN] = _pipeline(driver, begin=_idle(driver))
     compiled = _compile(statement, connection.dialect)
     try:
         driver.execute(compiled.sql, compiled.parameters(parameters))
@@ -112,24 +115,65 @@ def _before_statement(
     _context: Any,
     executemany: bool,
 ) -> tuple[str, Any]:
-    """Any other statement first sends what is queued and waits for it; the first of a
-    transaction is sent together with its BEGIN."""
-    _drop(connection.info, _BEGINNING)  # left open only by a first statement that failed
+    """A statement goes into the pipeline of what is queued, or into a new one after its
+    transaction's BEGIN; `_after_statement` then sends it and waits once for all of it."""
+    _drop(connection.info, _SENDING)  # left open only by a statement that failed
     stack: ExitStack | None = connection.info.pop(_OPEN, None)
-    if stack is not None:
-        # Raised here, SQLAlchemy wraps a queued write's error as it would its own.
-        stack.close()
     driver = _driver(connection)
-    if (
-        not executemany
-        and not isinstance(cursor, psycopg.ServerCursor)  # (streamed results: no pipeline)
-        and not driver.autocommit
-        and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    ):
-        stack = ExitStack()
-        stack.enter_context(driver.pipeline())
-        connection.info[_BEGINNING] = stack
+    if executemany or isinstance(cursor, psycopg.ServerCursor):  # (not in a pipeline)
+        if stack is not None:
+            # Raised here, SQLAlchemy wraps a queued write's error as it would its own.
+            stack.close()
+        if driver.autocommit and _idle(driver) and not _autocommit(connection):
+            driver.autocommit = False  # psycopg begins the transaction itself
+        return statement, parameters
+    if stack is None:
+        if not _idle(driver) or _autocommit(connection):
+            return statement, parameters  # in a transaction already, or none wanted
+        stack = _pipeline(driver, begin=True)
+    connection.info[_SENDING] = stack
     return statement, parameters
+
+
+def _idle(driver: psycopg.Connection[Any]) -> bool:
+    return driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def _autocommit(connection: Connection) -> bool:
+    """True when SQLAlchemy runs this connection without transactions (by its own execution
+    option, or its engine's)."""
+    level = connection.get_execution_options().get("isolation_level")
+    return (level or _engine_isolation_level(connection.engine)) == "AUTOCOMMIT"
+
+
+def _engine_isolation_level(engine: Engine) -> str | None:
+    """The isolation level create_engine(isolation_level=...) set, if any."""
+    return getattr(engine.dialect, "_on_connect_isolation_level", None)
+
+
+def _pipeline(driver: psycopg.Connection[Any], *, begin: bool) -> ExitStack:
+    """A pipeline opened on `driver`; with `begin`, a transaction begun as its first statement
+    (what psycopg would send before the statement, without waiting for it)."""
+    if begin and not driver.autocommit:
+        driver.autocommit = True  # the BEGIN below is the transaction's (allowed while idle)
+    stack = ExitStack()
+    stack.enter_context(driver.pipeline())
+    if begin:
+        driver.execute(_begin_statement(driver), prepare=False)
+    return stack
+
+
+def _begin_statement(driver: psycopg.Connection[Any]) -> bytes:
+    """BEGIN with the connection's transaction characteristics, as psycopg writes it."""
+    parts = [b"BEGIN"]
+    if driver.isolation_level is not None:
+        level = psycopg.IsolationLevel(driver.isolation_level).name.replace("_", " ")
+        parts.append(b"ISOLATION LEVEL " + level.encode())
+    if driver.read_only is not None:
+        parts.append(b"READ ONLY" if driver.read_only else b"READ WRITE")
+    if driver.deferrable is not None:
+        parts.append(b"DEFERRABLE" if driver.deferrable else b"NOT DEFERRABLE")
+    return b" ".join(parts)
 
 
 def _after_statement(
@@ -140,9 +184,10 @@ def _after_statement(
     _context: Any,
     _executemany: bool,
 ) -> None:
-    """The first statement of a transaction and its BEGIN have been sent: wait for both
-    before SQLAlchemy reads the result."""
-    stack: ExitStack | None = connection.info.pop(_BEGINNING, None)
+    """The statement is in the pipeline: send it with what went before and wait for all of it
+    before SQLAlchemy reads its result. (Raised here, SQLAlchemy wraps the error of a queued
+    write or of the statement as it would any of the driver's.)"""
+    stack: ExitStack | None = connection.info.pop(_SENDING, None)
     if stack is not None:
         stack.close()
 
@@ -153,8 +198,8 @@ def _before_commit(connection: Connection) -> None:
     if stack is None:
         return
     try:
-        with stack:
-            _driver(connection).commit()
+        with stack:  # leaving the pipeline sends everything and waits once
+            _driver(connection).execute(b"COMMIT", prepare=False)
     except psycopg.Error as err:
         raise _as_sqlalchemy(err, "COMMIT", connection) from err
 
@@ -167,12 +212,12 @@ def _as_sqlalchemy(err: psycopg.Error, sql: str, connection: Connection) -> Stat
 def _before_rollback(connection: Connection) -> None:
     """A rollback drops what is queued: the pipeline is closed and its errors are moot."""
     if not connection.invalidated:  # (a lost connection's pipeline went with it)
-        _drop(connection.info, _OPEN, _BEGINNING)
+        _drop(connection.info, _OPEN, _SENDING)
 
 
 def _on_reset(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _state: Any) -> None:
     """A connection going back to the pool leaves no pipeline open."""
-    _drop(record.info, _OPEN, _BEGINNING)
+    _drop(record.info, _OPEN, _SENDING)
 
 
 def _drop(info: dict[Any, Any], *keys: str) -> None:
@@ -186,6 +231,10 @@ def _drop(info: dict[Any, Any], *keys: str) -> None:
 def enable(engine: Engine) -> None:
     """Let a PostgreSQL engine queue writes until its next statement or commit, and send a
     transaction's BEGIN with its first statement."""
+    if _engine_isolation_level(engine) == "AUTOCOMMIT":
+        # Its connections are in autocommit mode from the start: nothing here would tell
+        # them from connections that this module begins transactions on.
+        raise ValueError("an engine without transactions cannot queue writes")
     event.listen(engine, "before_cursor_execute", _before_statement, retval=True)
     event.listen(engine, "after_cursor_execute", _after_statement)
     event.listen(engine, "commit", _before_commit)

@@ -62,8 +62,8 @@ def make_engine(
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_after_idle(engine, ping_after_idle_s)
-    if engine.dialect.name == "postgresql":
-        pipeline.enable(engine)
+    if engine.dialect.name == "postgresql" and kwargs.get("isolation_level") != "AUTOCOMMIT":
+        pipeline.enable(engine)  # (an engine without transactions has nothing to queue)
     return engine
 
 

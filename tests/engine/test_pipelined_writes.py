@@ -3,22 +3,30 @@ statement at a time, in the same order, refused as a whole when a row changed me
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import pq
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
+from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.guarded_writes import write_or_conflict
+from engine.instances import complete_task
 from engine.unit_of_work import is_conflict
-from models import AuditEvent, ProcessInstance
+from models import AuditEvent, ProcessInstance, make_engine, make_session_factory, pipeline
 from models.pipeline import can_queue
 from tests.conftest import Database
-from tests.engine.conftest import Procedures
+from tests.engine.conftest import SEATS, Procedures
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -127,6 +135,20 @@ def test_writes_outside_a_transaction_are_not_queued(db: Database) -> None:
             assert not can_queue(connection)  # a savepoint's rollback must see its errors
 
 
+def test_an_engine_without_transactions_runs_what_no_transaction_may(db: Database) -> None:
+    # An operator's engine (creating or dropping a database) begins nothing, so it queues
+    # nothing: its statements run as they come, each on its own.
+    admin = make_engine(db.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            assert not can_queue(connection)
+            connection.execute(text("VACUUM audit_event"))  # refused inside a transaction
+        with pytest.raises(ValueError, match="without transactions"):
+            pipeline.enable(admin)
+    finally:
+        admin.dispose()
+
+
 def test_a_transaction_whose_first_statement_fails_leaves_the_connection_usable(
     db: Database,
 ) -> None:
@@ -137,3 +159,95 @@ def test_a_transaction_whose_first_statement_fails_leaves_the_connection_usable(
         assert getattr(failed.value.orig, "sqlstate", None) == "22012"  # division by zero
         session.rollback()
         assert session.scalar(text("SELECT 40 + 2")) == 42
+
+
+Exchange = list[str]  # what the client sent (libpq trace lines) before one wait
+
+
+@contextmanager
+def server_exchanges(url: str, trace_file: Path) -> Iterator[tuple[Database, list[Exchange]]]:
+    """A database handle on one connection whose protocol libpq traces; the list is filled
+    at the end with what was sent before each wait for the server (each ReadyForQuery)."""
+    engine = make_engine(url, ping_after_idle_s=3600, pool_size=1, max_overflow=0)
+    exchanges: list[Exchange] = []
+    with engine.connect() as connection:  # the pool's one connection, the same afterwards
+        driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    with trace_file.open("w") as trace:
+        driver.pgconn.trace(trace.fileno())
+        driver.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            yield Database(url, engine, make_session_factory(engine)), exchanges
+        finally:
+            driver.pgconn.untrace()
+            engine.dispose()
+    sent: Exchange = []
+    for line in trace_file.read_text().splitlines():
+        if line.startswith("F\t"):
+            sent.append(line)
+        elif line.startswith("B\t") and line.split("\t")[2] == "ReadyForQuery":
+            exchanges.append(sent)
+            sent = []
+        elif sent and not line.startswith("B\t"):
+            sent[-1] += "\n" + line  # a statement's next line
+
+
+def statements(exchange: Exchange) -> list[str]:
+    """The first two words of each statement sent (BEGIN, "SELECT human_task.id," ...)."""
+    found = [
+        re.search(r'\t(?:Parse\t "[^"]*"|Query\t) "\s*([^\s"]+)\s*([^\s"]*)', s) for s in exchange
+    ]
+    return [" ".join(filter(None, m.groups())) for m in found if m]
+
+
+def test_an_answer_waits_on_the_server_twice_begin_with_the_read_writes_with_the_commit(
+    procedures: Procedures, board: dict[str, Participant], tmp_path: Path
+) -> None:
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    task = procedures.task(instance_id, "answer_task", "AL")
+    version = procedures.instance(instance_id).lock_version
+
+    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
+        db.run(
+            lambda s: complete_task(
+                s, task.id, {"answer": "no_objection"}, participant=board["AL"], now=NOW
+            )
+        )
+
+    assert [statements(e) for e in exchanges] == [
+        ["BEGIN", "SELECT human_task.id,"],  # the task with its instance
+        # The answer's row, the audit event, the state, each refused unless written; then
+        # the commit, which they must all reach.
+        ["WITH written", "WITH head", "WITH written", "COMMIT"],
+    ]
+    assert "(UPDATE human_task" in exchanges[1][0] + exchanges[1][1]
+    assert procedures.instance(instance_id).lock_version == version + 1
+    assert [t.organisation for t in procedures.open_tasks(instance_id)] == ["BA", "XK"]
+
+
+def test_a_step_that_opens_a_new_step_waits_also_for_its_row_and_who_to_tell(
+    procedures: Procedures, make_person: Callable[..., Participant], tmp_path: Path
+) -> None:
+    secretariat = make_person("sec", Grant("secretariat"))
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    review = procedures.task(instance_id, "review")
+
+    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
+        db.run(
+            lambda s: complete_task(
+                s,
+                review.id,
+                {"approved": True, "comment": "Ready for the Board."},
+                participant=secretariat,
+                now=NOW,
+            )
+        )
+
+    assert [statements(e) for e in exchanges] == [
+        ["BEGIN", "SELECT human_task.id,"],
+        # What was queued goes with the new step's row, whose id the ORM reads back.
+        ["WITH written", "WITH head", "WITH written", "INSERT INTO"],
+        ["SELECT user_account.id,"],  # who holds the new step's role, to tell them
+        ["COMMIT"],
+    ]
+    assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["acknowledge"]
