@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.unit_of_work import lost_connection_before_commit, run_in_transaction
@@ -23,8 +23,8 @@ class AppDatabase:
 
     engine: Engine
     factory: sessionmaker[Session]
-    # Sessions without a transaction: each statement commits as it runs (see one_statement).
-    autocommit: sessionmaker[Session]
+    # Connections without a transaction: each statement commits as it runs (one_statement).
+    autocommit: Engine
 
 
 def init_app(app: Flask) -> None:
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = AppDatabase(
         engine,
         make_session_factory(engine),
-        make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
     )
     app.teardown_appcontext(close_request_session)
 
@@ -64,18 +64,19 @@ def unit_of_work(work: Callable[[Session], T]) -> T:
     return run_in_transaction(app_database().factory, work)
 
 
-def one_statement(work: Callable[[Session], T]) -> T:
+def one_statement(work: Callable[[Connection], T]) -> T:
     """Run `work` outside a transaction, each statement committed as it runs.
 
     For a check that is one read and at most one single-row write (the API token's): no
     BEGIN and no COMMIT, one round trip per statement. Anything that writes two things that
     must go together belongs in unit_of_work. A connection found dead (the database server
-    restarted) is replaced and the check runs once more.
+    restarted) is replaced and the check runs once more. (A connection, not an ORM session:
+    a session's machinery would cost more than the check's read, on every API request.)
     """
     for attempt in (1, 2):
-        with app_database().autocommit() as session:
+        with app_database().autocommit.connect() as connection:
             try:
-                return work(session)
+                return work(connection)
             except Exception as err:
                 # Each statement commits as it runs; the check's one write is its last.
                 if attempt == 2 or not lost_connection_before_commit(err, committing=False):

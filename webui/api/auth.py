@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from webui.api.problems import problem
 from webui.auth.login import Person
@@ -41,8 +41,8 @@ def authenticate_request() -> ResponseReturnValue | None:
         return _unauthorized()
     now = datetime.now(UTC)
 
-    def work(session: Session) -> Person | None:
-        holder = authenticate_token(session, secret, now=now)
+    def work(connection: Connection) -> Person | None:
+        holder = authenticate_token(connection, secret, now=now)
         if holder is None:
             return None
         return Person(holder.user_id, holder.username, holder.display_name, holder.participant)
