@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from webui import rate_counts
 from webui.api.auth import bearer_secret
 from webui.api.problems import problem
 
@@ -47,7 +48,7 @@ def init_app(app: Flask, blueprint: Blueprint) -> Limiter:
     """Limit every request to the blueprint; counts kept where RATELIMIT_STORAGE_URI says."""
     # Counts are per process in memory unless RATELIMIT_STORAGE_URI names a shared store
     # (e.g. redis://...), which several web workers need to share one limit.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", rate_counts.URI)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(rate_key, app=app)
     limiter.limit(api_rate_limit)(blueprint)

@@ -8,13 +8,15 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from webui import rate_counts
+
 EXTENSION = "iisg_login_limiter"
 DEFAULT_LIMIT = "10/minute"
 
 
 def init_app(app: Flask) -> None:
     """Login counts of their own, kept where RATELIMIT_STORAGE_URI says."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", rate_counts.URI)
     # Counted only when the login view asks `login_allowed`, so that a refusal can be
     # audited and answered as a page: no Flask-Limiter here, whose check would run before
     # every request of the app for no limit at all.
