@@ -204,3 +204,9 @@ def snapshot(db: Database, instance_id: int) -> tuple[Any, ...]:
         )
         events = session.scalar(select(func.count()).select_from(AuditEvent))
         return (tuple(tasks), version, events)
+
+
+@pytest.fixture
+def board_member(make_person: Callable[..., Participant]) -> Participant:
+    """A Board member of the seat AL, who calls the API with tokens of their own."""
+    return make_person("board-al", Grant("board_member", "AL"))

@@ -44,11 +44,6 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def board_member(make_person: Callable[..., Participant]) -> Participant:
-    return make_person("board-al", Grant("board_member", "AL"))
-
-
-@pytest.fixture
 def api(app: Flask) -> FlaskClient:
     return app.test_client()
 

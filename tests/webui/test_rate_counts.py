@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from engine.assignment import Grant, Participant
+from engine.assignment import Participant
 from tests.conftest import Clock, Database
 from tests.webui.test_api_auth import bearer, make_token
 from webui import rate_counts
 from webui.api.limits import EXTENSION
 from webui.rate_counts import SWEEP_S, ProcessCounts
-
-
-@pytest.fixture
-def board_member(make_person: Callable[..., Participant]) -> Participant:
-    return make_person("board-al", Grant("board_member", "AL"))
 
 
 def test_a_window_counts_from_its_first_hit_and_then_starts_afresh(
