@@ -35,8 +35,10 @@ from engine.forms import FORM_PROPERTY, load_form, validate_submission
 from engine.guarded_writes import write_or_conflict
 from engine.runtime import (
     LoadedInstance,
+    asserted_columns,
     find_task,
     load,
+    load_kept_for_task,
     new_workflow,
     record_answer,
     resolve_called,
@@ -222,15 +224,75 @@ def complete_task(
     now: datetime,
 ) -> HumanTask:
     """Complete a human task with the submitted data, checked against its form."""
+    kept = load_kept_for_task(session, task_id)
+    if kept is not None and _deadline_passed(kept[1], now):
+        # A deadline fires first, on the instance as stored: read it.
+        session.expunge_all()
+        kept = None
+    if kept is not None:
+        # Going on from rows as this process last saved them, unread: the writes assert
+        # them. A refusal or a failure before then is said only if they are still so.
+        row, loaded = kept
+        try:
+            check_may_act(participant, row)
+            return _complete(session, row, loaded, data, participant=participant, now=now)
+        except EngineError as refused:
+            if not isinstance(refused, ConcurrentUpdate) and not _as_held(session, row, loaded):
+                raise ConcurrentUpdate(
+                    "the procedure was changed by someone else a moment ago; please try again"
+                ) from refused
+            raise
     # The instance is held (the session keeps objects only while someone does) for load().
     row, _instance = _open_task_with_instance(session, task_id)
     check_may_act(participant, row)
-    loaded = load(session, row.instance_id)
+    return _complete(
+        session, row, load(session, row.instance_id), data, participant=participant, now=now
+    )
+
+
+def _deadline_passed(loaded: LoadedInstance, now: datetime) -> bool:
+    """Whether a timer of the loaded state is due at `now`."""
+    return any(when <= now for _guid, _bpmn_id, when in loaded.saved_timers or ())
+
+
+def _as_held(session: Session, row: HumanTask, loaded: LoadedInstance) -> bool:
+    """Whether the inbox row and the instance are in the database as this unit of work holds
+    them (as kept, or as it wrote them). On PostgreSQL the read first sends any queued write,
+    and a refused one raises its conflict here."""
+    instance = loaded.row
+    held = select(
+        exists().where(
+            HumanTask.id == row.id,
+            *(
+                getattr(HumanTask, key).is_not_distinct_from(getattr(row, key))
+                for key in asserted_columns(HumanTask)
+            ),
+        )
+        & exists().where(
+            ProcessInstance.id == instance.id,
+            ProcessInstance.lock_version == instance.lock_version,
+            ProcessInstance.state_json == instance.state_json,
+        )
+    )
+    with session.no_autoflush:  # (what a failed step left pending is not written)
+        return bool(session.scalar(held))
+
+
+def _complete(
+    session: Session,
+    row: HumanTask,
+    loaded: LoadedInstance,
+    data: dict[str, Any],
+    *,
+    participant: Participant,
+    now: datetime,
+) -> HumanTask:
+    """complete_task once the task and its instance are held and the person may answer."""
+    task_id = row.id
     # A deadline that has passed wins over an answer, even before the scheduler's next pass:
     # fire what is due first; if that closed the task, the answer is refused. The timer rows
     # mirror the state just loaded, so they are claimed only when one of its timers is due.
-    due = any(when <= now for _guid, _bpmn_id, when in loaded.saved_timers or ())
-    if due and fire_due_timers(session, row.instance_id, now):
+    if _deadline_passed(loaded, now) and fire_due_timers(session, row.instance_id, now):
         name = row.name
         row = session.get(HumanTask, task_id, populate_existing=True) or row
         if row.status != "open":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -14,15 +15,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, delete, select, update
+from sqlalchemy import inspect as inspect_orm
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, task_events, timer_events
 from engine.errors import ConcurrentUpdate, EngineError
 from engine.forms import FORM_PROPERTY
 from engine.guarded_writes import write_or_conflict
-from engine.kept_workflows import OpenTasks, Projections, TimerKeys, kept_workflows
+from engine.kept_workflows import (
+    KeptRows,
+    OpenTasks,
+    Projections,
+    RowValues,
+    TimerKeys,
+    kept_workflows,
+)
 from engine.lint import OPTIONAL_PROPERTY, role_key
 from engine.sandbox import script_engine
 from engine.specs import (
@@ -48,6 +57,11 @@ class LoadedInstance:
     # The open inbox rows as the table holds them; None when not known, so the next save
     # reads them.
     saved_open_tasks: OpenTasks | None = None
+    # Of those, the rows whose every column is known (as the last save left them), by id.
+    saved_task_rows: dict[int, RowValues] | None = None
+    # Set when the rows were not read in this unit of work but taken from memory as the last
+    # save left them (load_kept_for_task): the first writes then assert them whole.
+    unread: bool = False
 
     @property
     def definition(self) -> ProcessDefinition:
@@ -136,12 +150,118 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     if kept is not None:
         workflow, saved = kept
         workflow.script_engine = _SCRIPT_ENGINE
-        return LoadedInstance(row, workflow, saved.timers, saved.open_tasks)
+        return LoadedInstance(row, workflow, saved.timers, saved.open_tasks, saved.task_rows)
     workflow = workflow_from_json(row.state_json, specs)
     # The script engine is not serialized: a restored workflow must get the sandbox back.
     workflow.script_engine = _SCRIPT_ENGINE
     # The timer table is a projection, written from this very state when it was saved.
     return LoadedInstance(row, workflow, _timer_keys(waiting_timers(workflow)))
+
+
+# The columns of a version that never change once it is deployed (engine/deploy.py writes
+# them once); the rest (its status, when it was activated, ...) are read when asked for.
+_DEFINITION_UNCHANGING = (
+    "id",
+    "process_key",
+    "version",
+    "content_hash",
+    "source_name",
+    "files",
+    "created_at",
+    "created_by",
+)
+
+
+def load_kept_for_task(session: Session, task_id: int) -> tuple[HumanTask, LoadedInstance] | None:
+    """An open inbox row and its instance as the last save in this process left them, with
+    the workflow kept from it, without reading the database; None when this process does not
+    hold them (then read them).
+
+    Nothing read says they are still so: the answer's write asserts the inbox row whole, and
+    the state's write the instance's version and state text, so a row changed meanwhile (a
+    step in another process, a claim) makes the unit of work start again, and read."""
+    if session.identity_map:
+        return None  # (the unit of work holds rows already: they are read, as they are held)
+    taken = kept_workflows.take_for_task(task_id)
+    task_rows = dict(taken.projections.task_rows or {}) if taken is not None else {}
+    if taken is None or task_id not in task_rows:
+        return None
+    definition = _attached(session, ProcessDefinition, taken.rows.definition)
+    row = _attached(
+        session,
+        ProcessInstance,
+        {**taken.rows.instance, "state_json": taken.state_json, "definition": definition},
+    )
+    specs = instance_specs(session, definition, dict(row.called_definitions or {}))
+    if taken.spec is not specs[0] or taken.subprocess_specs != specs[1]:
+        session.expunge_all()  # the instance was moved to other specs: read it afresh
+        return None
+    saved = taken.projections
+    task = _attached(session, HumanTask, task_rows[task_id])
+    taken.workflow.script_engine = _SCRIPT_ENGINE
+    open_tasks = None if saved.open_tasks is None else dict(saved.open_tasks)
+    loaded = LoadedInstance(row, taken.workflow, saved.timers, open_tasks, task_rows, unread=True)
+    return task, loaded
+
+
+def _attached(session: Session, model: type[Any], values: RowValues) -> Any:
+    """A row of `model` with these column values, in the session as if read (no statement);
+    a column left out is read when first asked for."""
+    row = inspect_orm(model).class_manager.new_instance()
+    row.__dict__.update(
+        {key: dict(value) if isinstance(value, dict) else value for key, value in values.items()}
+    )
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
+def _row_values(row: Any) -> RowValues | None:
+    """A row's column values as a read of it would give them, from the object that was read
+    or just inserted; None when one is not known (expired, or given by the database)."""
+    state = inspect_orm(row)
+    values: RowValues = {}
+    for attribute in state.mapper.column_attrs:
+        key = attribute.key
+        if key in state.dict:
+            value = state.dict[key]
+        else:
+            column = attribute.columns[0]
+            if (
+                key in state.expired_attributes
+                or attribute.deferred
+                or column.default is not None
+                or column.server_default is not None
+            ):
+                return None
+            value = None  # inserted without it: NULL
+        values[key] = value.astimezone(UTC) if isinstance(value, datetime) else value
+    return values
+
+
+def _kept_rows(loaded: LoadedInstance) -> KeptRows | None:
+    """The rows this save leaves, for the next step in this process (None when not known)."""
+    row = loaded.row
+    instance = _row_values(row)
+    definition = row.__dict__.get("definition")
+    if instance is None or definition is None:
+        return None
+    known = definition.__dict__
+    if any(key not in known for key in _DEFINITION_UNCHANGING):
+        return None
+    del instance["state_json"]  # (kept as the text the workflow is kept under)
+    return KeptRows(instance, {key: known[key] for key in _DEFINITION_UNCHANGING})
+
+
+@cache
+def asserted_columns(model: type[Any]) -> tuple[str, ...]:
+    """The columns an answer asserts of an inbox row it did not read: all but its id and
+    its JSON (an open row's answer is empty; its status says so)."""
+    return tuple(
+        attribute.key
+        for attribute in inspect_orm(model).column_attrs
+        if attribute.key != "id" and not isinstance(attribute.columns[0].type, JSON)
+    )
 
 
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
@@ -153,7 +273,7 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
         values.update(status="completed", ended_at=now)
     # The version check first: a step of this instance committed meanwhile by someone else
     # fails here, before any projection row of ours can collide with one of theirs.
-    _write_state(session, row, values)
+    _write_state(session, loaded, values)
     ready, waiting = _ready_and_waiting(workflow)
     if row.status != "running":
         waiting = []
@@ -167,21 +287,31 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     session.flush()
     if reusable and row.status == "running":
         # A copy: the caller still holds `loaded`, and must not change what is kept.
-        open_tasks = loaded.saved_open_tasks
-        saved = Projections(loaded.saved_timers, None if open_tasks is None else dict(open_tasks))
-        kept_workflows.keep(row.id, row.state_json, workflow, saved)
+        open_tasks, task_rows = loaded.saved_open_tasks, loaded.saved_task_rows
+        saved = Projections(
+            loaded.saved_timers,
+            None if open_tasks is None else dict(open_tasks),
+            None if task_rows is None else dict(task_rows),
+        )
+        kept_workflows.keep(row.id, row.state_json, workflow, saved, _kept_rows(loaded))
 
 
-def _write_state(session: Session, row: ProcessInstance, values: dict[str, Any]) -> None:
+def _write_state(session: Session, loaded: LoadedInstance, values: dict[str, Any]) -> None:
     """Write `values` (and the next version) to the instance row if its version is still the
-    one read; a conflict if it is not (StaleDataError here, or on PostgreSQL the server's
-    refusal at the commit: either way the unit of work starts again). The ORM, which still
-    writes any other change of the row, then checks the new version."""
+    one read (and, for a row not read, its state still the text kept); a conflict if not
+    (StaleDataError here, or on PostgreSQL the server's refusal at the commit: either way
+    the unit of work starts again). The ORM, which still writes any other change of the row,
+    then checks the new version."""
+    row = loaded.row
     version = row.lock_version
+    read: dict[str, Any] = {"lock_version": version}
+    if loaded.unread:
+        read["state_json"] = row.state_json
+        loaded.unread = False  # (from here on the row is as this unit of work wrote it)
     write_or_conflict(
         session,
         row,
-        {"lock_version": version},
+        read,
         {**values, "lock_version": version + 1},
         lambda: StaleDataError(
             f"procedure instance {row.id} was changed by someone else since it was read"
@@ -204,15 +334,24 @@ def record_answer(
     and then says who). The instance's projection knows the row is closed, so the save does
     not withdraw it."""
     values = {"status": "completed", "completed_by": username, "completed_at": now}
+    # A row not read in this unit of work must still be exactly as kept: open, and held,
+    # offered and due as it was when the person was found allowed to answer it.
+    read = (
+        {key: getattr(row, key) for key in asserted_columns(HumanTask)}
+        if loaded.unread
+        else {"status": "open"}
+    )
     write_or_conflict(
         session,
         row,
-        {"status": "open"},
+        read,
         {**values, "submitted": answer},
         lambda: ConcurrentUpdate(f"'{row.name}' was answered by someone else a moment ago"),
     )
     if loaded.saved_open_tasks is not None:
         loaded.saved_open_tasks.pop(row.task_guid, None)
+    if loaded.saved_task_rows is not None:
+        loaded.saved_task_rows.pop(row.id, None)
 
 
 def _evaluate(task: Task, expression: str, what: str) -> Any:
@@ -370,6 +509,8 @@ def _rewrite_human_tasks(
     open_rows = dict(was_open) if was_open is not None else _open_tasks(session, row.id)
     still_open: OpenTasks = {}
     opened: list[HumanTask] = []
+    # The rows known whole: as the last save left them, with what this one changes.
+    known_rows = loaded.saved_task_rows if loaded.saved_task_rows is not None else {}
     with clock.at(now):
         for task in ready:
             guid = str(task.id)
@@ -393,10 +534,15 @@ def _rewrite_human_tasks(
             due = _due_at(task, props) if deadlines_moved or props.get("dueAt") else saved_due
             if saved_due != due:
                 session.execute(update(HumanTask).where(HumanTask.id == task_id).values(due_at=due))
+                if task_id in known_rows:
+                    known = known_rows[task_id] = dict(known_rows[task_id])
+                    known["due_at"] = None if due is None else due.astimezone(UTC)
             still_open[guid] = (task_id, due)
     if open_rows:
         # Withdrawn: open tasks the workflow no longer waits for (not the one just answered).
         gone = [task_id for task_id, _due in open_rows.values()]
+        for task_id in gone:
+            known_rows.pop(task_id, None)
         session.execute(
             update(HumanTask)
             .where(HumanTask.id.in_(gone), HumanTask.status == "open")
@@ -406,7 +552,16 @@ def _rewrite_human_tasks(
         session.flush()
         task_events.opened(session, opened, now)
         still_open.update((t.task_guid, (t.id, t.due_at)) for t in opened)
+        for new in opened:
+            values = _row_values(new)
+            if values is not None:
+                known_rows[new.id] = values
     loaded.saved_open_tasks = still_open
+    loaded.saved_task_rows = {
+        task_id: known_rows[task_id]
+        for task_id, _due in still_open.values()
+        if task_id in known_rows
+    }
 
 
 def _rewrite_timers(session: Session, loaded: LoadedInstance, timers: TimerKeys) -> None:
