@@ -483,16 +483,25 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return list(workflow.get_tasks(state=TaskState.READY, manual=True))
 
 
-def _open_tasks(session: Session, instance_id: int) -> OpenTasks:
-    """The instance's open inbox rows as the table holds them."""
-    return {
-        guid: (task_id, due)
-        for task_id, guid, due in session.execute(
-            select(HumanTask.id, HumanTask.task_guid, HumanTask.due_at).where(
-                HumanTask.instance_id == instance_id, HumanTask.status == "open"
-            )
+def _open_tasks(session: Session, instance_id: int) -> tuple[OpenTasks, dict[int, RowValues]]:
+    """The instance's open inbox rows as the table holds them, and each row whole (for the
+    next answer in this process, which then need not read it)."""
+    columns = [(attribute.key, attribute.columns[0]) for attribute in _task_columns()]
+    found = session.execute(
+        select(*(column for _key, column in columns)).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == "open"
         )
-    }
+    )
+    rows = [dict(zip((key for key, _column in columns), values, strict=True)) for values in found]
+    return (
+        {row["task_guid"]: (row["id"], row["due_at"]) for row in rows},
+        {row["id"]: row for row in rows},
+    )
+
+
+@cache
+def _task_columns() -> tuple[Any, ...]:
+    return tuple(inspect_orm(HumanTask).column_attrs)
 
 
 def _rewrite_human_tasks(
@@ -505,12 +514,16 @@ def _rewrite_human_tasks(
     row = loaded.row
     # Only what a save can change is read, and only when not known from the last save:
     # which tasks are open, and their deadlines.
-    was_open = loaded.saved_open_tasks
-    open_rows = dict(was_open) if was_open is not None else _open_tasks(session, row.id)
+    # The rows known whole: as the last save left them (or as read now), with what this one
+    # changes.
+    known_rows = loaded.saved_task_rows if loaded.saved_task_rows is not None else {}
+    if loaded.saved_open_tasks is not None:
+        open_rows = dict(loaded.saved_open_tasks)
+    else:
+        open_rows, read_rows = _open_tasks(session, row.id)
+        known_rows.update(read_rows)
     still_open: OpenTasks = {}
     opened: list[HumanTask] = []
-    # The rows known whole: as the last save left them, with what this one changes.
-    known_rows = loaded.saved_task_rows if loaded.saved_task_rows is not None else {}
     with clock.at(now):
         for task in ready:
             guid = str(task.id)

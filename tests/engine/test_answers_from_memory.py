@@ -161,3 +161,22 @@ def test_a_refusal_of_rows_as_kept_is_said_as_it_is_and_changes_nothing(
     assert procedures.instance(instance_id).lock_version == version + 1  # XK's answer only
     done = procedures.complete(ba.id, {"answer": "objection"}, board["BA"])
     assert (done.status, done.submitted) == ("completed", {"answer": "objection"})
+
+
+def test_after_a_step_restored_from_the_database_the_next_answer_reads_nothing(
+    procedures: Procedures, board: dict[str, Participant]
+) -> None:
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    kept_workflows.clear()  # as in a web process that did not start the vote
+    procedures.complete(
+        procedures.task(instance_id, "answer_task", "AL").id, NO_OBJECTION, board["AL"]
+    )
+    ba = procedures.task(instance_id, "answer_task", "BA")
+    taken = kept_workflows.taken_for_answers
+
+    done = procedures.complete(ba.id, NO_OBJECTION, board["BA"])
+
+    assert kept_workflows.taken_for_answers == taken + 1
+    assert {a.key: getattr(done, a.key) for a in inspect(HumanTask).column_attrs} == stored_row(
+        procedures, ba.id
+    )
