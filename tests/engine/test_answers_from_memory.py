@@ -36,8 +36,19 @@ def nothing_kept_before() -> Iterator[None]:
 def stored_row(procedures: Procedures, task_id: int) -> dict[str, Any]:
     """Every column of an inbox row as the database holds it."""
     with procedures.db.session() as session:
-        row = session.get_one(HumanTask, task_id)
-        return {a.key: getattr(row, a.key) for a in inspect(HumanTask).column_attrs}
+        return row_columns(session.get_one(HumanTask, task_id))
+
+
+def row_columns(row: HumanTask) -> dict[str, Any]:
+    """Every column of an inbox row as the object holds it."""
+    return {a.key: getattr(row, a.key) for a in inspect(HumanTask).column_attrs}
+
+
+def changed_meanwhile(procedures: Procedures, task_id: int, **values: Any) -> None:
+    """An inbox row changed in the database as another web process would change it."""
+    procedures.db.run(
+        lambda s: s.execute(update(HumanTask).where(HumanTask.id == task_id).values(**values))
+    )
 
 
 def vote_after_al(procedures: Procedures, board: dict[str, Participant]) -> int:
@@ -58,9 +69,7 @@ def test_the_next_answer_reads_nothing_and_is_stored_and_returned_as_if_read(
     done = procedures.complete(ba.id, NO_OBJECTION, board["BA"])
 
     assert kept_workflows.taken_for_answers == taken + 1
-    assert {a.key: getattr(done, a.key) for a in inspect(HumanTask).column_attrs} == stored_row(
-        procedures, ba.id
-    )
+    assert row_columns(done) == stored_row(procedures, ba.id)
     assert (done.status, done.completed_by, done.submitted) == (
         "completed",
         board["BA"].username,
@@ -74,12 +83,7 @@ def test_a_claim_written_meanwhile_refuses_the_answer_as_a_read_would(
 ) -> None:
     instance_id = vote_after_al(procedures, board)
     ba = procedures.task(instance_id, "answer_task", "BA")
-    # As a claim in another web process would: the row changes underneath the kept one.
-    procedures.db.run(
-        lambda s: s.execute(
-            update(HumanTask).where(HumanTask.id == ba.id).values(claimed_by="board-ba-deputy")
-        )
-    )
+    changed_meanwhile(procedures, ba.id, claimed_by="board-ba-deputy")  # a claim
 
     with pytest.raises(ClaimedByOther, match="claimed by board-ba-deputy"):
         procedures.complete(ba.id, NO_OBJECTION, board["BA"])
@@ -131,11 +135,7 @@ def test_a_refusal_is_not_said_of_rows_that_changed_meanwhile(
     instance_id = vote_after_al(procedures, board)
     ba = procedures.task(instance_id, "answer_task", "BA")
     # The kept row says BA's seat answers it; the stored one now says AL's.
-    procedures.db.run(
-        lambda s: s.execute(
-            update(HumanTask).where(HumanTask.id == ba.id).values(organisation="AL")
-        )
-    )
+    changed_meanwhile(procedures, ba.id, organisation="AL")
 
     done = procedures.complete(ba.id, NO_OBJECTION, board["AL"])
 
@@ -177,6 +177,4 @@ def test_after_a_step_restored_from_the_database_the_next_answer_reads_nothing(
     done = procedures.complete(ba.id, NO_OBJECTION, board["BA"])
 
     assert kept_workflows.taken_for_answers == taken + 1
-    assert {a.key: getattr(done, a.key) for a in inspect(HumanTask).column_attrs} == stored_row(
-        procedures, ba.id
-    )
+    assert row_columns(done) == stored_row(procedures, ba.id)

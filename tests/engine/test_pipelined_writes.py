@@ -201,6 +201,19 @@ def statements(exchange: Exchange) -> list[str]:
     return [" ".join(filter(None, m.groups())) for m in found if m]
 
 
+def answer_traced(
+    procedures: Procedures, task_id: int, person: Participant, trace_file: Path
+) -> list[Exchange]:
+    """Answer a task as `person` on one traced connection; what was sent before each wait."""
+    with server_exchanges(procedures.db.url, trace_file) as (db, exchanges):
+        db.run(
+            lambda s: complete_task(
+                s, task_id, {"answer": "no_objection"}, participant=person, now=NOW
+            )
+        )
+    return exchanges
+
+
 def test_an_answer_read_afresh_waits_for_its_reads_and_sends_its_writes_with_them(
     procedures: Procedures, board: dict[str, Participant], tmp_path: Path
 ) -> None:
@@ -209,12 +222,7 @@ def test_an_answer_read_afresh_waits_for_its_reads_and_sends_its_writes_with_the
     version = procedures.instance(instance_id).lock_version
     kept_workflows.clear()  # as in a web process that did not save this instance last
 
-    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
-        db.run(
-            lambda s: complete_task(
-                s, task.id, {"answer": "no_objection"}, participant=board["AL"], now=NOW
-            )
-        )
+    exchanges = answer_traced(procedures, task.id, board["AL"], tmp_path / "trace")
 
     assert [statements(e) for e in exchanges] == [
         ["BEGIN", "SELECT human_task.id,"],  # the task with its instance
@@ -235,12 +243,7 @@ def test_an_answer_on_the_workflow_this_process_saved_last_waits_once(
     task = procedures.task(instance_id, "answer_task", "AL")
     version = procedures.instance(instance_id).lock_version
 
-    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
-        db.run(
-            lambda s: complete_task(
-                s, task.id, {"answer": "no_objection"}, participant=board["AL"], now=NOW
-            )
-        )
+    exchanges = answer_traced(procedures, task.id, board["AL"], tmp_path / "trace")
 
     # Nothing is read: the writes assert the rows as kept, and go with the commit.
     assert [statements(e) for e in exchanges] == [
