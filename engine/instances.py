@@ -33,9 +33,9 @@ from engine.errors import (
 )
 from engine.forms import FORM_PROPERTY, load_form, validate_submission
 from engine.guarded_writes import write_or_conflict
+from engine.rows_as_read import asserted_columns
 from engine.runtime import (
     LoadedInstance,
-    asserted_columns,
     find_task,
     load,
     load_kept_for_task,

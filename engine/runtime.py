@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -15,9 +14,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
-from sqlalchemy import JSON, delete, select, update
-from sqlalchemy import inspect as inspect_orm
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, task_events, timer_events
@@ -33,6 +31,13 @@ from engine.kept_workflows import (
     kept_workflows,
 )
 from engine.lint import OPTIONAL_PROPERTY, role_key
+from engine.rows_as_read import (
+    asserted_columns,
+    attached,
+    column_attributes,
+    row_values,
+    unchanging_columns,
+)
 from engine.sandbox import script_engine
 from engine.specs import (
     spec_cache,
@@ -158,20 +163,6 @@ def load(session: Session, instance_id: int) -> LoadedInstance:
     return LoadedInstance(row, workflow, _timer_keys(waiting_timers(workflow)))
 
 
-# The columns of a version that never change once it is deployed (engine/deploy.py writes
-# them once); the rest (its status, when it was activated, ...) are read when asked for.
-_DEFINITION_UNCHANGING = (
-    "id",
-    "process_key",
-    "version",
-    "content_hash",
-    "source_name",
-    "files",
-    "created_at",
-    "created_by",
-)
-
-
 def load_kept_for_task(session: Session, task_id: int) -> tuple[HumanTask, LoadedInstance] | None:
     """An open inbox row and its instance as the last save in this process left them, with
     the workflow kept from it, without reading the database; None when this process does not
@@ -186,8 +177,8 @@ def load_kept_for_task(session: Session, task_id: int) -> tuple[HumanTask, Loade
     task_rows = dict(taken.projections.task_rows or {}) if taken is not None else {}
     if taken is None or task_id not in task_rows:
         return None
-    definition = _attached(session, ProcessDefinition, taken.rows.definition)
-    row = _attached(
+    definition = attached(session, ProcessDefinition, taken.rows.definition)
+    row = attached(
         session,
         ProcessInstance,
         {**taken.rows.instance, "state_json": taken.state_json, "definition": definition},
@@ -197,71 +188,25 @@ def load_kept_for_task(session: Session, task_id: int) -> tuple[HumanTask, Loade
         session.expunge_all()  # the instance was moved to other specs: read it afresh
         return None
     saved = taken.projections
-    task = _attached(session, HumanTask, task_rows[task_id])
+    task = attached(session, HumanTask, task_rows[task_id])
     taken.workflow.script_engine = _SCRIPT_ENGINE
     open_tasks = None if saved.open_tasks is None else dict(saved.open_tasks)
     loaded = LoadedInstance(row, taken.workflow, saved.timers, open_tasks, task_rows, unread=True)
     return task, loaded
 
 
-def _attached(session: Session, model: type[Any], values: RowValues) -> Any:
-    """A row of `model` with these column values, in the session as if read (no statement);
-    a column left out is read when first asked for."""
-    row = inspect_orm(model).class_manager.new_instance()
-    row.__dict__.update(
-        {key: dict(value) if isinstance(value, dict) else value for key, value in values.items()}
-    )
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
-
-
-def _row_values(row: Any) -> RowValues | None:
-    """A row's column values as a read of it would give them, from the object that was read
-    or just inserted; None when one is not known (expired, or given by the database)."""
-    state = inspect_orm(row)
-    values: RowValues = {}
-    for attribute in state.mapper.column_attrs:
-        key = attribute.key
-        if key in state.dict:
-            value = state.dict[key]
-        else:
-            column = attribute.columns[0]
-            if (
-                key in state.expired_attributes
-                or attribute.deferred
-                or column.default is not None
-                or column.server_default is not None
-            ):
-                return None
-            value = None  # inserted without it: NULL
-        values[key] = value.astimezone(UTC) if isinstance(value, datetime) else value
-    return values
-
-
 def _kept_rows(loaded: LoadedInstance) -> KeptRows | None:
     """The rows this save leaves, for the next step in this process (None when not known)."""
     row = loaded.row
-    instance = _row_values(row)
+    instance = row_values(row)
     definition = row.__dict__.get("definition")
     if instance is None or definition is None:
         return None
-    known = definition.__dict__
-    if any(key not in known for key in _DEFINITION_UNCHANGING):
+    unchanging = unchanging_columns(definition)
+    if unchanging is None:
         return None
     del instance["state_json"]  # (kept as the text the workflow is kept under)
-    return KeptRows(instance, {key: known[key] for key in _DEFINITION_UNCHANGING})
-
-
-@cache
-def asserted_columns(model: type[Any]) -> tuple[str, ...]:
-    """The columns an answer asserts of an inbox row it did not read: all but its id and
-    its JSON (an open row's answer is empty; its status says so)."""
-    return tuple(
-        attribute.key
-        for attribute in inspect_orm(model).column_attrs
-        if attribute.key != "id" and not isinstance(attribute.columns[0].type, JSON)
-    )
+    return KeptRows(instance, unchanging)
 
 
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
@@ -486,7 +431,7 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
 def _open_tasks(session: Session, instance_id: int) -> tuple[OpenTasks, dict[int, RowValues]]:
     """The instance's open inbox rows as the table holds them, and each row whole (for the
     next answer in this process, which then need not read it)."""
-    columns = [(attribute.key, attribute.columns[0]) for attribute in _task_columns()]
+    columns = [(attribute.key, attribute.columns[0]) for attribute in column_attributes(HumanTask)]
     found = session.execute(
         select(*(column for _key, column in columns)).where(
             HumanTask.instance_id == instance_id, HumanTask.status == "open"
@@ -497,11 +442,6 @@ def _open_tasks(session: Session, instance_id: int) -> tuple[OpenTasks, dict[int
         {row["task_guid"]: (row["id"], row["due_at"]) for row in rows},
         {row["id"]: row for row in rows},
     )
-
-
-@cache
-def _task_columns() -> tuple[Any, ...]:
-    return tuple(inspect_orm(HumanTask).column_attrs)
 
 
 def _rewrite_human_tasks(
@@ -566,7 +506,7 @@ def _rewrite_human_tasks(
         task_events.opened(session, opened, now)
         still_open.update((t.task_guid, (t.id, t.due_at)) for t in opened)
         for new in opened:
-            values = _row_values(new)
+            values = row_values(new)
             if values is not None:
                 known_rows[new.id] = values
     loaded.saved_open_tasks = still_open
