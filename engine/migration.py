@@ -27,7 +27,6 @@ from engine.deploy import find_version
 from engine.errors import EngineError
 from engine.runtime import (
     LoadedInstance,
-    describe_task,
     instance_specs,
     load,
     resolve_called,
@@ -35,6 +34,7 @@ from engine.runtime import (
 )
 from engine.services import OperationContext, operation
 from engine.specs import workflow_from_json, workflow_to_json
+from engine.task_descriptions import describe_task
 from models import HumanTask, ProcessDefinition, ProcessInstance
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
