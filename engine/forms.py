@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -20,6 +22,36 @@ def load_form(files: dict[str, str], name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
     return json.loads(files[name])  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CheckedForm:
+    """A form's schema with its validator, built once per form text and shared: read-only."""
+
+    schema: dict[str, Any]
+    validator: Draft202012Validator
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.schema.get("properties", {}))
+
+
+def checked_form(files: dict[str, str], name: str | None) -> CheckedForm | None:
+    """The form named `name` ready to check answers (None when the task has no form): each
+    answer to a step checks against the same form, so it is parsed and compiled once."""
+    if not name:
+        return None
+    return _checked_form(files[name])
+
+
+@lru_cache(maxsize=256)
+def _checked_form(text: str) -> CheckedForm:
+    schema = json.loads(text)
+    return CheckedForm(schema, _validator(schema))
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
 def _field(error: ValidationError) -> str:
@@ -61,8 +93,13 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
     return str(error.message)
 
 
-def validate_submission(schema: dict[str, Any] | None, data: Any) -> dict[str, Any]:
+def validate_submission(
+    schema: dict[str, Any] | None,
+    data: Any,
+    validator: Draft202012Validator | None = None,
+) -> dict[str, Any]:
     """The submitted data if it satisfies the form; FormInvalid naming each bad field if not.
+    (`validator`: the schema's, when one is at hand: see checked_form.)
 
     Only the form's own fields are accepted, so a submission can never overwrite other
     variables of the procedure.
@@ -77,7 +114,7 @@ def validate_submission(schema: dict[str, Any] | None, data: Any) -> dict[str, A
     errors: dict[str, str] = {
         name: "is not a field of this form" for name in data if name not in allowed
     }
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = validator or _validator(schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         errors.setdefault(_field(error), _reason(error, schema))
     if errors:
@@ -97,7 +134,7 @@ def example_answer(schema: dict[str, Any] | None, now: datetime) -> dict[str, An
     answer = _example(schema, schema, now)
     if not isinstance(answer, dict):
         raise FormInvalid({"(form)": "the form does not describe an object of fields"})
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     errors = {
         _field(error): _reason(error, schema)
         for error in validator.iter_errors(answer)  # what the made-up answer still lacks

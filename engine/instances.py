@@ -31,7 +31,7 @@ from engine.errors import (
     TaskNotFound,
     UnknownProcess,
 )
-from engine.forms import FORM_PROPERTY, load_form, validate_submission
+from engine.forms import FORM_PROPERTY, checked_form, load_form, validate_submission
 from engine.guarded_writes import write_or_conflict
 from engine.rows_as_read import asserted_columns
 from engine.runtime import (
@@ -301,8 +301,12 @@ def _complete(
                 "answer after it changes nothing; nothing was changed."
             )
         loaded = load(session, row.instance_id)
-    schema = load_form(loaded.definition.files, row.form)
-    cleaned = validate_submission(schema, data)
+    form = checked_form(loaded.definition.files, row.form)
+    cleaned = (
+        validate_submission(form.schema, data, form.validator)
+        if form is not None
+        else validate_submission(None, data)
+    )
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
         raise TaskAlreadyDone(
@@ -312,7 +316,7 @@ def _complete(
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.
-        for key in (schema or {}).get("properties", {}):
+        for key in form.fields if form is not None else ():
             task.data[key] = cleaned.get(key)
         task.run()
         loaded.workflow.do_engine_steps()
