@@ -40,6 +40,7 @@ from engine.specs import (
     workflow_to_json_checked,
 )
 from engine.task_descriptions import describe_task, due_at, is_timer, properties, timer_due
+from engine.task_tree import ready_or_waiting
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 _SCRIPT_ENGINE = script_engine()
@@ -425,7 +426,7 @@ def _waiting_timers(tasks: Iterable[Task]) -> list[tuple[Task, datetime]]:
 def _ready_and_waiting(workflow: BpmnWorkflow) -> tuple[list[Task], list[tuple[Task, datetime]]]:
     """ready_human_tasks and waiting_timers from one walk of the task tree (a save needs both;
     the walk visits the same tasks as each of theirs)."""
-    tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    tasks = ready_or_waiting(workflow)
     ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
     return ready, _waiting_timers(tasks)
 
