@@ -114,7 +114,8 @@ def validate_submission(
     errors: dict[str, str] = {
         name: "is not a field of this form" for name in data if name not in allowed
     }
-    validator = validator or _validator(schema)
+    if validator is None:
+        validator = _validator(schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         errors.setdefault(_field(error), _reason(error, schema))
     if errors:
