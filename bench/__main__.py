@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from bench import completion, history, scheduler, storage, throughput
 from bench.databases import fresh_database, postgresql_server
 from bench.procedures import ANSWERING, board_member, deploy, start_silent_procedures
 from bench.report import Check, print_checks, write_results
-from bench.serving import served
+from bench.serving import Server, served
 from models import make_engine, make_session_factory
 from models.migrate import upgrade
 
@@ -50,18 +51,22 @@ def completions(kind: str, url: str) -> tuple[dict[str, Any], list[Check]]:
     return figures, found
 
 
-def pages(url: str, kind: str) -> tuple[dict[str, Any], list[Check]]:
-    """The inbox page and the task list as history grows."""
-    upgrade(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    try:
-        deploy(factory)
-        grown = history.History(factory)
-        with served(url) as server:
-            figures = history.measure(factory, grown, server)
-    finally:
-        engine.dispose()
+def pages(kind: str, server: str | None) -> tuple[dict[str, Any], list[Check]]:
+    """The inbox page and the task list as history grows: a database and a web process for
+    each size, side by side."""
+    with ExitStack() as stack:
+        sites: dict[int, tuple[history.History, Server, float]] = {}
+        for size in history.SIZES:
+            url = stack.enter_context(fresh_database(kind, server))
+            upgrade(url)
+            engine = make_engine(url)
+            stack.callback(engine.dispose)
+            factory = make_session_factory(engine)
+            deploy(factory)
+            grown = history.History(factory)
+            grown_s = grown.resize(size)
+            sites[size] = (grown, stack.enter_context(served(url)), grown_s)
+        figures = history.measure(sites)
     return figures, history.checks(kind, figures)
 
 
@@ -101,10 +106,9 @@ def main() -> int:
             more, checked = completions(kind, url)
             figures.update(more)
             found += checked
-        with fresh_database(kind, server) as url:
-            print(f"{kind}: the inbox and the task list as history grows ...", flush=True)
-            figures["history"], checked = pages(url, kind)
-            found += checked
+        print(f"{kind}: the inbox and the task list as history grows ...", flush=True)
+        figures["history"], checked = pages(kind, server)
+        found += checked
         found += scheduler.checks({kind: figures["scheduler"]})
         by_database[kind] = figures
     if server is None:

@@ -6,9 +6,12 @@ the same while the history grows around it. The rest are clones, made with bulk 
 instances run through the engine: one finished (all seven seats answered, the decision
 adopted) and one still running that the member has already answered (six seats and the
 Secretariat's optional extension still open, its deadline timer waiting), nine finished to
-one running. Each clone gets its own copies of the template's task rows and timers. The
-sizes take turns (grown, then shrunk again) and both pages are asked for in turn, over a
-logged-in browser session and a bearer token against `iisg serve`.
+one running. Each clone gets its own copies of the template's task rows and timers.
+
+Each size is a database of its own with an `iisg serve` of its own, all three running side by
+side, and the requests take turns request by request (the order turning too): the machine's
+speed, which changes from one second to the next, is then the same for every size. Both pages
+are asked for in turn, over a logged-in browser session and a bearer token.
 """
 
 from __future__ import annotations
@@ -38,12 +41,10 @@ SIZES = (100, 1_000, 10_000)
 OPEN_FOR_MEMBER = 10
 RUNNING_SHARE = 10  # one clone in this many is still running
 MEMBER_SEAT = "AL"
-ROUNDS = 4  # each size visited this many times, the order reversed every round
-# Before the first measurement, enough requests that each of the server's threads has opened
-# its database connection and prepared its statements; then a few before each visit.
-FIRST_WARM_UP = 40
-WARM_UP = 3
-REQUESTS = 25  # per page and visit
+# Before the measurement, enough requests that each of a server's threads has opened its
+# database connection and prepared its statements.
+WARM_UP = 40
+REQUESTS = 100  # per page and size
 MAX_GROWTH = 1.3
 SETTLED = "process_instance, human_task, timer"
 CLONE_KEY = "bench-clone"
@@ -167,37 +168,35 @@ def _timed(client: Client, path: str, check: str) -> float:
     return took
 
 
-def measure(factory: sessionmaker[Session], history: History, server: Server) -> dict[str, Any]:
-    """Both pages at every size, the sizes taking turns; p50, p95 and the growth."""
-    browser = Client(server.port)
-    browser.log_in(history.member.participant.username, PASSWORD)
-    api = Client(server.port, history.member.token)
+def measure(sites: dict[int, tuple[History, Server, float]]) -> dict[str, Any]:
+    """Both pages at every size, each size's database served by its own process, the sizes
+    taking turns request by request; p50, p95 and the growth. `sites`: by size, the history,
+    its server and the seconds it took to grow it."""
+    browsers: dict[int, Client] = {}
+    apis: dict[int, Client] = {}
     inbox: dict[int, list[float]] = {size: [] for size in SIZES}
     tasks: dict[int, list[float]] = {size: [] for size in SIZES}
-    resize_s: dict[int, list[float]] = {size: [] for size in SIZES}
     try:
-        history.resize(SIZES[0])
-        for _ in range(FIRST_WARM_UP):
-            _timed(browser, "/inbox", "inbox")
-            _timed(api, "/api/v1/tasks", "api")
-        for round_number in range(ROUNDS):
-            for size in SIZES if round_number % 2 == 0 else SIZES[::-1]:
-                if history.count() != size:
-                    resize_s[size].append(round(history.resize(size), 3))
-                for repetition in range(WARM_UP + REQUESTS):
-                    page = _timed(browser, "/inbox", "inbox")
-                    listed = _timed(api, "/api/v1/tasks", "api")
-                    if repetition >= WARM_UP:
-                        inbox[size].append(page)
-                        tasks[size].append(listed)
+        for size, (history, server, _grown_s) in sites.items():
+            browsers[size] = Client(server.port)
+            browsers[size].log_in(history.member.participant.username, PASSWORD)
+            apis[size] = Client(server.port, history.member.token)
+            for _ in range(WARM_UP):
+                _timed(browsers[size], "/inbox", "inbox")
+                _timed(apis[size], "/api/v1/tasks", "api")
+        for repetition in range(REQUESTS):
+            turn = repetition % len(SIZES)
+            for size in SIZES[turn:] + SIZES[:turn]:
+                inbox[size].append(_timed(browsers[size], "/inbox", "inbox"))
+                tasks[size].append(_timed(apis[size], "/api/v1/tasks", "api"))
     finally:
-        browser.close()
-        api.close()
+        for client in [*browsers.values(), *apis.values()]:
+            client.close()
     small, large = SIZES[0], SIZES[-1]
     figures: dict[str, Any] = {
         "open_tasks_of_member": OPEN_FOR_MEMBER,
         "running_share": 1 / RUNNING_SHARE,
-        "resize_s": {str(size): resize_s[size] for size in SIZES},
+        "grown_s": {str(size): round(site[2], 3) for size, site in sites.items()},
         "inbox": {str(size): percentiles(inbox[size]) for size in SIZES},
         "tasks_api": {str(size): percentiles(tasks[size]) for size in SIZES},
     }
