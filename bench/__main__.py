@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench import completion, history, scheduler, storage, throughput
 from bench.databases import fresh_database, postgresql_server
@@ -17,13 +20,22 @@ from models import make_engine, make_session_factory
 from models.migrate import upgrade
 
 
-def completions(kind: str, url: str) -> tuple[dict[str, Any], list[Check]]:
-    """Bare, engine and HTTP completions; on PostgreSQL throughput and memory; storage."""
+@contextmanager
+def deployed(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at `url`, migrated and with the methodology deployed."""
     upgrade(url)
     engine = make_engine(url)
-    factory = make_session_factory(engine)
     try:
+        factory = make_session_factory(engine)
         deploy(factory)
+        yield factory
+    finally:
+        engine.dispose()
+
+
+def completions(kind: str, url: str) -> tuple[dict[str, Any], list[Check]]:
+    """Bare, engine and HTTP completions; on PostgreSQL throughput and memory; storage."""
+    with deployed(url) as factory:
         board = {seat: board_member(factory, seat) for seat in ANSWERING}
         loaded = kind == "postgresql"
         clients = throughput.clients_of(factory) if loaded else []
@@ -42,8 +54,6 @@ def completions(kind: str, url: str) -> tuple[dict[str, Any], list[Check]]:
             if loaded:
                 figures["throughput"] = throughput.measure(factory, server, clients, load_instances)
         figures["storage"] = storage.measure(factory, engine_instances + http_instances)
-    finally:
-        engine.dispose()
     found = completion.checks(kind, figures["completion"])
     if loaded:
         found += throughput.checks(kind, figures["throughput"])
@@ -58,13 +68,8 @@ def pages(kind: str, server: str | None) -> tuple[dict[str, Any], list[Check]]:
         sites: dict[int, tuple[history.History, Server, float]] = {}
         for size in history.SIZES:
             url = stack.enter_context(fresh_database(kind, server))
-            upgrade(url)
-            engine = make_engine(url)
-            stack.callback(engine.dispose)
-            factory = make_session_factory(engine)
-            deploy(factory)
-            grown = history.History(factory)
-            grown_s = grown.resize(size)
+            grown = history.History(stack.enter_context(deployed(url)))
+            grown_s = grown.grow(size)
             sites[size] = (grown, stack.enter_context(served(url)), grown_s)
         figures = history.measure(sites)
     return figures, history.checks(kind, figures)

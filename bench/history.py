@@ -20,7 +20,7 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert, literal, select
+from sqlalchemy import String, cast, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.completion import answer
@@ -78,22 +78,15 @@ class History:
         with self.factory() as session:
             return session.scalar(select(func.count()).select_from(ProcessInstance)) or 0
 
-    def resize(self, size: int) -> float:
-        """Clone or remove clones until `size` instances exist; the seconds it took."""
+    def grow(self, size: int) -> float:
+        """Clone the templates until `size` instances exist; the seconds it took."""
         started = time.perf_counter()
-        have = self.count()
-        if size > have:
-            missing = size - have
-            running = missing // RUNNING_SHARE
-            self._clone(self.running, running)
-            self._clone(self.finished, missing - running)
-        elif size < have:
-            with self.factory() as session:
-                last_kept = session.scalars(
-                    select(ProcessInstance.id).order_by(ProcessInstance.id).offset(size - 1)
-                ).first()
-                session.execute(delete(ProcessInstance).where(ProcessInstance.id > last_kept))
-                session.commit()
+        missing = size - self.count()
+        if missing < 0:
+            raise RuntimeError(f"asked for {size} instances, already have {self.count()}")
+        running = missing // RUNNING_SHARE
+        self._clone(self.running, running)
+        self._clone(self.finished, missing - running)
         settle(self.factory, SETTLED)
         if self.count() != size:
             raise RuntimeError(f"asked for {size} instances, have {self.count()}")

@@ -44,6 +44,13 @@ def checked_form(files: dict[str, str], name: str | None) -> CheckedForm | None:
     return _checked_form(files[name])
 
 
+def check_answer(form: CheckedForm | None, data: Any) -> dict[str, Any]:
+    """validate_submission against a compiled form (None: the step takes no data)."""
+    if form is None:
+        return validate_submission(None, data)
+    return validate_submission(form.schema, data, form.validator)
+
+
 @lru_cache(maxsize=256)
 def _checked_form(text: str) -> CheckedForm:
     schema = json.loads(text)

@@ -31,7 +31,13 @@ from engine.errors import (
     TaskNotFound,
     UnknownProcess,
 )
-from engine.forms import FORM_PROPERTY, checked_form, load_form, validate_submission
+from engine.forms import (
+    FORM_PROPERTY,
+    check_answer,
+    checked_form,
+    load_form,
+    validate_submission,
+)
 from engine.guarded_writes import write_or_conflict
 from engine.rows_as_read import asserted_columns
 from engine.runtime import (
@@ -302,11 +308,7 @@ def _complete(
             )
         loaded = load(session, row.instance_id)
     form = checked_form(loaded.definition.files, row.form)
-    cleaned = (
-        validate_submission(form.schema, data, form.validator)
-        if form is not None
-        else validate_submission(None, data)
-    )
+    cleaned = check_answer(form, data)
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
         raise TaskAlreadyDone(
