@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
@@ -125,9 +126,19 @@ def workflow_to_json_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
     JSON keeps a tuple as a list and a numbered key as text: a workflow whose data holds
     such values is not the same after a restore (a condition `x == (1, 2)` would turn false),
     so only a workflow whose JSON reads back equal may go on in memory instead of restored.
+
+    The text itself is json's (orjson would write NaN as null, silently). It is read back
+    with orjson, three times quicker: what orjson reads otherwise than json would is never
+    equal to the data (a whole number beyond 64 bits, which it reads as a float, is equal
+    only where json's int would be too), and what it refuses (NaN, a lone surrogate) is not
+    kept either.
     """
     dct, text = _serialized(workflow)
-    return text, json.loads(text) == dct
+    try:
+        read_back = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text, False
+    return text, bool(read_back == dct)
 
 
 def workflow_from_json(text: str, specs: Specs) -> BpmnWorkflow:
