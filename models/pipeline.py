@@ -8,12 +8,20 @@ reads. `queue` hands such a statement to psycopg's pipeline mode, compiled once,
 goes to the server with whatever comes next: the next statement, or the COMMIT.
 
 So a transaction waits once for each statement whose answer is read, and once for its
-COMMIT unless that went with them: its BEGIN goes with its first statement, and what is
-queued goes with the next statement or with the COMMIT. psycopg cannot send a BEGIN or a
+commit unless that went with them: its BEGIN goes with its first statement, and what is
+queued goes with the next statement or with the commit. psycopg cannot send a BEGIN or a
 COMMIT that way itself: in pipeline mode it sends the BEGIN it adds before a first statement,
 and the COMMIT of `commit()`, each with a Sync of its own and waits for them. So the
 connection is set to leave transactions to its caller (`autocommit`), and the BEGIN and
 COMMIT are written here as statements of the pipeline.
+
+A transaction that only writes needs neither: the server runs every statement it receives
+before a Sync in one transaction, which the Sync commits, or rolls back when one of them
+failed (the protocol's implicit transaction; docs/BENCHMARKS.md, eighth round). So writes
+queued first go without a BEGIN, and the commit is the Sync alone. Anything else that would
+close the pipeline first sends a BEGIN into it, which makes the transaction the writes run
+in an explicit one that the Sync leaves open (a read, a statement psycopg runs on its own);
+a rollback sends BEGIN and ROLLBACK before the Sync, so the Sync commits nothing.
 
 Nothing else changes order or meaning: a statement sent after queued writes runs after them
 and sees them; an error of a queued write is raised by the next statement or by the commit,
@@ -41,6 +49,49 @@ from sqlalchemy.sql.compiler import SQLCompiler
 # statement is being sent in (with what was queued before it, or its transaction's BEGIN).
 _OPEN = "iisg_pipeline"
 _SENDING = "iisg_pipeline_sending"
+
+
+class _Pipeline:
+    """A pipeline open on a connection. With `begin`, a transaction begun as its first
+    statement (what psycopg would send before a statement, without waiting for it); while
+    `implicit`, its statements run in the implicit transaction (no BEGIN sent yet), which
+    the Sync that closes the pipeline commits."""
+
+    def __init__(self, driver: psycopg.Connection[Any], *, begin: bool, implicit: bool) -> None:
+        if (begin or implicit) and not driver.autocommit:
+            driver.autocommit = True  # the transaction is ours (allowed while idle)
+        self._driver = driver
+        self._stack = ExitStack()
+        self._stack.enter_context(driver.pipeline())
+        self.implicit = implicit
+        if begin:
+            driver.execute(_begin_statement(driver), prepare=False)
+
+    def explicit(self) -> _Pipeline:
+        """The transaction made explicit (BEGIN), so that the Sync to come leaves it open."""
+        if self.implicit:
+            self._driver.execute(b"BEGIN", prepare=False)
+            self.implicit = False
+        return self
+
+    def send(self) -> None:
+        """Send everything, Sync, and wait for all of it (raising a statement's error)."""
+        self._stack.close()
+
+    def commit(self) -> None:
+        """Send everything and commit: the Sync commits an implicit transaction."""
+        if not self.implicit:
+            self._driver.execute(b"COMMIT", prepare=False)
+        self.send()
+
+    def abandon(self) -> None:
+        """Close the pipeline with nothing of the transaction committed (errors are moot)."""
+        with suppress(psycopg.Error):  # what failed is rolled back with the rest
+            if self.implicit:
+                self._driver.execute(b"BEGIN", prepare=False)
+                self._driver.execute(b"ROLLBACK", prepare=False)
+        with suppress(psycopg.Error):
+            self.send()
 
 
 @dataclass(frozen=True)
@@ -94,7 +145,11 @@ def queue(connection: Connection, statement: ClauseElement, parameters: Mapping[
     """Send a write whose answer nobody reads into the pipeline (only where can_queue)."""
     driver = _driver(connection)
     if _OPEN not in connection.info:
-        connection.info[_OPEN] = _pipeline(driver, begin=_idle(driver))
+        # A transaction still to begin runs its writes in the implicit one, unless it must
+        # begin with characteristics of its own (an isolation level...).
+        implicit = _idle(driver) and _begin_statement(driver) == b"BEGIN"
+        begin = _idle(driver) and not implicit
+        connection.info[_OPEN] = _Pipeline(driver, begin=begin, implicit=implicit)
     compiled = _compile(statement, connection.dialect)
     try:
         driver.execute(compiled.sql, compiled.parameters(parameters))
@@ -118,20 +173,20 @@ def _before_statement(
     """A statement goes into the pipeline of what is queued, or into a new one after its
     transaction's BEGIN; `_after_statement` then sends it and waits once for all of it."""
     _drop(connection.info, _SENDING)  # left open only by a statement that failed
-    stack: ExitStack | None = connection.info.pop(_OPEN, None)
+    pipeline: _Pipeline | None = connection.info.pop(_OPEN, None)
     driver = _driver(connection)
     if executemany or isinstance(cursor, psycopg.ServerCursor):  # (not in a pipeline)
-        if stack is not None:
+        if pipeline is not None:
             # Raised here, SQLAlchemy wraps a queued write's error as it would its own.
-            stack.close()
+            pipeline.explicit().send()
         if driver.autocommit and _idle(driver) and not _autocommit(connection):
             driver.autocommit = False  # psycopg begins the transaction itself
         return statement, parameters
-    if stack is None:
+    if pipeline is None:
         if not _idle(driver) or _autocommit(connection):
             return statement, parameters  # in a transaction already, or none wanted
-        stack = _pipeline(driver, begin=True)
-    connection.info[_SENDING] = stack
+        pipeline = _Pipeline(driver, begin=True, implicit=False)
+    connection.info[_SENDING] = pipeline.explicit()
     return statement, parameters
 
 
@@ -149,18 +204,6 @@ def _autocommit(connection: Connection) -> bool:
 def _engine_isolation_level(engine: Engine) -> str | None:
     """The isolation level create_engine(isolation_level=...) set, if any."""
     return getattr(engine.dialect, "_on_connect_isolation_level", None)
-
-
-def _pipeline(driver: psycopg.Connection[Any], *, begin: bool) -> ExitStack:
-    """A pipeline opened on `driver`; with `begin`, a transaction begun as its first statement
-    (what psycopg would send before the statement, without waiting for it)."""
-    if begin and not driver.autocommit:
-        driver.autocommit = True  # the BEGIN below is the transaction's (allowed while idle)
-    stack = ExitStack()
-    stack.enter_context(driver.pipeline())
-    if begin:
-        driver.execute(_begin_statement(driver), prepare=False)
-    return stack
 
 
 def _begin_statement(driver: psycopg.Connection[Any]) -> bytes:
@@ -187,19 +230,18 @@ def _after_statement(
     """The statement is in the pipeline: send it with what went before and wait for all of it
     before SQLAlchemy reads its result. (Raised here, SQLAlchemy wraps the error of a queued
     write or of the statement as it would any of the driver's.)"""
-    stack: ExitStack | None = connection.info.pop(_SENDING, None)
-    if stack is not None:
-        stack.close()
+    pipeline: _Pipeline | None = connection.info.pop(_SENDING, None)
+    if pipeline is not None:
+        pipeline.send()
 
 
 def _before_commit(connection: Connection) -> None:
     """The commit goes with the queued writes; their errors are raised before it counts."""
-    stack: ExitStack | None = connection.info.pop(_OPEN, None)
-    if stack is None:
+    pipeline: _Pipeline | None = connection.info.pop(_OPEN, None)
+    if pipeline is None:
         return
     try:
-        with stack:  # leaving the pipeline sends everything and waits once
-            _driver(connection).execute(b"COMMIT", prepare=False)
+        pipeline.commit()  # sends everything and waits once
     except psycopg.Error as err:
         raise _as_sqlalchemy(err, "COMMIT", connection) from err
 
@@ -222,10 +264,9 @@ def _on_reset(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _
 
 def _drop(info: dict[Any, Any], *keys: str) -> None:
     for key in keys:
-        stack: ExitStack | None = info.pop(key, None)
-        if stack is not None:
-            with suppress(psycopg.Error):  # what failed is rolled back with the rest
-                stack.close()
+        pipeline: _Pipeline | None = info.pop(key, None)
+        if pipeline is not None:
+            pipeline.abandon()
 
 
 def enable(engine: Engine) -> None:

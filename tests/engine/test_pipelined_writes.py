@@ -245,9 +245,10 @@ def test_an_answer_on_the_workflow_this_process_saved_last_waits_once(
 
     exchanges = answer_traced(procedures, task.id, board["AL"], tmp_path / "trace")
 
-    # Nothing is read: the writes assert the rows as kept, and go with the commit.
+    # Nothing is read: the writes assert the rows as kept, and go at the commit, in the
+    # transaction that the server's Sync commits (no BEGIN, no COMMIT).
     assert [statements(e) for e in exchanges] == [
-        ["BEGIN", "WITH written", "WITH head", "WITH written", "COMMIT"],
+        ["WITH written", "WITH head", "WITH written"],
     ]
     assert procedures.instance(instance_id).lock_version == version + 1
     assert [t.organisation for t in procedures.open_tasks(instance_id)] == ["BA", "XK"]
@@ -273,9 +274,61 @@ def test_a_step_that_opens_a_new_step_waits_also_for_its_row_and_who_to_tell(
 
     assert [statements(e) for e in exchanges] == [
         # Nothing read (as kept); what was queued goes with the new step's row, whose id
-        # the ORM reads back.
-        ["BEGIN", "WITH written", "WITH head", "WITH written", "INSERT INTO"],
+        # the ORM reads back; the BEGIN before it keeps the transaction open after the Sync.
+        ["WITH written", "WITH head", "WITH written", "BEGIN", "INSERT INTO"],
         ["SELECT user_account.id,"],  # who holds the new step's role, to tell them
         ["COMMIT"],
     ]
     assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["acknowledge"]
+
+
+def test_writes_begun_with_characteristics_of_their_own_begin_with_them(
+    procedures: Procedures, tmp_path: Path
+) -> None:
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+
+    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with Session(bind=connection) as session:
+                bump(session, session.get_one(ProcessInstance, instance_id), "repeatable")
+                session.commit()
+
+    assert [statements(e) for e in exchanges][-2:] == [
+        ["BEGIN ISOLATION", "SELECT process_instance.id,"],
+        ["WITH head", "WITH written", "COMMIT"],
+    ]
+
+
+@pytest.mark.parametrize("then", ["rollback", "close", "read, then roll back", "fail"])
+def test_writes_that_went_before_any_begin_are_rolled_back_with_the_rest(
+    procedures: Procedures, then: str
+) -> None:
+    db = procedures.db
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+    events_before = events(db)
+    row = db.run(lambda s: s.get_one(ProcessInstance, instance_id))
+    notices: list[str] = []
+
+    session = db.factory()
+    session.add(row)  # as kept: nothing read, so the writes are the transaction's first
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    driver.add_notice_handler(lambda notice: notices.append(str(notice.message_primary)))
+    bump(session, row, "abandoned")
+    if then == "read, then roll back":  # the read's Sync leaves the transaction open
+        assert session.scalar(text("SELECT 40 + 2")) == 42
+        session.rollback()
+    elif then == "fail":  # a later statement fails
+        with pytest.raises(DBAPIError):
+            session.execute(text("SELECT 1 / 0"))
+        session.rollback()
+    elif then == "rollback":
+        session.rollback()
+    session.close()  # (without a rollback first, the close rolls back)
+
+    assert procedures.instance(instance_id).lock_version == before
+    assert events(db) == events_before
+    assert notices == []  # (no "there is no transaction in progress")
+    assert db.run(lambda s: s.scalar(text("SELECT 40 + 2"))) == 42
