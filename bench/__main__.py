@@ -39,13 +39,15 @@ def completions(kind: str, url: str) -> tuple[dict[str, Any], list[Check]]:
         board = {seat: board_member(factory, seat) for seat in ANSWERING}
         loaded = kind == "postgresql"
         clients = throughput.clients_of(factory) if loaded else []
-        # The instances measured are started last, so that this process still keeps each
-        # one's workflow (IISG_KEPT_WORKFLOWS, 128) as a web process does after a step it saved.
+        # The instances the engine answers are started last, so that this process still keeps
+        # each one's workflow (IISG_KEPT_WORKFLOWS, 128) as a web process does after a step
+        # it saved. (The web process keeps none of those it answers: the first of each
+        # instance's five answers reads the state.)
         load_instances = (
             start_silent_procedures(factory, throughput.INSTANCES_NEEDED) if loaded else []
         )
-        engine_instances = start_silent_procedures(factory, completion.INSTANCES_NEEDED)
         http_instances = start_silent_procedures(factory, completion.INSTANCES_NEEDED)
+        engine_instances = start_silent_procedures(factory, completion.INSTANCES_NEEDED)
         figures: dict[str, Any] = {}
         with served(url) as server:
             figures["completion"] = completion.measure(

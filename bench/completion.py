@@ -43,9 +43,11 @@ from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 
 WARM_UP = 4  # instances whose completions are not counted: caches filled, statements prepared
-# Instances measured: 180 completions each way (the ratios moved by a tenth from run to run
-# with 80, on a machine whose speed drifts).
-MEASURED = 36
+# Instances measured: 540 completions each way. This machine drifts between spells lasting
+# seconds in which the engine costs relatively more or less; the median of 36 instances'
+# ratios (about 3 s) moved with them by sd 0.078 from one group to the next, the median of
+# 108 by sd 0.031, around the same centre (docs/BENCHMARKS.md, eighth round).
+MEASURED = 108
 INSTANCES_NEEDED = WARM_UP + MEASURED
 MAX_ENGINE_VS_BARE = 2.0
 MAX_HTTP_VS_BARE = 4.0
