@@ -287,12 +287,14 @@ def test_writes_begun_with_characteristics_of_their_own_begin_with_them(
 ) -> None:
     instance_id = procedures.start("lane_task", {"seat": "AL"})
 
-    with server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges):
-        with db.engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="REPEATABLE READ")
-            with Session(bind=connection) as session:
-                bump(session, session.get_one(ProcessInstance, instance_id), "repeatable")
-                session.commit()
+    with (
+        server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges),
+        db.engine.connect() as connection,
+    ):
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with Session(bind=connection) as session:
+            bump(session, session.get_one(ProcessInstance, instance_id), "repeatable")
+            session.commit()
 
     assert [statements(e) for e in exchanges][-2:] == [
         ["BEGIN ISOLATION", "SELECT process_instance.id,"],
