@@ -8,7 +8,7 @@ used only while it is exactly what the database holds:
   that rolled back after its save, a restore from backup: the text differs, the kept
   workflow is dropped and the state restored);
 - it must run on the same spec objects the instance runs on now (a migration moves it);
-- it is kept only when its JSON reads back equal to its data (see workflow_to_json_checked);
+- it is kept only when its JSON reads back equal to its data (see engine.specs.SavedState);
 - with it are kept the timer and open inbox rows its save wrote: only a save of the
   instance changes which of its tasks are open and when they are due, so while the state
   text is the same, so are they, and the next save need not read them;

@@ -37,7 +37,7 @@ from engine.specs import (
     spec_cache,
     specs_from_json,
     workflow_from_json,
-    workflow_to_json_checked,
+    workflow_state,
 )
 from engine.task_descriptions import describe_task, due_at, is_timer, properties, timer_due
 from engine.task_tree import ready_or_waiting
@@ -208,8 +208,8 @@ def _kept_rows(loaded: LoadedInstance) -> KeptRows | None:
 def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     """Write the state and both projections; a version conflict raises here."""
     row, workflow = loaded.row, loaded.workflow
-    state_json, reusable = workflow_to_json_checked(workflow)
-    values: dict[str, Any] = {"state_json": state_json, "updated_at": now}
+    state = workflow_state(workflow)
+    values: dict[str, Any] = {"state_json": state.text, "updated_at": now}
     if workflow.is_completed() and row.status == "running":
         values.update(status="completed", ended_at=now)
     # The version check first: a step of this instance committed meanwhile by someone else
@@ -226,7 +226,8 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     _rewrite_human_tasks(session, loaded, now, ready, deadlines_moved)
     _rewrite_timers(session, loaded, timers)
     session.flush()
-    if reusable and row.status == "running":
+    # (Checked only now: on PostgreSQL the server writes the state meanwhile.)
+    if row.status == "running" and state.restores_exactly():
         # A copy: the caller still holds `loaded`, and must not change what is kept.
         open_tasks, task_rows = loaded.saved_open_tasks, loaded.saved_task_rows
         saved = Projections(

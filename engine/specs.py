@@ -11,6 +11,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -120,25 +121,39 @@ def workflow_to_json(workflow: BpmnWorkflow) -> str:
     return _serialized(workflow)[1]
 
 
-def workflow_to_json_checked(workflow: BpmnWorkflow) -> tuple[str, bool]:
-    """The state as JSON, and whether restoring it gives back exactly what the workflow holds.
+@dataclass(frozen=True)
+class SavedState:
+    """A running workflow's state as JSON, without its spec, and the data it was written
+    from (to tell, after the text has gone to the database, whether it restores exactly)."""
 
-    JSON keeps a tuple as a list and a numbered key as text: a workflow whose data holds
-    such values is not the same after a restore (a condition `x == (1, 2)` would turn false),
-    so only a workflow whose JSON reads back equal may go on in memory instead of restored.
+    text: str
+    written_from: dict[str, Any]
 
-    The text itself is json's (orjson would write NaN as null, silently). It is read back
-    with orjson, three times quicker: what orjson reads otherwise than json would is never
-    equal to the data (a whole number beyond 64 bits, which it reads as a float, is equal
-    only where json's int would be too), and what it refuses (NaN, a lone surrogate) is not
-    kept either.
-    """
+    def restores_exactly(self) -> bool:
+        """Whether restoring the text gives back exactly what the workflow holds.
+
+        JSON keeps a tuple as a list and a numbered key as text: a workflow whose data holds
+        such values is not the same after a restore (a condition `x == (1, 2)` would turn
+        false), so only a workflow whose JSON reads back equal may go on in memory instead
+        of restored.
+
+        The text itself is json's (orjson would write NaN as null, silently). It is read
+        back with orjson, three times quicker: what orjson reads otherwise than json would
+        is never equal to the data (a whole number beyond 64 bits, which it reads as a
+        float, is equal only where json's int would be too), and what it refuses (NaN, a
+        lone surrogate) is not kept either.
+        """
+        try:
+            read_back = orjson.loads(self.text)
+        except orjson.JSONDecodeError:
+            return False
+        return bool(read_back == self.written_from)
+
+
+def workflow_state(workflow: BpmnWorkflow) -> SavedState:
+    """A running workflow's state, to save (see SavedState)."""
     dct, text = _serialized(workflow)
-    try:
-        read_back = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text, False
-    return text, bool(read_back == dct)
+    return SavedState(text, dct)
 
 
 def workflow_from_json(text: str, specs: Specs) -> BpmnWorkflow:

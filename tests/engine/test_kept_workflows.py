@@ -16,7 +16,7 @@ from engine.assignment import Participant
 from engine.instances import complete_task
 from engine.kept_workflows import KeptWorkflows, Projections, kept_workflows
 from engine.runtime import load
-from engine.specs import workflow_to_json, workflow_to_json_checked
+from engine.specs import workflow_state, workflow_to_json
 from models import HumanTask, ProcessInstance
 from tests.engine.conftest import SEATS, Procedures
 
@@ -127,7 +127,7 @@ def test_only_data_that_json_reads_back_equal_is_kept(
 ) -> None:
     _instance_id, workflow = a_started_vote(procedures)
     workflow.data.update(value)
-    assert workflow_to_json_checked(workflow)[1] is kept
+    assert workflow_state(workflow).restores_exactly() is kept
 
 
 def test_a_workflow_is_taken_only_on_the_specs_it_was_kept_on(
