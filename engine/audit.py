@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, bindparam, insert, select, text, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy import cast as cast_as
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
-from models.pipeline import can_queue, queue
+from models.pipeline import Write, can_queue, queue
 
 
 def event_hash(
@@ -68,27 +83,49 @@ _APPEND = insert(_EVENTS).values(
 # event_hash (the sequence number and the predecessor's hash around the event's content),
 # and the event is inserted from what it returns. The row lock orders appends: one that
 # waited for it computes from the head as the other left it.
-_APPEND_LINKED = text(
-    """
-    WITH head AS (
-        UPDATE audit_chain_head
-        SET seq = seq + 1,
-            prev_hash = last_hash,
-            last_hash = encode(sha256(convert_to(
-                '[' || (seq + 1)::text || ',' || :content || ',' || to_json(last_hash)::text
-                || ']', 'UTF8')), 'hex')
-        WHERE id = 1
-        RETURNING seq, prev_hash, last_hash
+# (As WITH queries, their parameters' names after `prefix`, so that the event can go in one
+# statement with other writes: models/pipeline.py.)
+_HEAD = cast(Table, AuditChainHead.__table__)
+
+
+@cache
+def _appended_linked(prefix: str) -> tuple[Sequence[CTE], Sequence[ColumnElement[Any]]]:
+    """WITH head AS (UPDATE audit_chain_head SET seq = seq + 1, prev_hash = last_hash,
+    last_hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || :content || ','
+    || to_json(last_hash)::text || ']', 'UTF8')), 'hex') WHERE id = 1 RETURNING seq,
+    prev_hash, last_hash), appended AS (INSERT INTO audit_event (...) SELECT seq,
+    :occurred_at, ..., prev_hash, last_hash FROM head)."""
+    seq = _HEAD.c.seq + 1
+    link = (
+        "["
+        + cast_as(seq, Text())
+        + ","
+        + bindparam(f"{prefix}content", type_=Text())
+        + ","
+        + cast_as(func.to_json(_HEAD.c.last_hash), Text())
+        + "]"
     )
-    INSERT INTO audit_event (seq, occurred_at, actor, kind, instance_id, payload, prev_hash, hash)
-    SELECT seq, :event_occurred_at, :event_actor, :event_kind, :event_instance_id,
-        :event_payload, prev_hash, last_hash
-    FROM head
-    """
-).bindparams(
-    bindparam("content", type_=Text()),
-    *(bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _CONTENT),
-)
+    head = (
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(
+            seq=seq,
+            prev_hash=_HEAD.c.last_hash,
+            last_hash=func.encode(func.sha256(func.convert_to(link, "UTF8")), "hex"),
+        )
+        .returning(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.last_hash)
+        .cte(f"{prefix}head")
+    )
+    event = (bindparam(f"{prefix}event_{name}", type_=_EVENTS.c[name].type) for name in _CONTENT)
+    appended = (
+        insert(_EVENTS)
+        .from_select(_FIELDS, select(head.c.seq, *event, head.c.prev_hash, head.c.last_hash))
+        .cte(f"{prefix}appended")
+    )
+    return [head, appended], []
+
+
+_APPEND_LINKED: Select[Any] = select(literal_column("1")).add_cte(*_appended_linked("")[0])
 
 
 def record(
@@ -114,7 +151,7 @@ def record(
     if connection.dialect.name == "postgresql":
         linked = {**event, "content": _content(*content)}
         if can_queue(connection):  # nothing waits for its answer: it goes with the commit
-            queue(connection, _APPEND_LINKED, linked)
+            queue(connection, Write("audit event", _appended_linked, linked, row="audit head"))
         else:
             connection.execute(_APPEND_LINKED, linked)
         return

@@ -13,40 +13,52 @@ with the step's other writes and the commit (models/pipeline.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Callable, Sequence
+from functools import cache, partial
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Text, Update, bindparam, func, select, update
+from sqlalchemy import CTE, ColumnElement, Table, Text, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import HumanTask, ProcessInstance
-from models.pipeline import can_queue, queue
+from models.pipeline import Write, can_queue, queue
 
 
 @cache
-def _statement(table: Table, guards: tuple[str, ...], columns: tuple[str, ...]) -> Update:
-    """UPDATE `columns` of the row with this id whose `guards` still hold (built once)."""
+def _statement(
+    table: Table, guards: tuple[str, ...], columns: tuple[str, ...], prefix: str = ""
+) -> Update:
+    """UPDATE `columns` of the row with this id whose `guards` still hold (built once), its
+    parameters' names after `prefix`."""
     return (
         update(table)
         .where(
-            table.c.id == bindparam("row_id"),
-            *(table.c[name].is_not_distinct_from(bindparam(f"read_{name}")) for name in guards),
+            table.c.id == bindparam(f"{prefix}row_id"),
+            *(
+                table.c[name].is_not_distinct_from(bindparam(f"{prefix}read_{name}"))
+                for name in guards
+            ),
         )
-        .values({name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns})
+        .values(
+            {name: bindparam(f"{prefix}new_{name}", type_=table.c[name].type) for name in columns}
+        )
     )
 
 
 @cache
 def _refused_unless_written(
-    table: Table, guards: tuple[str, ...], columns: tuple[str, ...]
-) -> Select[Any]:
-    """PostgreSQL: the same UPDATE, and the server raises `refusal` with SQLSTATE 40001
-    unless it wrote one row (the function iisg_one_row_written, migration 0012)."""
-    written = _statement(table, guards, columns).returning(table.c.id).cte("written")
+    table: Table, guards: tuple[str, ...], columns: tuple[str, ...], prefix: str
+) -> tuple[Sequence[CTE], Sequence[ColumnElement[Any]]]:
+    """PostgreSQL: the same UPDATE as a WITH query (its parameters' names after `prefix`),
+    and the check after it: the server raises the refusal with SQLSTATE 40001 unless it
+    wrote one row (the function iisg_one_row_written, migration 0012)."""
+    written = (
+        _statement(table, guards, columns, prefix).returning(table.c.id).cte(f"{prefix}written")
+    )
     count = select(func.count()).select_from(written).scalar_subquery()
-    return select(func.iisg_one_row_written(count, bindparam("refusal", type_=Text())))
+    refusal = bindparam(f"{prefix}refusal", type_=Text())
+    return [written], [func.iisg_one_row_written(count, refusal)]
 
 
 def write_or_conflict(
@@ -70,8 +82,16 @@ def write_or_conflict(
     }
     connection = session.connection()
     if can_queue(connection):
-        refused_unless_written = _refused_unless_written(table, tuple(read), tuple(values))
-        queue(connection, refused_unless_written, {**parameters, "refusal": str(conflict())})
+        guards, columns = tuple(read), tuple(values)
+        queue(
+            connection,
+            Write(
+                shape=("guarded write", table.name, guards, columns),
+                parts=partial(_refused_unless_written, table, guards, columns),
+                parameters={**parameters, "refusal": str(conflict())},
+                row=(table.name, row.id),
+            ),
+        )
     else:
         written = connection.execute(_statement(table, tuple(read), tuple(values)), parameters)
         if written.rowcount != 1:

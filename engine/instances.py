@@ -55,6 +55,7 @@ from engine.runtime import (
 from engine.services import OperationContext, operation
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
+from models.pipeline import together
 
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
 _MAX_CATCH_UP_STEPS = 1000
@@ -314,7 +315,19 @@ def _complete(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    record_answer(session, loaded, row, username=participant.username, now=now, answer=cleaned)
+    # The answer and its audit event, before the workflow moves on: on PostgreSQL the server
+    # writes them, as one statement, while the workflow runs here. (A step that fails
+    # inside the diagram rolls them back with the rest.)
+    with together(session.connection()):
+        record_answer(session, loaded, row, username=participant.username, now=now, answer=cleaned)
+        audit.record(
+            session,
+            kind="task.completed",
+            actor=participant.username,
+            now=now,
+            instance_id=row.instance_id,
+            payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned},
+        )
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.
@@ -322,14 +335,6 @@ def _complete(
             task.data[key] = cleaned.get(key)
         task.run()
         loaded.workflow.do_engine_steps()
-    audit.record(
-        session,
-        kind="task.completed",
-        actor=participant.username,
-        now=now,
-        instance_id=row.instance_id,
-        payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned},
-    )
     save(session, loaded, now)
     return row
 

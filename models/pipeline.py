@@ -15,6 +15,11 @@ and the COMMIT of `commit()`, each with a Sync of its own and waits for them. So
 connection is set to leave transactions to its caller (`autocommit`), and the BEGIN and
 COMMIT are written here as statements of the pipeline.
 
+Writes queued together (`together`) go as one statement: each is a data-modifying WITH query
+of it, and the checks of the guarded ones are selected after them, for one statement's
+handling by psycopg instead of several (docs/BENCHMARKS.md, eighth round). Two writes to one
+row never share a statement (PostgreSQL would make only one of them).
+
 A transaction that only writes needs neither: the server runs every statement it receives
 before a Sync in one transaction, which the Sync commits, or rolls back when one of them
 failed (the protocol's implicit transaction; docs/BENCHMARKS.md, eighth round). So writes
@@ -32,13 +37,13 @@ savepoint) `can_queue` says no and the caller executes as usual.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import CTE, ColumnElement, Connection, Engine, event, literal_column, select
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -49,6 +54,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 # statement is being sent in (with what was queued before it, or its transaction's BEGIN).
 _OPEN = "iisg_pipeline"
 _SENDING = "iisg_pipeline_sending"
+# The writes of a `together` block not sent yet (a list of Write).
+_HELD = "iisg_writes_held"
 
 
 class _Pipeline:
@@ -80,9 +87,9 @@ class _Pipeline:
 
     def commit(self) -> None:
         """Send everything and commit: the Sync commits an implicit transaction."""
-        if not self.implicit:
-            self._driver.execute(b"COMMIT", prepare=False)
-        self.send()
+        with self._stack:  # (closed, sending and waiting, even if an error comes back first)
+            if not self.implicit:
+                self._driver.execute(b"COMMIT", prepare=False)
 
     def abandon(self) -> None:
         """Close the pipeline with nothing of the transaction committed (errors are moot)."""
@@ -109,14 +116,42 @@ class _Compiled:
         return values
 
 
-# Statements are built once (module constants, functools.cache), so each is compiled once.
-_compiled: dict[int, tuple[ClauseElement, _Compiled]] = {}
+@dataclass(frozen=True)
+class Write:
+    """A write whose answer nobody reads, as parts of a statement that other writes can join.
+
+    `parts(prefix)` builds its data-modifying WITH queries and the checks to select after
+    them (each raising, or returning anything), with every bind parameter's name and every
+    WITH query's name beginning with `prefix`; `parameters` are its values by name without
+    the prefix. Writes of one `shape` have the same parts. `row` names the row it changes:
+    two writes to one row never go in one statement."""
+
+    shape: Hashable
+    parts: Callable[[str], tuple[Sequence[CTE], Sequence[ColumnElement[Any]]]]
+    parameters: Mapping[str, Any]
+    row: Hashable
+
+
+# A statement of writes is built and compiled once for each sequence of shapes.
+_statements: dict[tuple[Hashable, ...], _Compiled] = {}
+
+
+def _statement_of(writes: Sequence[Write], dialect: Dialect) -> _Compiled:
+    shapes = tuple(write.shape for write in writes)
+    found = _statements.get(shapes)
+    if found is None:
+        queries: list[CTE] = []
+        checks: list[ColumnElement[Any]] = []
+        for number, write in enumerate(writes):
+            more_queries, more_checks = write.parts(f"w{number}_")
+            queries.extend(more_queries)
+            checks.extend(more_checks)
+        statement = select(*(checks or [literal_column("1")])).add_cte(*queries)
+        found = _statements[shapes] = _compile(statement, dialect)
+    return found
 
 
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
-    found = _compiled.get(id(statement))
-    if found is not None and found[0] is statement:
-        return found[1]
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     if compiled.escaped_bind_names or compiled.positional:
         raise ValueError(f"cannot queue a statement with these parameters: {compiled.string}")
@@ -128,9 +163,7 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processors[name] = process
-    result = _Compiled(compiled.string, defaults, processors)
-    _compiled[id(statement)] = (statement, result)
-    return result
+    return _Compiled(compiled.string, defaults, processors)
 
 
 def can_queue(connection: Connection) -> bool:
@@ -141,8 +174,40 @@ def can_queue(connection: Connection) -> bool:
     return not _autocommit(connection)
 
 
-def queue(connection: Connection, statement: ClauseElement, parameters: Mapping[str, Any]) -> None:
-    """Send a write whose answer nobody reads into the pipeline (only where can_queue)."""
+@contextmanager
+def together(connection: Connection) -> Iterator[None]:
+    """Writes queued in this block go to the server as one statement when it ends (or
+    before a statement of the connection within it; only where can_queue)."""
+    connection.info[_HELD] = []
+    try:
+        yield
+        _send_held(connection)
+    finally:
+        connection.info.pop(_HELD, None)
+
+
+def queue(connection: Connection, write: Write) -> None:
+    """Send a write whose answer nobody reads into the pipeline (only where can_queue), or
+    hold it with the others of a `together` block."""
+    held: list[Write] | None = connection.info.get(_HELD)
+    if held is None:
+        _send(connection, [write])
+        return
+    if any(other.row == write.row for other in held):
+        _send_held(connection)
+    held.append(write)
+
+
+def _send_held(connection: Connection) -> None:
+    held: list[Write] | None = connection.info.get(_HELD)
+    if held:
+        writes = list(held)
+        held.clear()
+        _send(connection, writes)
+
+
+def _send(connection: Connection, writes: Sequence[Write]) -> None:
+    """The writes as one statement into the pipeline (opened if need be)."""
     driver = _driver(connection)
     if _OPEN not in connection.info:
         # A transaction still to begin runs its writes in the implicit one, unless it must
@@ -150,10 +215,15 @@ def queue(connection: Connection, statement: ClauseElement, parameters: Mapping[
         implicit = _idle(driver) and _begin_statement(driver) == b"BEGIN"
         begin = _idle(driver) and not implicit
         connection.info[_OPEN] = _Pipeline(driver, begin=begin, implicit=implicit)
-    compiled = _compile(statement, connection.dialect)
+    compiled = _statement_of(writes, connection.dialect)
+    parameters = {
+        f"w{number}_{name}": value
+        for number, write in enumerate(writes)
+        for name, value in write.parameters.items()
+    }
     try:
         driver.execute(compiled.sql, compiled.parameters(parameters))
-    except psycopg.Error as err:  # an earlier queued write's, if its answer came back already
+    except psycopg.Error as err:  # an earlier write's, if its answer came back already
         raise _as_sqlalchemy(err, compiled.sql, connection) from err
 
 
@@ -173,12 +243,16 @@ def _before_statement(
     """A statement goes into the pipeline of what is queued, or into a new one after its
     transaction's BEGIN; `_after_statement` then sends it and waits once for all of it."""
     _drop(connection.info, _SENDING)  # left open only by a statement that failed
+    _send_held(connection)  # (in a `together` block; raised here, SQLAlchemy wraps an error)
     pipeline: _Pipeline | None = connection.info.pop(_OPEN, None)
     driver = _driver(connection)
     if executemany or isinstance(cursor, psycopg.ServerCursor):  # (not in a pipeline)
         if pipeline is not None:
-            # Raised here, SQLAlchemy wraps a queued write's error as it would its own.
+            # Raised here, SQLAlchemy wraps a queued write's error as it would its own (and
+            # the rollback that follows finds the pipeline where it closes it).
+            connection.info[_SENDING] = pipeline
             pipeline.explicit().send()
+            del connection.info[_SENDING]
         if driver.autocommit and _idle(driver) and not _autocommit(connection):
             driver.autocommit = False  # psycopg begins the transaction itself
         return statement, parameters
@@ -186,7 +260,8 @@ def _before_statement(
         if not _idle(driver) or _autocommit(connection):
             return statement, parameters  # in a transaction already, or none wanted
         pipeline = _Pipeline(driver, begin=True, implicit=False)
-    connection.info[_SENDING] = pipeline.explicit()
+    connection.info[_SENDING] = pipeline  # (before its BEGIN, which may raise a write's error)
+    pipeline.explicit()
     return statement, parameters
 
 
@@ -237,6 +312,7 @@ def _after_statement(
 
 def _before_commit(connection: Connection) -> None:
     """The commit goes with the queued writes; their errors are raised before it counts."""
+    _send_held(connection)
     pipeline: _Pipeline | None = connection.info.pop(_OPEN, None)
     if pipeline is None:
         return
@@ -254,11 +330,14 @@ def _as_sqlalchemy(err: psycopg.Error, sql: str, connection: Connection) -> Stat
 def _before_rollback(connection: Connection) -> None:
     """A rollback drops what is queued: the pipeline is closed and its errors are moot."""
     if not connection.invalidated:  # (a lost connection's pipeline went with it)
+        if _HELD in connection.info:
+            connection.info[_HELD] = []  # (the block is left by the error that rolls back)
         _drop(connection.info, _OPEN, _SENDING)
 
 
 def _on_reset(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _state: Any) -> None:
-    """A connection going back to the pool leaves no pipeline open."""
+    """A connection going back to the pool leaves no pipeline open and no write held."""
+    record.info.pop(_HELD, None)
     _drop(record.info, _OPEN, _SENDING)
 
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event, select
@@ -61,12 +61,14 @@ class Witness:
     claiming: set[int] = field(default_factory=set)
 
     def saw(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        # On PostgreSQL the guarded UPDATE sits in a WITH (engine/guarded_writes.py).
-        if "UPDATE human_task SET" not in statement:
-            return
-        if "completed_by" in statement:
+        if "UPDATE human_task SET" in statement:
+            self.wrote(statement)
+
+    def wrote(self, columns: Any) -> None:
+        """The inbox row written with these columns (or a statement naming them)."""
+        if "completed_by" in columns:
             self.completing.add(threading.get_ident())
-        elif "claimed_by" in statement:
+        elif "claimed_by" in columns:
             self.claiming.add(threading.get_ident())
 
     def clear(self) -> None:
@@ -81,9 +83,12 @@ def witness(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Witness]:
     seen = Witness()
     event.listen(db.engine, "before_cursor_execute", seen.saw)
 
-    def queue(connection: Any, statement: Any, parameters: Any) -> None:
-        seen.saw(connection, None, str(statement))
-        pipeline.queue(connection, statement, parameters)
+    def queue(connection: Any, write: pipeline.Write) -> None:
+        # (only guarded writes pass here: "guarded write", table, guards, columns)
+        _kind, table, _guards, columns = cast(tuple[str, str, Any, tuple[str, ...]], write.shape)
+        if table == "human_task":
+            seen.wrote(columns)
+        pipeline.queue(connection, write)
 
     monkeypatch.setattr(guarded_writes, "queue", queue)
     yield seen

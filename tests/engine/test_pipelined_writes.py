@@ -4,6 +4,7 @@ statement at a time, in the same order, refused as a whole when a row changed me
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from engine.instances import complete_task
 from engine.kept_workflows import kept_workflows
 from engine.unit_of_work import is_conflict
 from models import AuditEvent, ProcessInstance, make_engine, make_session_factory, pipeline
-from models.pipeline import can_queue
+from models.pipeline import can_queue, together
 from tests.conftest import Database
 from tests.engine.conftest import SEATS, Procedures
 
@@ -201,6 +202,21 @@ def statements(exchange: Exchange) -> list[str]:
     return [" ".join(filter(None, m.groups())) for m in found if m]
 
 
+def writes(exchange: Exchange) -> list[list[str]]:
+    """What each data-modifying WITH query does, statement by statement, in order."""
+    return [
+        [" ".join(found) for found in re.findall(r"\bAS\s+\((UPDATE|INSERT INTO) (\w+)", sent)]
+        for sent in exchange
+        if re.search(r"\t(?:Parse|Query)\t", sent)
+    ]
+
+
+# An answer's writes: the answer's row with its audit event as one statement, sent before the
+# workflow runs; then the state's row.
+ANSWER_AND_EVENT = ["UPDATE human_task", "UPDATE audit_chain_head", "INSERT INTO audit_event"]
+STATE = ["UPDATE process_instance"]
+
+
 def answer_traced(
     procedures: Procedures, task_id: int, person: Participant, trace_file: Path
 ) -> list[Exchange]:
@@ -226,12 +242,13 @@ def test_an_answer_read_afresh_waits_for_its_reads_and_sends_its_writes_with_the
 
     assert [statements(e) for e in exchanges] == [
         ["BEGIN", "SELECT human_task.id,"],  # the task with its instance
-        # The answer's row, the audit event, the state, each refused unless written, go
-        # with the next read: the instance's open inbox rows, not known after a restore.
-        ["WITH written", "WITH head", "WITH written", "SELECT human_task.id,"],
+        # The answer's row with its audit event, then the state, the rows refused unless
+        # written, go with the next read: the instance's open inbox rows, not known after
+        # a restore.
+        ["WITH w0_written", "WITH w0_written", "SELECT human_task.id,"],
         ["COMMIT"],
     ]
-    assert "(UPDATE human_task" in exchanges[1][0] + exchanges[1][1]
+    assert writes(exchanges[1])[:2] == [ANSWER_AND_EVENT, STATE]
     assert procedures.instance(instance_id).lock_version == version + 1
     assert [t.organisation for t in procedures.open_tasks(instance_id)] == ["BA", "XK"]
 
@@ -245,11 +262,10 @@ def test_an_answer_on_the_workflow_this_process_saved_last_waits_once(
 
     exchanges = answer_traced(procedures, task.id, board["AL"], tmp_path / "trace")
 
-    # Nothing is read: the writes assert the rows as kept, and go at the commit, in the
-    # transaction that the server's Sync commits (no BEGIN, no COMMIT).
-    assert [statements(e) for e in exchanges] == [
-        ["WITH written", "WITH head", "WITH written"],
-    ]
+    # Nothing is read: the writes assert the rows as kept, in the transaction that the
+    # server's Sync commits (no BEGIN, no COMMIT).
+    assert [statements(e) for e in exchanges] == [["WITH w0_written", "WITH w0_written"]]
+    assert writes(exchanges[0]) == [ANSWER_AND_EVENT, STATE]
     assert procedures.instance(instance_id).lock_version == version + 1
     assert [t.organisation for t in procedures.open_tasks(instance_id)] == ["BA", "XK"]
 
@@ -275,10 +291,11 @@ def test_a_step_that_opens_a_new_step_waits_also_for_its_row_and_who_to_tell(
     assert [statements(e) for e in exchanges] == [
         # Nothing read (as kept); what was queued goes with the new step's row, whose id
         # the ORM reads back; the BEGIN before it keeps the transaction open after the Sync.
-        ["WITH written", "WITH head", "WITH written", "BEGIN", "INSERT INTO"],
+        ["WITH w0_written", "WITH w0_written", "BEGIN", "INSERT INTO"],
         ["SELECT user_account.id,"],  # who holds the new step's role, to tell them
         ["COMMIT"],
     ]
+    assert writes(exchanges[0])[:2] == [ANSWER_AND_EVENT, STATE]
     assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["acknowledge"]
 
 
@@ -298,7 +315,7 @@ def test_writes_begun_with_characteristics_of_their_own_begin_with_them(
 
     assert [statements(e) for e in exchanges][-2:] == [
         ["BEGIN ISOLATION", "SELECT process_instance.id,"],
-        ["WITH head", "WITH written", "COMMIT"],
+        ["WITH w0_head", "WITH w0_written", "COMMIT"],
     ]
 
 
@@ -334,3 +351,91 @@ def test_writes_that_went_before_any_begin_are_rolled_back_with_the_rest(
     assert events(db) == events_before
     assert notices == []  # (no "there is no transaction in progress")
     assert db.run(lambda s: s.scalar(text("SELECT 40 + 2"))) == 42
+
+
+def test_writes_queued_together_go_as_one_statement_but_never_two_to_one_row(
+    procedures: Procedures, tmp_path: Path
+) -> None:
+    # PostgreSQL would make only one of two changes to a row in one statement.
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+    events_before = events(procedures.db)
+
+    with (
+        server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges),
+        db.session() as session,
+    ):
+        row = session.get_one(ProcessInstance, instance_id)
+        with together(session.connection()):
+            bump(session, row, "first")
+            bump(session, row, "second")  # the event's head and the version: rows again
+        session.commit()
+
+    one_bump = ["UPDATE audit_chain_head", "INSERT INTO audit_event", "UPDATE process_instance"]
+    sent = exchanges[-1]
+    assert statements(sent) == ["WITH w0_head", "WITH w0_head", "COMMIT"]
+    assert writes(sent) == [one_bump, one_bump, []]
+    assert procedures.instance(instance_id).lock_version == before + 2
+    assert events(procedures.db) == events_before + 2
+    with procedures.db.session() as session:
+        assert verify(session).intact
+
+
+def test_a_read_in_a_block_of_writes_together_sees_them(procedures: Procedures) -> None:
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+
+    def step(session: Session) -> int | None:
+        row = session.get_one(ProcessInstance, instance_id)
+        with together(session.connection()):
+            bump(session, row, "first")
+            return session.scalar(
+                select(ProcessInstance.lock_version).where(ProcessInstance.id == instance_id)
+            )
+
+    assert procedures.db.run(step) == before + 1
+
+
+def test_writes_together_on_a_row_changed_meanwhile_are_refused_and_nothing_is_stored(
+    procedures: Procedures,
+) -> None:
+    db = procedures.db
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    events_before = events(db)
+
+    with db.session() as late:
+        row = late.get_one(ProcessInstance, instance_id)  # read at version n
+        db.run(lambda other: bump(other, other.get_one(ProcessInstance, instance_id), "first"))
+        with together(late.connection()):
+            bump(late, row, "late")  # the event and the version, refused as one
+        with pytest.raises(DBAPIError) as refused:
+            late.commit()
+        late.rollback()
+
+    assert is_conflict(refused.value)
+    assert f"procedure instance {instance_id} was changed by someone else" in str(refused.value)
+    assert events(db) == events_before + 1  # the other step's only
+    with db.session() as session:
+        assert verify(session).intact
+
+
+def test_a_write_refused_before_the_next_statement_is_raised_there_and_rolled_back(
+    procedures: Procedures,
+) -> None:
+    db = procedures.db
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    row = db.run(lambda s: s.get_one(ProcessInstance, instance_id))  # as kept, at version n
+    db.run(lambda other: bump(other, other.get_one(ProcessInstance, instance_id), "first"))
+    events_before = events(db)
+
+    with db.session() as late:
+        late.add(row)  # nothing read: the writes begin the transaction
+        bump(late, row, "late")
+        time.sleep(0.3)  # the server's refusal is back before the next statement goes
+        with pytest.raises(DBAPIError) as refused:
+            late.execute(text("SELECT 1"))
+        late.rollback()
+        assert late.scalar(text("SELECT 40 + 2")) == 42  # the connection works on
+
+    assert is_conflict(refused.value)
+    assert events(db) == events_before
