@@ -15,11 +15,6 @@ and the COMMIT of `commit()`, each with a Sync of its own and waits for them. So
 connection is set to leave transactions to its caller (`autocommit`), and the BEGIN and
 COMMIT are written here as statements of the pipeline.
 
-Writes queued together (`together`) go as one statement: each is a data-modifying WITH query
-of it, and the checks of the guarded ones are selected after them, for one statement's
-handling by psycopg instead of several (docs/BENCHMARKS.md, eighth round). Two writes to one
-row never share a statement (PostgreSQL would make only one of them).
-
 A transaction that only writes needs neither: the server runs every statement it receives
 before a Sync in one transaction, which the Sync commits, or rolls back when one of them
 failed (the protocol's implicit transaction; docs/BENCHMARKS.md, eighth round). So writes
@@ -27,6 +22,12 @@ queued first go without a BEGIN, and the commit is the Sync alone. Anything else
 close the pipeline first sends a BEGIN into it, which makes the transaction the writes run
 in an explicit one that the Sync leaves open (a read, a statement psycopg runs on its own);
 a rollback sends BEGIN and ROLLBACK before the Sync, so the Sync commits nothing.
+
+Writes queued in a `together` block go as one statement when the block ends (or before a
+statement within it): each is a data-modifying WITH query of it, and the checks of the
+guarded ones are selected after them, so psycopg handles one statement instead of several
+(docs/BENCHMARKS.md, eighth round). Two writes to one row never share a statement
+(PostgreSQL would make only one of them).
 
 Nothing else changes order or meaning: a statement sent after queued writes runs after them
 and sees them; an error of a queued write is raised by the next statement or by the commit,
