@@ -81,9 +81,10 @@ class History:
     def grow(self, size: int) -> float:
         """Clone the templates until `size` instances exist; the seconds it took."""
         started = time.perf_counter()
-        missing = size - self.count()
+        have = self.count()
+        missing = size - have
         if missing < 0:
-            raise RuntimeError(f"asked for {size} instances, already have {self.count()}")
+            raise RuntimeError(f"asked for {size} instances, already have {have}")
         running = missing // RUNNING_SHARE
         self._clone(self.running, running)
         self._clone(self.finished, missing - running)

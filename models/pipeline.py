@@ -178,7 +178,11 @@ def can_queue(connection: Connection) -> bool:
 @contextmanager
 def together(connection: Connection) -> Iterator[None]:
     """Writes queued in this block go to the server as one statement when it ends (or
-    before a statement of the connection within it; only where can_queue)."""
+    before a statement of the connection within it; only where can_queue). Within another
+    block, they go with that block's."""
+    if _HELD in connection.info:
+        yield
+        return
     connection.info[_HELD] = []
     try:
         yield
@@ -213,8 +217,9 @@ def _send(connection: Connection, writes: Sequence[Write]) -> None:
     if _OPEN not in connection.info:
         # A transaction still to begin runs its writes in the implicit one, unless it must
         # begin with characteristics of its own (an isolation level...).
-        implicit = _idle(driver) and _begin_statement(driver) == b"BEGIN"
-        begin = _idle(driver) and not implicit
+        idle = _idle(driver)
+        implicit = idle and _begin_statement(driver) == b"BEGIN"
+        begin = idle and not implicit
         connection.info[_OPEN] = _Pipeline(driver, begin=begin, implicit=implicit)
     compiled = _statement_of(writes, connection.dialect)
     parameters = {

@@ -420,3 +420,35 @@ def test_a_write_refused_before_the_next_statement_is_raised_there_and_rolled_ba
 
     assert is_conflict(refused.value)
     assert events(db) == events_before
+
+
+def test_a_block_of_writes_together_within_another_sends_its_writes_with_the_outer_one(
+    procedures: Procedures, tmp_path: Path
+) -> None:
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+
+    with (
+        server_exchanges(procedures.db.url, tmp_path / "trace") as (db, exchanges),
+        db.session() as session,
+    ):
+        row = session.get_one(ProcessInstance, instance_id)
+        with together(session.connection()):
+            audit.record(session, kind="test.step", actor="sec", now=NOW, instance_id=row.id)
+            with together(session.connection()):
+                version = row.lock_version
+                write_or_conflict(
+                    session,
+                    row,
+                    {"lock_version": version},
+                    {"lock_version": version + 1},
+                    lambda: changed(row),
+                )
+        session.commit()
+
+    # Nothing held by the outer block is lost when the inner one ends: one statement.
+    assert writes(exchanges[-1]) == [
+        ["UPDATE audit_chain_head", "INSERT INTO audit_event", "UPDATE process_instance"],
+        [],  # COMMIT
+    ]
+    assert procedures.instance(instance_id).lock_version == before + 1
