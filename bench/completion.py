@@ -4,7 +4,8 @@ with the database, and through the HTTP API of a running web process.
 The typical completion is a Board member's answer to a silent procedure: five seats answer in
 turn in each instance (the procedure stays open). Bare SpiffWorkflow does exactly the
 workflow's part of it: restore the state from JSON onto the cached spec (the engine's own
-serializer and spec), complete the task, run the engine steps, serialize. The three take turns
+converter and spec), complete the task, run the engine steps, serialize with json, as
+SpiffWorkflow's serializer does (the engine writes with orjson where that is exact). The three take turns
 instance by instance, so a machine growing busier or quieter favours none of them.
 
 Each ratio is taken instance by instance: the p50 of the instance's five answers through the
@@ -38,7 +39,7 @@ from engine.instances import complete_task
 from engine.kept_workflows import kept_workflows
 from engine.runtime import instance_specs
 from engine.sandbox import script_engine
-from engine.specs import workflow_from_json, workflow_to_json
+from engine.specs import workflow_dict, workflow_from_json
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 
@@ -72,7 +73,8 @@ class BareCompletion:
         self.script_engine = script_engine()
 
     def answer(self, state: str, seat: str) -> str:
-        """One seat's answer: deserialize, complete, run engine steps, serialize."""
+        """One seat's answer: deserialize, complete, run engine steps, serialize (as
+        SpiffWorkflow does, with json; the engine writes with orjson where that is exact)."""
         workflow: BpmnWorkflow = workflow_from_json(state, self.specs)
         workflow.script_engine = self.script_engine
         task = workflow.get_task_from_id(UUID(self.guid_of[seat]))
@@ -80,7 +82,7 @@ class BareCompletion:
             task.data[key] = NO_OBJECTION.get(key)
         task.run()
         workflow.do_engine_steps()
-        return workflow_to_json(workflow)
+        return json.dumps(workflow_dict(workflow), separators=(",", ":"))
 
     def five_answers(self) -> list[float]:
         """The five seats in turn from the fresh state; the seconds of each."""

@@ -110,24 +110,27 @@ class SpecCache:
 spec_cache = SpecCache()
 
 
-def _serialized(workflow: BpmnWorkflow) -> tuple[dict[str, Any], str]:
-    dct = _serializer.to_dict(workflow)
+def workflow_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The state of a running workflow as SpiffWorkflow's serializer gives it, without its
+    spec: what its JSON is written from."""
+    dct: dict[str, Any] = _serializer.to_dict(workflow)
     dct[_VERSION_KEY] = VERSION
-    return dct, json.dumps(dct, separators=(",", ":"))
+    return dct
 
 
 def workflow_to_json(workflow: BpmnWorkflow) -> str:
-    """A running workflow's state as JSON, without its spec."""
-    return _serialized(workflow)[1]
+    """A running workflow's state as JSON, without its spec (as the engine saves it)."""
+    return workflow_state(workflow).text
 
 
 @dataclass(frozen=True)
 class SavedState:
-    """A running workflow's state as JSON, without its spec, and the data it was written
-    from (to tell, after the text has gone to the database, whether it restores exactly)."""
+    """A running workflow's state as JSON, without its spec; and whether restoring the text
+    gives back exactly what the workflow holds (see `workflow_state`)."""
 
     text: str
     written_from: dict[str, Any]
+    exact: bool | None = None  # None: not checked yet
 
     def restores_exactly(self) -> bool:
         """Whether restoring the text gives back exactly what the workflow holds.
@@ -137,23 +140,41 @@ class SavedState:
         false), so only a workflow whose JSON reads back equal may go on in memory instead
         of restored.
 
-        The text itself is json's (orjson would write NaN as null, silently). It is read
-        back with orjson, three times quicker: what orjson reads otherwise than json would
-        is never equal to the data (a whole number beyond 64 bits, which it reads as a
-        float, is equal only where json's int would be too), and what it refuses (NaN, a
-        lone surrogate) is not kept either.
+        The text is read back with orjson, three times quicker than json: what orjson reads
+        otherwise than json would is never equal to the data (a whole number beyond 64 bits,
+        which it reads as a float, is equal only where json's int would be too), and what
+        it refuses (NaN, a lone surrogate) is not kept either.
         """
-        try:
-            read_back = orjson.loads(self.text)
-        except orjson.JSONDecodeError:
-            return False
-        return bool(read_back == self.written_from)
+        if self.exact is not None:
+            return self.exact
+        return _reads_back(self.text, self.written_from)
+
+
+def _reads_back(text: str | bytes, data: dict[str, Any]) -> bool:
+    try:
+        return bool(orjson.loads(text) == data)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def workflow_state(workflow: BpmnWorkflow) -> SavedState:
-    """A running workflow's state, to save (see SavedState)."""
-    dct, text = _serialized(workflow)
-    return SavedState(text, dct)
+    """A running workflow's state, to save.
+
+    Written by orjson (fourteen times quicker than json) when that reads back exactly; then
+    it is known to restore exactly. Otherwise json writes it, as SpiffWorkflow does: orjson
+    would write NaN as null, and refuses a number beyond 64 bits, a lone surrogate or a key
+    that is not text, which json writes as it always has (and json reads back). Either text
+    is plain JSON that json restores as orjson reads it (docs/BENCHMARKS.md, ninth round).
+    """
+    dct = workflow_dict(workflow)
+    try:
+        written = orjson.dumps(dct)
+    except orjson.JSONEncodeError:
+        pass
+    else:
+        if _reads_back(written, dct):
+            return SavedState(written.decode(), dct, exact=True)
+    return SavedState(json.dumps(dct, separators=(",", ":")), dct)
 
 
 def workflow_from_json(text: str, specs: Specs) -> BpmnWorkflow:

@@ -4,6 +4,7 @@ back, or data JSON cannot keep all send the next step back to restoring from the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from engine.assignment import Participant
 from engine.instances import complete_task
 from engine.kept_workflows import KeptWorkflows, Projections, kept_workflows
 from engine.runtime import load
-from engine.specs import workflow_state, workflow_to_json
+from engine.specs import workflow_dict, workflow_state, workflow_to_json
 from models import HumanTask, ProcessInstance
 from tests.engine.conftest import SEATS, Procedures
 
@@ -128,6 +129,30 @@ def test_only_data_that_json_reads_back_equal_is_kept(
     _instance_id, workflow = a_started_vote(procedures)
     workflow.data.update(value)
     assert workflow_state(workflow).restores_exactly() is kept
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"seats": ["AL", "BA"], "ratio": 0.1, "not_yet": None},
+        {"name": "Crna Gora \u2013 \u0426\u0440\u043d\u0430 \u0413\u043e\u0440\u0430"},
+        {"nothing": float("nan"), "endless": float("inf")},  # orjson would write null
+        {"big": 2**70 + 1},  # orjson refuses it
+        {"half": "\ud800"},  # orjson refuses it
+        {"by_number": {1: "AL"}},  # orjson refuses the key
+        {"pair": (1, 2)},
+    ],
+)
+def test_the_saved_text_restores_what_json_would_have_written(
+    procedures: Procedures, value: dict[str, object]
+) -> None:
+    """Whichever writes the state (orjson where it reads back exactly, json otherwise), the
+    text restores the data as the text SpiffWorkflow's json writes would."""
+    _instance_id, workflow = a_started_vote(procedures)
+    workflow.data.update(value)
+    saved = json.loads(workflow_state(workflow).text)["data"]
+    as_json_writes_it = json.loads(json.dumps(workflow_dict(workflow)))["data"]
+    assert repr(saved) == repr(as_json_writes_it)  # (repr: NaN is never equal to itself)
 
 
 def test_a_workflow_is_taken_only_on_the_specs_it_was_kept_on(
