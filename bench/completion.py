@@ -5,8 +5,9 @@ The typical completion is a Board member's answer to a silent procedure: five se
 turn in each instance (the procedure stays open). Bare SpiffWorkflow does exactly the
 workflow's part of it: restore the state from JSON onto the cached spec (the engine's own
 converter and spec), complete the task, run the engine steps, serialize with json, as
-SpiffWorkflow's serializer does (the engine writes with orjson where that is exact). The three take turns
-instance by instance, so a machine growing busier or quieter favours none of them.
+SpiffWorkflow's serializer does (the engine writes with orjson where that is exact). The
+three take turns instance by instance, so a machine growing busier or quieter favours none
+of them.
 
 Each ratio is taken instance by instance: the p50 of the instance's five answers through the
 engine (or the API) over the p50 of the five bare answers taken just before or after them,
