@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -499,20 +499,27 @@ def fire_due_timers(session: Session, instance_id: int, now: datetime) -> list[s
 
 
 def earliest_due_timer(session: Session) -> datetime | None:
-    """When the next timer of any instance falls due."""
-    return session.scalars(select(Timer.due_at).order_by(Timer.due_at).limit(1)).first()
+    """When the next timer of a running instance falls due. (A stopped instance keeps its
+    timer rows, which no pass fires: they must not plan passes.)"""
+    return session.scalars(
+        select(Timer.due_at).where(_running_instance()).order_by(Timer.due_at).limit(1)
+    ).first()
+
+
+def _running_instance() -> ColumnElement[bool]:
+    """The timer's instance is running. (Looked up by its key from the timer: as a join,
+    SQLite would go through every running instance, however few timers are due.)"""
+    return exists().where(
+        ProcessInstance.id == Timer.instance_id, ProcessInstance.status == "running"
+    )
 
 
 def due_instances(session: Session, now: datetime, limit: int = 100) -> list[int]:
     """Instances with a timer due at `now`, the longest overdue first."""
-    # Read from the due-time index, each instance's status looked up by its key: as a join,
-    # SQLite would go through every running instance, however few timers are due.
-    running = exists().where(
-        ProcessInstance.id == Timer.instance_id, ProcessInstance.status == "running"
-    )
+    # Read from the due-time index, each instance's status looked up by its key.
     rows = session.execute(
         select(Timer.instance_id, Timer.due_at)
-        .where(Timer.due_at <= now, running)
+        .where(Timer.due_at <= now, _running_instance())
         .order_by(Timer.due_at)
         .limit(limit * 4)
     ).all()

@@ -34,6 +34,7 @@ from models import ProcessInstance, SchedulerPass
 log = logging.getLogger("iisg.scheduler")
 _WAKE_JOB = "iisg-wake-at-due-timer"
 _SAFETY_JOB = "iisg-safety-net"
+_RETRY_PAUSE = timedelta(milliseconds=200)
 # Pass records older than this are pruned; `iisg scheduler status` shows the latest ones.
 _KEEP_PASSES = timedelta(days=7)
 
@@ -245,8 +246,11 @@ class TimerScheduler:
 
     def wake_at(self, due: datetime) -> None:
         """Make sure a pass runs at `due` (no later than any pass already planned)."""
-        soonest = clock.now() + timedelta(milliseconds=200)
-        when = max(due, soonest)
+        now = clock.now()
+        # A timer still due when a pass is over (one its pass could not fire) is tried again
+        # after a pause, so that it cannot keep passes running back to back; a timer due
+        # later wakes the scheduler at its due time, however soon that is.
+        when = due if due > now else now + _RETRY_PAUSE
         with self._plan_lock:
             if self._stopping or (self._planned is not None and self._planned <= when):
                 return

@@ -96,7 +96,11 @@ def test_a_procedure_that_fails_at_its_timer_is_stopped_and_reported_not_retried
     with db.session() as s:
         row = s.get(ProcessInstance, broken)
         assert row is not None and row.status == "error"
-    assert run_pass(db.factory).failed == {}
+    again = run_pass(db.factory)
+    assert again.failed == {}
+    # Its overdue timer no longer counts: the next pass is planned for the healthy
+    # procedure's next timer, not at once, again and again, for the stopped one's.
+    assert again.next_due is not None and again.next_due > clock.now()
 
 
 def test_the_scheduler_plans_its_wake_up_at_the_earliest_due_timer(
@@ -111,5 +115,15 @@ def test_the_scheduler_plans_its_wake_up_at_the_earliest_due_timer(
         # A save in this process that plans an earlier timer moves the wake-up forward.
         _start_timers(db, clock, deadline="PT30M")
         assert scheduler.next_wake() == clock.now() + timedelta(minutes=30)
+        # However soon after a pass a timer falls due, the wake-up is at its due time.
+        soon = clock.now() + timedelta(milliseconds=50)
+        scheduler.wake_at(soon)
+        assert scheduler.next_wake() == soon
+        # Something still due once a pass is over is tried again after a pause, not in a
+        # loop of passes.
+        scheduler.tick()
+        scheduler.wake_at(clock.now() - timedelta(seconds=1))
+        planned = scheduler.next_wake()
+        assert planned is not None and clock.now() < planned <= clock.now() + timedelta(seconds=1)
     finally:
         scheduler.shutdown()
