@@ -226,7 +226,8 @@ def save(session: Session, loaded: LoadedInstance, now: datetime) -> None:
     _rewrite_human_tasks(session, loaded, now, ready, deadlines_moved)
     _rewrite_timers(session, loaded, timers)
     session.flush()
-    # (Checked only now: on PostgreSQL the server writes the state meanwhile.)
+    # (Where json wrote the state, checked only now: on PostgreSQL the server writes it
+    # meanwhile.)
     if row.status == "running" and state.restores_exactly():
         # A copy: the caller still holds `loaded`, and must not change what is kept.
         open_tasks, task_rows = loaded.saved_open_tasks, loaded.saved_task_rows

@@ -163,8 +163,9 @@ def workflow_state(workflow: BpmnWorkflow) -> SavedState:
     Written by orjson (fourteen times quicker than json) when that reads back exactly; then
     it is known to restore exactly. Otherwise json writes it, as SpiffWorkflow does: orjson
     would write NaN as null, and refuses a number beyond 64 bits, a lone surrogate or a key
-    that is not text, which json writes as it always has (and json reads back). Either text
-    is plain JSON that json restores as orjson reads it (docs/BENCHMARKS.md, ninth round).
+    that is not text, which json writes as it always has (and json reads back). orjson's
+    text is plain JSON, which json, the engine's reader, restores as orjson read it back
+    (docs/BENCHMARKS.md, ninth round).
     """
     dct = workflow_dict(workflow)
     try:
