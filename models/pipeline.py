@@ -178,17 +178,21 @@ def can_queue(connection: Connection) -> bool:
 @contextmanager
 def together(connection: Connection) -> Iterator[None]:
     """Writes queued in this block go to the server as one statement when it ends (or
-    before a statement of the connection within it; only where can_queue). Within another
-    block, they go with that block's."""
+    before a statement of the connection within it; only where can_queue), however it ends:
+    left by an error, they are in the transaction as a write sent on its own would be, and
+    a rollback drops them with the rest. Within another block, they go with that block's."""
     if _HELD in connection.info:
         yield
         return
     connection.info[_HELD] = []
     try:
         yield
-        _send_held(connection)
     finally:
-        connection.info.pop(_HELD, None)
+        try:
+            if not connection.invalidated:  # (a lost connection's transaction went with it)
+                _send_held(connection)
+        finally:
+            connection.info.pop(_HELD, None)
 
 
 def queue(connection: Connection, write: Write) -> None:
@@ -337,7 +341,7 @@ def _before_rollback(connection: Connection) -> None:
     """A rollback drops what is queued: the pipeline is closed and its errors are moot."""
     if not connection.invalidated:  # (a lost connection's pipeline went with it)
         if _HELD in connection.info:
-            connection.info[_HELD] = []  # (the block is left by the error that rolls back)
+            connection.info[_HELD] = []  # (dropped with the rest, not sent after it)
         _drop(connection.info, _OPEN, _SENDING)
 
 

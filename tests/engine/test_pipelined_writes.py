@@ -450,3 +450,22 @@ def test_a_block_of_writes_together_within_another_sends_its_writes_with_the_out
         [],  # COMMIT
     ]
     assert procedures.instance(instance_id).lock_version == before + 1
+
+
+def test_writes_held_in_a_block_left_by_an_error_are_not_dropped(procedures: Procedures) -> None:
+    # A caller that handles the error and commits stores what the block wrote, as it would
+    # have had each write gone on its own.
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+    events_before = events(procedures.db)
+
+    def step(session: Session) -> None:
+        row = session.get_one(ProcessInstance, instance_id)
+        with pytest.raises(RuntimeError), together(session.connection()):
+            bump(session, row, "written before the error")
+            raise RuntimeError("an error of the step's own, which its caller handles")
+
+    procedures.db.run(step)
+
+    assert procedures.instance(instance_id).lock_version == before + 1
+    assert events(procedures.db) == events_before + 1
