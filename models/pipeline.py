@@ -188,11 +188,14 @@ def together(connection: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        try:
-            if not connection.invalidated:  # (a lost connection's transaction went with it)
-                _send_held(connection)
-        finally:
-            connection.info.pop(_HELD, None)
+        # (A connection closed within the block, by a rollback of its session, went back to
+        # the pool without them; a lost connection's transaction went with it.)
+        if not connection.closed:
+            try:
+                if not connection.invalidated:
+                    _send_held(connection)
+            finally:
+                connection.info.pop(_HELD, None)
 
 
 def queue(connection: Connection, write: Write) -> None:

@@ -469,3 +469,21 @@ def test_writes_held_in_a_block_left_by_an_error_are_not_dropped(procedures: Pro
 
     assert procedures.instance(instance_id).lock_version == before + 1
     assert events(procedures.db) == events_before + 1
+
+
+def test_writes_held_in_a_block_are_dropped_by_a_rollback_within_it(
+    procedures: Procedures,
+) -> None:
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    before = procedures.instance(instance_id).lock_version
+    events_before = events(procedures.db)
+
+    with procedures.db.session() as session:
+        row = session.get_one(ProcessInstance, instance_id)
+        with together(session.connection()):
+            bump(session, row, "given up")
+            session.rollback()
+        session.commit()  # (nothing of the block goes into the next transaction)
+
+    assert procedures.instance(instance_id).lock_version == before
+    assert events(procedures.db) == events_before
