@@ -54,6 +54,29 @@ class FormInvalid(EngineError):
         super().__init__("; ".join(f"{field}: {reason}" for field, reason in errors.items()))
 
 
+class Refused(FormInvalid):
+    """A rule a person can break (a date, a choice, a state) refused their request.
+
+    Raised by the engine and by service operations; `errors` maps the field the person typed
+    to a sentence in their words. It is never a failure of the diagram: the unit of work
+    rolls back, the web shows the sentence beside the field with everything typed kept, and
+    the API answers 422.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__({field: message})
+
+
+def refusal_within(err: BaseException) -> Refused | None:
+    """The Refused that `err` was raised from (SpiffWorkflow wraps what a service raises)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, Refused):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class TaskNotFound(EngineError):
     """No such task."""
 

@@ -30,6 +30,7 @@ from engine.errors import (
     TaskAlreadyDone,
     TaskNotFound,
     UnknownProcess,
+    refusal_within,
 )
 from engine.forms import (
     FORM_PROPERTY,
@@ -78,6 +79,9 @@ def _running(
         except EngineError:
             raise
         except Exception as err:
+            refused = refusal_within(err)
+            if refused is not None:  # a person's mistake, said by a service operation
+                raise refused from err
             raise EngineError(f"{what} failed inside the diagram: {_describe(err)}") from err
 
 

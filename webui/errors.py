@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import (
     ConcurrentUpdate,
     EngineError,
+    FormInvalid,
     NotAllowed,
     TaskAlreadyDone,
     TaskNotFound,
@@ -73,7 +74,7 @@ def render_error(
     )
 
 
-def _sentence(err: Exception) -> str:
+def _sentence(err: Exception | str) -> str:
     text = str(err)
     return text[:1].upper() + text[1:]
 
@@ -114,6 +115,15 @@ def _concurrent(err: ConcurrentUpdate) -> ResponseReturnValue:
     return render_error(409, gettext("Someone else is changing this procedure"), _sentence(err))
 
 
+def _refused(err: FormInvalid) -> ResponseReturnValue:
+    # Pages with a form catch this and show it beside the field, everything typed kept;
+    # this is for a refusal that reaches no form.
+    reasons = " ".join(_sentence(reason).rstrip(".") + "." for reason in err.errors.values())
+    return render_error(
+        422, gettext("Not accepted"), gettext("%(reasons)s Nothing was saved.", reasons=reasons)
+    )
+
+
 def _engine_failed(err: EngineError) -> ResponseReturnValue:
     # The unit of work rolled back, so saying "nothing was saved" is true; the message
     # names the step and what failed in it, which the Secretariat needs to fix the diagram.
@@ -136,4 +146,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(TaskNotFound, _not_found)
     app.register_error_handler(TaskAlreadyDone, _already_done)
     app.register_error_handler(ConcurrentUpdate, _concurrent)
+    app.register_error_handler(FormInvalid, _refused)
     app.register_error_handler(EngineError, _engine_failed)

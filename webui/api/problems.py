@@ -14,6 +14,7 @@ from engine.errors import (
     EngineError,
     FormInvalid,
     NotAllowed,
+    Refused,
     TaskAlreadyDone,
     TaskNotFound,
     UnknownProcess,
@@ -36,6 +37,7 @@ PLAIN_WORDS: dict[int, tuple[str, str]] = {
         "This address does not take that method; see /api/v1/openapi.json.",
     ),
     409: ("Conflict", "Someone has already done this; nothing was changed."),
+    422: ("Refused", "The request breaks a rule of the procedure; nothing was changed."),
     413: (
         "Request too large",
         "The request body is larger than this server accepts; nothing was changed.",
@@ -74,13 +76,21 @@ def problem(
     return current_app.response_class(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
 
 
-def _sentence(err: Exception) -> str:
+def _sentence(err: Exception | str) -> str:
     text = str(err).strip()
     return text[:1].upper() + text[1:]
 
 
 def engine_error_response(err: EngineError) -> Response:
-    """The problem an engine error is for the API: 400, 403, 404 or 409 (500 otherwise)."""
+    """The problem an engine error is for the API: 400, 403, 404, 409 or 422 (500 otherwise)."""
+    if isinstance(err, Refused):
+        return problem(
+            422,
+            "Refused",
+            " ".join(_sentence(m).rstrip(".") + "." for m in err.errors.values())
+            + " Nothing was saved.",
+            errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
+        )
     if isinstance(err, FormInvalid):
         return problem(
             400,
@@ -134,6 +144,7 @@ def register(bp: Blueprint) -> None:
     bp.register_error_handler(HTTPException, http_error_response)
     bp.register_error_handler(EngineError, engine_error_response)
     for kind in (
+        Refused,
         FormInvalid,
         ClaimedByOther,
         NotAllowed,
