@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 PASSWORD ?= iisg-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The browser tests drive Debian's Chromium at this path (tests/browser/conftest.py).
+CHROMIUM ?= /usr/bin/chromium
+# apt-get needs root: through sudo for a person at their own machine, directly when root (CI).
+SUDO ?= $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup translations run test lint typecheck imports pytest bench clean
+.PHONY: setup translations chromium run test lint typecheck imports pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +30,18 @@ setup: $(BIN)/.installed node_modules/.installed translations
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d webui/translations -f --statistics
 
+## chromium: Debian's chromium for the browser tests, installed with apt-get when it is missing
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "Chromium is missing; installing Debian's chromium for the browser tests."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "$(CHROMIUM) is still missing; install Debian's chromium (apt-get install chromium)." >&2; \
+		exit 1; \
+	fi
+
 ## run: set up, migrate, deploy bpmn/, load demo data, serve on http://$(HOST):$(PORT)
 run: setup
 	$(BIN)/iisg db upgrade
@@ -35,7 +51,8 @@ run: setup
 	$(BIN)/iisg serve --host $(HOST) --port $(PORT)
 
 ## test: set up, lint, type-check, check the layers, run the suite (SQLite, and
-## PostgreSQL too when IISG_TEST_POSTGRESQL_URL is set, as .ci/run does)
+## PostgreSQL too when IISG_TEST_POSTGRESQL_URL is set, as .ci/run does); installs Debian's
+## chromium for the browser tests when it is missing
 test: setup lint typecheck imports pytest
 
 lint: setup
@@ -48,7 +65,7 @@ typecheck: setup
 imports: setup
 	$(BIN)/lint-imports
 
-pytest: setup
+pytest: setup chromium
 	@echo "== tests on SQLite"
 	IISG_TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$IISG_TEST_POSTGRESQL_URL" ]; then \

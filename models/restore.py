@@ -3,8 +3,9 @@
 Everything is checked before a row is written: the file is an IISG backup of this format,
 each table's data matches its SHA-256 and row count, its columns are the ones this version
 has, the database is at the backup's Alembic revision and holds nothing yet. Any refusal
-changes nothing. On PostgreSQL the id sequences are moved past the restored rows, so new
-rows get fresh ids.
+changes nothing. The source's scheduler passes are left out: no scheduler runs against the
+new database until one starts there. On PostgreSQL the id sequences are moved past the
+restored rows, so new rows get fresh ids.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ from models.backup import (
     member_name,
 )
 from models.base import Base
+from models.notifications import SchedulerPass
 
 _FRESH = "Restore only into a new, empty database made with `iisg db upgrade`."
+# A scheduler's passes say whether one runs against *this* database; the source's are checked
+# with the rest of the file but not written, so none counts as running until one starts here.
+_NOT_RESTORED = frozenset({SchedulerPass.__tablename__})
 
 
 class RestoreRefused(Exception):
@@ -229,6 +234,9 @@ def _restore_into(
         _check_empty(connection)
         connection.execute(delete(AuditChainHead))
         for table in Base.metadata.sorted_tables:
+            if table.name in _NOT_RESTORED:
+                rows[table.name] = 0
+                continue
             rows[table.name] = _restore_table(connection, archive, table)
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection)

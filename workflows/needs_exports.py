@@ -50,12 +50,16 @@ RESPONSE_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell_text(value: str | int | None) -> str | int:
     if value is None:
         return ""
-    # A cell starting like a formula is kept as text, never run by a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    # CSV has no types: a leading apostrophe is what keeps a spreadsheet from running it.
+    if _looks_like_formula(value):
+        return "'" + str(value)
     return value
 
 
@@ -82,7 +86,14 @@ def export_xlsx(rows: Iterable[Any], columns: Sequence[Column], *, title: str = 
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell_text(c.value(row)) for c in columns])
+        values = [c.value(row) for c in columns]
+        sheet.append(["" if value is None else value for value in values])
+        for cell in sheet[sheet.max_row]:
+            if _looks_like_formula(cell.value):
+                # Kept as the text typed: a string cell, with the quote prefix a spreadsheet
+                # keeps when the cell is edited, so it never becomes a formula.
+                cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -361,3 +361,34 @@ def test_a_backup_is_one_moment_even_while_procedures_keep_writing(
         assert session.scalar(select(func.count()).select_from(ProcessInstance)) == INSTANCES
     verified = iisg(monkeypatch, target.url, "audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_restored_database_has_no_scheduler_running_until_one_starts_against_it(
+    db: Database,
+    clock: Clock,
+    in_flight: Participant,
+    target: Target,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("IISG_SETTINGS", raising=False)
+    monkeypatch.setenv("IISG_INSTANCE_DIR", str(tmp_path))  # no settings file: the defaults
+    run_pass(db.factory)
+    source = iisg(monkeypatch, db.url, "scheduler", "status")
+    assert source.output.startswith("Scheduler: running"), source.output
+    backup = tmp_path / "iisg.backup"
+    assert iisg(monkeypatch, db.url, "backup", str(backup)).exit_code == 0
+
+    restored = iisg(monkeypatch, target.url, "restore", str(backup))
+
+    assert restored.exit_code == 0, restored.output
+    status = iisg(monkeypatch, target.url, "scheduler", "status")
+    assert status.exit_code == 1
+    assert status.output.startswith("Scheduler: NOT RUNNING, no pass has been recorded.")
+    with db.factory() as session:
+        waiting = session.scalar(select(func.count()).select_from(Timer))
+    assert f"Timers waiting: {waiting}." in status.output.splitlines(), "the timers came along"
+
+    run_pass(target.factory)
+    started = iisg(monkeypatch, target.url, "scheduler", "status")
+    assert started.exit_code == 0 and started.output.startswith("Scheduler: running")

@@ -184,8 +184,12 @@ def test_the_filters_list_and_export_exactly_the_filtered_needs(
     assert 'href="/database/needs.csv?partner=AL&amp;pillar=WBCTi"' in page
     csv_body = reader.get("/database/needs.csv?partner=AL&pillar=WBCTi")
     assert csv_body.headers["Content-Disposition"].startswith("attachment")
+    assert csv_body.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert _csv_ids(csv_body.get_data(as_text=True)) == albania
     xlsx = reader.get("/database/needs.xlsx?partner=AL&pillar=WBCTi")
+    assert xlsx.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     assert _xlsx_ids(xlsx.get_data()) == albania
 
     gaps = "/database/needs.csv?has_response=no&year=2025"

@@ -463,6 +463,35 @@ def test_a_pdf_uploaded_on_the_task_page_downloads_back_unchanged(
     assert event.payload["sha256"] == document.sha256
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("Agenda.txt", "Agenda: Türkiye first\n".encode(), "text/plain; charset=utf-8"),
+        ("Seats.csv", b"seat,answer\nAL,no_objection\n", "text/csv; charset=utf-8"),
+    ],
+    ids=["txt", "csv"],
+)
+def test_a_text_document_downloads_with_its_charset_named_once(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+    name: str,
+    content: bytes,
+    content_type: str,
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+    _upload(secretariat, review.id, name, content)
+    with db.session() as session:
+        document = session.scalars(select(Document)).one()
+
+    download = secretariat.get(f"/documents/{document.id}")
+
+    assert download.status_code == 200 and download.data == content
+    assert download.headers["Content-Type"] == content_type
+
+
 def test_a_file_over_the_size_cap_gets_413_and_nothing_is_stored(
     db: Database,
     people: People,

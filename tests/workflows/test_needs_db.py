@@ -560,7 +560,34 @@ def test_a_formula_in_a_description_is_exported_as_text(people: People) -> None:
     )
     assert [n.id for n in needs] == [ids["al_law"]]
     [row] = list(csv.DictReader(io.StringIO(exports.export_csv(needs, exports.NEED_COLUMNS))))
-    assert row["Description"].startswith("'=")
+    assert row["Description"] == '\'=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize("typed", ["=1+1", "+1", "-1", "@SUM(A1)"])
+def test_a_formula_in_an_xlsx_export_is_the_text_as_typed_never_run(
+    people: People, typed: str
+) -> None:
+    ids = seed(people)
+    now = people.iisg.clock.now()
+    people.run(
+        lambda s: db7.update_need(
+            s, ids["al_law"], {"description": typed}, viewer=people.secretariat, now=now
+        )
+    )
+    needs: list[Need] = people.run(
+        lambda s: db7.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
+    )
+    sheet = load_workbook(io.BytesIO(exports.export_xlsx(needs, exports.NEED_COLUMNS))).active
+    assert sheet is not None
+    headings = [cell.value for cell in sheet[1]]
+    [cell] = [
+        row[headings.index("Description")]
+        for row in sheet.iter_rows(min_row=2)
+        if row[0].value == ids["al_law"]
+    ]
+
+    # The cell holds the text exactly as typed, as text a spreadsheet shows and never runs.
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (typed, "s", True)
 
 
 def test_public_summaries_hold_approved_and_published_summaries_only(people: People) -> None:

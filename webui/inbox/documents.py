@@ -72,14 +72,13 @@ def document(document_id: int) -> ResponseReturnValue:
             gettext("There is no such document, or its file is missing. Tell the Secretariat.")
         )
     row, path = found
-    return send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=True,
-        download_name=row.filename,
-        max_age=0,
-        etag=row.sha256,
+    response = send_file(
+        path, as_attachment=True, download_name=row.filename, max_age=0, etag=row.sha256
     )
+    # The row holds the whole Content-Type, charset included ("text/plain; charset=utf-8");
+    # given to send_file as a mimetype, Werkzeug would add a second charset.
+    response.content_type = row.content_type
+    return response
 
 
 @bp.post("/tasks/<int:task_id>/comments")
