@@ -4,16 +4,24 @@ SpiffWorkflow's default environment is plain exec/eval. This one compiles with
 RestrictedPython (no imports, no dunder attributes, no `open`, no `__import__`) and runs
 with guarded attribute, item and iteration access and a short list of safe builtins.
 
-Each run has a time budget: every pass of a loop (a `while`, a `for`, a comprehension) checks
-the clock, so a script that never ends stops with an error instead of holding a web worker
-or the scheduler forever; `range` is capped so no single builtin call runs for long.
+Each run has a time budget and a memory budget, checked at every step the script takes:
+every pass of a loop (a `while`, a `for`, a comprehension), every call of a function or a
+lambda (also when a builtin such as `map` or `sorted` calls it), and every item that `map`,
+`filter`, `enumerate` and `reversed` hand on (also to a builtin that consumes them in C, such
+as `any` or `list`). Between two steps the script can only do one operation on values it
+already holds, each bounded by engine.sandbox_sizes and `range`'s cap; so a script that never
+ends or keeps growing stops with an error instead of holding a web worker or the scheduler.
 """
 
 from __future__ import annotations
 
 import ast
+import resource
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
 from typing import Any
@@ -35,12 +43,118 @@ from engine.errors import SandboxViolation
 
 # How long one script, condition or timer expression may run, in seconds of wall-clock time.
 TIME_LIMIT_SECONDS = 2.0
+# How much one run may grow the server process beyond the largest it has been so far.
+MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+# How often a run looks at the process's memory (reading it costs about a microsecond).
+_MEMORY_CHECK_SECONDS = 0.001
 # The longest `range` a diagram may ask for: enough for any list of seats or pillars.
 MAX_RANGE = 100_000
 
 
 class ScriptTimeLimit(SandboxViolation):
     """A script or expression ran past the sandbox's time limit."""
+
+
+class ScriptMemoryLimit(SandboxViolation):
+    """A script or expression took more memory than the sandbox allows."""
+
+
+@dataclass(slots=True)
+class _Run:
+    """The budget of the run going on in this thread: when it must end, how big it may grow."""
+
+    seconds: float
+    deadline: float
+    peak_limit: int  # 0 until the first memory check
+    next_memory_check: float
+
+
+# The run under way in this thread (each web request and the scheduler have their own).
+_RUN: ContextVar[_Run | None] = ContextVar("sandbox_run", default=None)
+
+
+def _peak_memory() -> int:
+    """The most memory this process has held so far, in bytes (Linux counts kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def step() -> None:
+    """One step of the run under way: stop it once its time or its memory is spent."""
+    run = _RUN.get()
+    if run is None:  # not inside a run: a lambda kept from one, called by nothing here
+        return
+    now = time.monotonic()
+    if now > run.deadline:
+        raise ScriptTimeLimit(
+            f"did not finish within {run.seconds:g} seconds and was stopped; "
+            "look for a loop or a function that repeats too often"
+        )
+    if now >= run.next_memory_check:
+        run.next_memory_check = now + _MEMORY_CHECK_SECONDS
+        if not run.peak_limit:  # the first check: what the process held when the run began
+            run.peak_limit = _peak_memory() + MEMORY_LIMIT_BYTES
+        elif _peak_memory() > run.peak_limit:
+            raise ScriptMemoryLimit(
+                f"took more than {MEMORY_LIMIT_BYTES // 2**20} MB of memory and was stopped; "
+                "look for a list or a text that keeps growing"
+            )
+
+
+def checked(iterable: Iterable[Any]) -> Iterator[Any]:
+    """The items of `iterable`, one step of the run each."""
+    for item in iterable:
+        step()
+        yield item
+
+
+class limits:
+    """Run sandboxed code within `seconds` and the memory limit; an expression evaluated
+    while a script runs (a service task's parameters) counts as part of that script.
+
+    A class rather than a generator: it is entered for every condition, so it stays cheap.
+    """
+
+    __slots__ = ("seconds", "token")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.token: Token[_Run | None] | None = None
+
+    def __enter__(self) -> None:
+        if _RUN.get() is None:
+            now = time.monotonic()
+            # The memory reading waits for the first check: most runs end well before it.
+            run = _Run(self.seconds, now + self.seconds, 0, now + _MEMORY_CHECK_SECONDS)
+            self.token = _RUN.set(run)
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, _: Any) -> None:
+        if self.token is None:
+            return
+        _RUN.reset(self.token)
+        if isinstance(err, RecursionError):
+            raise SandboxViolation(
+                "calls itself too deeply and was stopped; look for a function that never "
+                "stops calling itself"
+            ) from err
+        if isinstance(err, MemoryError):
+            raise ScriptMemoryLimit("ran out of memory and was stopped") from err
+        # Python's own cap on converting whole numbers to and from text, said in words.
+        if isinstance(err, ValueError) and "integer string conversion" in str(err):
+            raise SandboxViolation(
+                f"would convert a number of more than {sys.get_int_max_str_digits():,} digits "
+                "to or from text; a diagram may not"
+            ) from err
+
+
+def _lazy(kind: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """A builtin that hands on items one by one, each item a step of the run: a builtin
+    that consumes it in C (`any`, `list`, `sum`) cannot run on unchecked."""
+
+    def stepping(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        return checked(kind(*args, **kwargs))
+
+    stepping.__name__ = stepping.__qualname__ = getattr(kind, "__name__", "lazy")
+    return stepping
 
 
 def _bounded_range(*args: int) -> range:
@@ -58,13 +172,13 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "all": all,
     "any": any,
     "dict": dict,
-    "enumerate": enumerate,
-    "filter": filter,
+    "enumerate": _lazy(enumerate),
+    "filter": _lazy(filter),
     "list": list,
-    "map": map,
+    "map": _lazy(map),
     "max": max,
     "min": min,
-    "reversed": reversed,
+    "reversed": _lazy(reversed),
     "set": set,
     "sum": sandbox_sizes.bounded_sum,
 }
@@ -81,7 +195,8 @@ def _guards() -> dict[str, Any]:
         "__builtins__": _builtins(),
         "_getattr_": _getattr,
         "_getitem_": default_guarded_getitem,
-        "_getiter_": iter,
+        "_getiter_": checked,
+        "_step_": step,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
@@ -155,40 +270,38 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         return ast.fix_missing_locations(ast.copy_location(visited, node))
 
     def visit_While(self, node: ast.While) -> ast.AST:
-        checked = self.node_contents_visit(node)
-        _count_each_pass(node)
-        return checked
+        """Each pass of a `while` is a step of the run."""
+        visited: ast.While = self.node_contents_visit(node)
+        visited.body.insert(0, _step_statement(node))
+        return visited
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        """Each call of a function is a step of the run (recursion, callbacks from C)."""
+        visited: ast.FunctionDef = super().visit_FunctionDef(node)  # type: ignore[assignment]
+        visited.body.insert(0, _step_statement(node))
+        return visited
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        """Each call of a lambda is a step: `lambda x: body` becomes
+        `lambda x: _step_() or body` (`_step_()` returns None)."""
+        visited: ast.Lambda = super().visit_Lambda(node)  # type: ignore[assignment]
+        visited.body = ast.copy_location(
+            ast.BoolOp(op=ast.Or(), values=[_step_call(node), visited.body]), node
+        )
+        return visited
 
 
-def _count_each_pass(loop: ast.While) -> None:
-    """Put `_step_()` first in the loop's body: the call that checks the time budget."""
-    step = ast.Expr(ast.Call(func=ast.Name(id="_step_", ctx=ast.Load()), args=[], keywords=[]))
-    for node in ast.walk(step):
-        ast.copy_location(node, loop)
-    loop.body.insert(0, step)
+def _step_call(at: ast.AST) -> ast.Call:
+    """`_step_()`, placed at `at`: the call that checks the run's budget."""
+    call = ast.Call(func=ast.Name(id="_step_", ctx=ast.Load()), args=[], keywords=[])
+    for node in ast.walk(call):
+        ast.copy_location(node, at)
+    return call
 
 
-class _Budget:
-    """The time one run may take; `step` and `getiter` stop the run once it is spent."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
-
-    def step(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise ScriptTimeLimit(
-                f"did not finish within {self.seconds:g} seconds and was stopped; "
-                "look for a loop that never ends"
-            )
-
-    def getiter(self, iterable: Iterable[Any]) -> Iterator[Any]:
-        for item in iterable:
-            self.step()
-            yield item
-
-    def guards(self) -> dict[str, Callable[..., Any]]:
-        return {"_step_": self.step, "_getiter_": self.getiter}
+def _step_statement(at: ast.AST) -> ast.Expr:
+    """`_step_()` as a statement of its own, placed at `at`."""
+    return ast.copy_location(ast.Expr(_step_call(at)), at)
 
 
 def _explain(errors: Sequence[str]) -> str:
@@ -219,10 +332,13 @@ def compile_script(source: str) -> CodeType:
 class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
     """Task data as variables, RestrictedPython as the interpreter."""
 
-    def __init__(self, functions: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, functions: dict[str, Any] | None = None, *, time_limit: float | None = None
+    ) -> None:
         globals_ = _guards()
         globals_.update(functions or {})
         super().__init__(globals_)
+        self.time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Any = None
@@ -231,21 +347,18 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         scope: dict[str, Any] = dict(context)
         scope.update(external_context or {})
         scope.update(self.globals)  # last, so task data can never replace a guard
-        scope.update(_Budget(TIME_LIMIT_SECONDS).guards())
-        return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
+        with limits(self.time_limit):
+            return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         code = compile_script(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(external_context or {})
         context.update(self.globals)
-        budget = _Budget(TIME_LIMIT_SECONDS).guards()
-        context.update(budget)
         try:
-            exec(code, context)  # noqa: S102 - restricted code object, guarded globals
+            with limits(self.time_limit):
+                exec(code, context)  # noqa: S102 - restricted code object, guarded globals
         finally:
-            for name in budget:
-                context.pop(name, None)
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
 

@@ -9,6 +9,7 @@ unrestricted script engine does write the file, so the probes are real.
 from __future__ import annotations
 
 import re
+import resource
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,11 +24,18 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy import func, select
 
+from engine.assignment import Participant
 from engine.deploy import deploy_bundle
 from engine.diagram import DiagramBundle, check_bundle
+from engine.dry_run import dry_run
 from engine.errors import EngineError, SandboxViolation
 from engine.runtime import load
-from engine.sandbox import SandboxEnvironment, script_engine
+from engine.sandbox import (
+    MEMORY_LIMIT_BYTES,
+    TIME_LIMIT_SECONDS,
+    SandboxEnvironment,
+    script_engine,
+)
 from models import ProcessInstance
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.engine.conftest import Procedures
@@ -357,3 +365,186 @@ def test_ordinary_arithmetic_and_text_within_the_limits_still_work() -> None:
     context: dict[str, Any] = {}
     sandbox.execute("answers = [1]\nsame = answers\nanswers *= 2\nanswers += [3]", context)
     assert context["answers"] == context["same"] == [1, 1, 3]  # lists still grow in place
+
+
+# Work that runs inside builtins: the clock is checked at every call of a function or lambda,
+# at every item `map`, `filter`, `enumerate` and `reversed` hand on and every pass of a loop,
+# so none of these can run on inside a C loop. The corpus runs with a short limit.
+SHORT_LIMIT = 0.5
+MARGIN = 1.5
+NESTED = "x = any(map(lambda a: any(map(lambda b: False, range(100000))), range(100000)))"
+BYPASSES = {
+    "nested_map_with_lambdas": NESTED,
+    "nested_filter_with_lambdas": (
+        "x = list(filter(lambda a: any(filter(lambda b: b < 0, range(100000))), range(100000)))"
+    ),
+    "nested_sum_with_lambdas": (
+        "x = sum(map(lambda a: sum(map(lambda b: b, range(100000))), range(100000)))"
+    ),
+    "sorting_again_and_again": (
+        "rows = [list(range(100000))] * 100000\n"
+        "x = list(map(lambda row: row.sort(key=lambda v: -v), rows))"
+    ),
+    "builtin_mapped_over_a_list": "r = list(range(100000))\nx = sum(map(r.count, r))",
+    "builtin_mapped_then_searched": "r = list(range(100000))\nx = -1 in map(r.count, r)",
+    "enumerated_and_reversed": (
+        "r = list(range(100000))\nx = max(map(lambda p: r.index(p[1]), enumerate(reversed(r))))"
+    ),
+    "a_sum_per_item": "x = [sum(range(100000)) for a in range(100000)]",
+    "comprehension_bomb": "x = [a * b for a in range(100000) for b in range(100000)]",
+    "nested_comprehensions": (
+        "x = [[[c for c in range(100000)] for b in range(100000)] for a in range(100000)]"
+    ),
+    "comprehension_of_big_lists": "x = [[0] * 1000000 for a in range(100000)]",
+    "join_of_a_generator": 'x = "".join(str(a) for a in range(100000) for b in range(100000))',
+    "join_of_a_map": 'x = "-".join(map(lambda a: "".join(map(str, range(100000))), range(100000)))',
+    "exponential_recursion": "f = lambda n: f(n - 1) + f(n - 1) if n else 1\nx = f(60)",
+    "exponential_recursion_in_def": (
+        "def f(n):\n    return f(n - 1) + f(n - 1) if n else 1\nx = f(60)"
+    ),
+    "deep_recursion": "f = lambda n: f(n - 1) if n else 0\nx = f(10 ** 6)",
+    "caught_and_carried_on": (
+        f"while True:\n    try:\n        {NESTED}\n    except Exception:\n        pass"
+    ),
+    "huge_range_summed": "x = sum(range(10 ** 12))",
+    "huge_range_listed": "x = list(range(10 ** 12))",
+    "huge_range_as_a_set": "x = set(range(10 ** 12))",
+    "huge_range_any": "x = any(a < 0 for a in range(10 ** 12))",
+    "huge_range_all": "x = all(map(lambda a: a >= 0, range(10 ** 12)))",
+    "huge_range_min_max": "x = min(range(10 ** 12)) + max(range(10 ** 12))",
+    "huge_range_joined": 'x = ",".join(map(str, range(10 ** 12)))',
+    "huge_range_as_keys": "x = dict.fromkeys(range(10 ** 12))",
+    "percent_s_times_n": 'x = ("%s" * 10 ** 10) % ()',
+    "text_of_a_huge_number": "x = str(10 ** 100000)",
+    "number_from_a_huge_text": 'x = int("9" * 100000)',
+    "pow_with_a_large_exponent": "x = pow(7, 10 ** 9)",
+}
+
+
+def peak_memory() -> int:
+    """The most memory the test process has held so far, in bytes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@pytest.mark.parametrize("script", BYPASSES.values(), ids=BYPASSES)
+def test_work_inside_builtins_stops_within_the_time_and_memory_limits(script: str) -> None:
+    began, peak_before = time.monotonic(), peak_memory()
+
+    with pytest.raises(SandboxViolation) as stopped:
+        SandboxEnvironment(time_limit=SHORT_LIMIT).execute(script, {})
+
+    assert time.monotonic() - began < SHORT_LIMIT + MARGIN
+    # The process grew at most by the memory limit (and what one checked step can take).
+    assert peak_memory() - peak_before < MEMORY_LIMIT_BYTES + 64 * 2**20
+    said = str(stopped.value)
+    assert "was stopped" in said or "a diagram may" in said or "too long for a diagram" in said
+
+
+def test_ordinary_uses_of_map_filter_and_lambdas_still_work() -> None:
+    sandbox = SandboxEnvironment()
+    seats = ["AL", "BA", "ME", "XK"]
+
+    assert sandbox.evaluate("list(map(lambda s: s.lower(), seats))", {"seats": seats}) == [
+        "al",
+        "ba",
+        "me",
+        "xk",
+    ]
+    assert sandbox.evaluate('list(filter(lambda s: s != "ME", seats))', {"seats": seats}) == [
+        "AL",
+        "BA",
+        "XK",
+    ]
+    assert sandbox.evaluate("dict(enumerate(reversed(seats), 1))", {"seats": seats}) == {
+        1: "XK",
+        2: "ME",
+        3: "BA",
+        4: "AL",
+    }
+    context: dict[str, Any] = {"seats": seats}
+    sandbox.execute(
+        "def first(items):\n    return items[0]\nx = first(seats)",
+        context,
+    )
+    assert context["x"] == "AL"
+
+
+FOLLOW_UP = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+id="Definitions_probe" targetNamespace="https://iisg.example/tests">
+  <bpmn:process id="probe" name="Sandbox probe" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_secretariat" name="Secretariat">\
+<bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:manualTask id="review" name="Review"><bpmn:incoming>f1</bpmn:incoming>\
+<bpmn:outgoing>f2</bpmn:outgoing></bpmn:manualTask>
+    <bpmn:scriptTask id="tally" name="Tally the answers"><bpmn:incoming>f2</bpmn:incoming>\
+<bpmn:outgoing>f3</bpmn:outgoing><bpmn:script>SCRIPT</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="tally" />
+    <bpmn:sequenceFlow id="f3" sourceRef="tally" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+FULL_LIMIT = TIME_LIMIT_SECONDS + MARGIN
+
+
+def test_a_step_stopped_by_the_time_limit_fails_naming_it_and_saves_nothing(
+    db: Database, clock: Clock, secretariat: Participant
+) -> None:
+    deploy_unchecked(db, clock, FOLLOW_UP.replace("SCRIPT", escape(NESTED)))
+    procedures = Procedures(db, clock)
+    instance_id = procedures.start("probe")
+    review = procedures.task(instance_id, "review")
+    stored, audited = procedures.instance(instance_id).state_json, procedures.audit_count()
+    began = time.monotonic()
+
+    with pytest.raises(EngineError, match="at 'Tally the answers'") as failed:
+        procedures.complete(review.id, {}, secretariat)
+
+    assert time.monotonic() - began < FULL_LIMIT  # the worker is free again
+    assert f"did not finish within {TIME_LIMIT_SECONDS:g} seconds" in str(failed.value)
+    assert procedures.instance(instance_id).state_json == stored
+    assert procedures.audit_count() == audited
+    assert [t.bpmn_id for t in procedures.open_tasks(instance_id)] == ["review"]
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "code"),
+    [
+        ("CONDITION", NESTED.removeprefix("x = ")),
+        ("TIMER", f'{NESTED.removeprefix("x = ")} or "PT1H"'),
+    ],
+    ids=["condition", "timer"],
+)
+def test_a_condition_or_timer_stopped_by_the_time_limit_starts_nothing(
+    placeholder: str, code: str, db: Database, clock: Clock
+) -> None:
+    deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
+    audited = Procedures(db, clock).audit_count()
+    began = time.monotonic()
+
+    with pytest.raises(EngineError, match="was stopped"):
+        Procedures(db, clock).start("probe")
+
+    assert time.monotonic() - began < FULL_LIMIT
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+    assert Procedures(db, clock).audit_count() == audited
+
+
+def test_the_dry_run_reports_a_script_stopped_by_the_time_limit(db: Database, clock: Clock) -> None:
+    bundle, problems = check_bundle({"probe.bpmn": probe_diagram(SCRIPT=NESTED)}, known_roles())
+    assert problems == [] and bundle is not None
+    began = time.monotonic()
+
+    with db.session() as session:
+        report = dry_run(session, "probe", bundle.spec("probe"), bundle.files, now=clock.now())
+
+    assert time.monotonic() - began < FULL_LIMIT
+    assert [f.element_id for f in report.findings] == ["script"]
+    assert f"did not finish within {TIME_LIMIT_SECONDS:g} seconds" in report.findings[0].message
