@@ -1,0 +1,289 @@
+"""A refusal is never a 500: a rule a person broke inside a step is said beside the field they
+typed (web) or as 422 naming it (API), and nothing changes; a date-time the database cannot
+hold is refused by the form; a real failure of a diagram is a 500 without SQL, traceback or
+memory address, and the Secretariat is told of it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from engine.assignment import Grant, Participant
+from models import AuditEvent, HumanTask, Need, Organisation, OutboxMessage, ProcessInstance
+from tests.conftest import Clock, Database
+from tests.webui.conftest import Browser, snapshot
+from tests.webui.test_api import Api, token_for
+from tests.workflows.conftest import Iisg, methodology_and_board
+from tests.workflows.test_membership import ASSESSMENT, apply_and_express_interest
+from tests.workflows.test_response_mapping import Mapping, open_mapping
+from workflows import accounts
+
+NEVER_SHOWN = ("INSERT", "SELECT", "Traceback", "0x", "sqlalchemy", "psycopg", ".py")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2, cheap settings: these tests create the whole Board."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def iisg(db: Database, clock: Clock, make_person: Callable[..., Participant]) -> Iisg:
+    """The methodology from bpmn/, the Secretariat and the seven Board members."""
+    return methodology_and_board(db, clock, make_person)
+
+
+def main_of(response: TestResponse) -> str:
+    """The page's main region, where a person reads what happened."""
+    found = re.search(r"<main\b[^>]*>(.*)</main>", response.get_data(as_text=True), re.S)
+    assert found, response.get_data(as_text=True)
+    return found.group(1)
+
+
+def error_beside(main: str, field_id: str) -> str:
+    """The error shown beside the control with `field_id` (empty when there is none)."""
+    found = re.search(
+        rf'<p class="field-error" id="field-{re.escape(field_id)}-error">(.*?)</p>', main, re.S
+    )
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+
+
+def api_for(db: Database, clock: Clock, app: Flask, username: str) -> Api:
+    return Api(app, token_for(db, clock, username))
+
+
+def refused_422(response: TestResponse, field: str) -> str:
+    """The 422 problem's message for `field` (its first error)."""
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.get_json()
+    assert body["errors"][0]["field"] == field, body
+    for word in NEVER_SHOWN:
+        assert word not in response.get_data(as_text=True)
+    return str(body["errors"][0]["message"])
+
+
+def count(db: Database, model: Any) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def open_task_id(db: Database, instance_id: int, bpmn_id: str, **scope: str) -> int:
+    with db.session() as session:
+        query = select(HumanTask.id).where(
+            HumanTask.instance_id == instance_id,
+            HumanTask.bpmn_id == bpmn_id,
+            HumanTask.status == "open",
+        )
+        for column, value in scope.items():
+            query = query.where(getattr(HumanTask, column) == value)
+        return int(session.scalars(query).one())
+
+
+# --- Response mapping: a response to a need that is not the partner's ---------------------
+
+
+@pytest.fixture
+def mapping(iisg: Iisg, make_person: Callable[..., Participant]) -> Mapping:
+    """Albania and Montenegro mapped a need each in WB CTi; Albania's focal point answers."""
+    focal_points = {
+        (code, "WBCTi"): make_person(
+            f"fp-{code.lower()}-wbcti", Grant("focal_point", code, "WBCTi")
+        )
+        for code in ("AL", "ME")
+    }
+
+    def seed(session: Session) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for partner in ("AL", "ME"):
+            need = Need(
+                partner=partner,
+                pillar="WBCTi",
+                sub_pillar="legal_framework",
+                kind="legislative",
+                perspective="prevention",
+                description=f"A need of {partner}.",
+                source_year=2025,
+                status="open",
+                created_at=iisg.clock.now(),
+                updated_at=iisg.clock.now(),
+            )
+            session.add(need)
+            session.flush()
+            found[f"{partner}-WBCTi"] = [need.id]
+        return found
+
+    return Mapping(iisg, focal_points, {}, iisg.db.run(seed))
+
+
+def test_a_response_to_another_partners_need_is_refused_by_the_api_with_422(
+    db: Database, clock: Clock, app: Flask, mapping: Mapping
+) -> None:
+    instance_id = open_mapping(mapping.iisg)
+    task_id = open_task_id(db, instance_id, "deliver_information", organisation="AL")
+    montenegros = mapping.needs["ME-WBCTi"][0]
+    focal_point = api_for(db, clock, app, "fp-al-wbcti")
+    before = (snapshot(db, instance_id), count(db, OutboxMessage))
+
+    response = focal_point.post(
+        f"/tasks/{task_id}/complete",
+        {
+            "data": {
+                "state_of_play": "Ongoing.",
+                "responses": [
+                    {
+                        "need_id": montenegros,
+                        "response": "Not ours to give.",
+                        "period": "planned",
+                        "status": "planned",
+                    }
+                ],
+            }
+        },
+    )
+
+    message = refused_422(response, "responses/0/need_id")
+    assert f"need {montenegros} is not one of AL's open mapped needs" in message
+    assert (snapshot(db, instance_id), count(db, OutboxMessage)) == before
+
+
+def test_a_response_to_another_partners_need_is_said_beside_the_need_on_the_web(
+    db: Database, browser: Callable[..., Browser], mapping: Mapping
+) -> None:
+    instance_id = open_mapping(mapping.iisg)
+    task_id = open_task_id(db, instance_id, "deliver_information", organisation="AL")
+    montenegros = mapping.needs["ME-WBCTi"][0]
+    before = snapshot(db, instance_id)
+    url = f"/tasks/{task_id}"
+
+    response = browser("fp-al-wbcti").submit(
+        url,
+        f"{url}/complete",
+        {
+            "state_of_play": "Work under way on the law.",
+            "responses-0-need_id": str(montenegros),
+            "responses-0-response": "A working group drafts the law.",
+            "responses-0-period": "planned",
+            "responses-0-status": "planned",
+        },
+    )
+
+    assert response.status_code == 400
+    main = main_of(response)
+    assert "is not one of AL&#39;s open mapped needs" in error_beside(main, "responses-0-need_id")
+    assert "Work under way on the law." in main
+    assert "A working group drafts the law." in main
+    assert snapshot(db, instance_id) == before
+
+
+# --- Membership: a Board list that has gone; an organisation already on the register ------
+
+
+def board_list_sent(iisg: Iisg, make_person: Callable[..., Participant]) -> int:
+    """One application's list went to the Board; a later application awaits assessment."""
+    first = apply_and_express_interest(
+        iisg, make_person("applicant-a", Grant("applicant")), "ORGA", "Organisation A"
+    )
+    iisg.complete(
+        iisg.secretariat, "assess_application", first, ASSESSMENT | {"board_list": "Spring 2027"}
+    )
+    iisg.complete(iisg.secretariat, "send_list_to_board", first, {})
+    return apply_and_express_interest(
+        iisg, make_person("applicant-d", Grant("applicant")), "ORGD", "Organisation D"
+    )
+
+
+def test_an_application_put_on_a_list_gone_to_the_board_is_refused_by_the_api(
+    db: Database, clock: Clock, app: Flask, iisg: Iisg, make_person: Callable[..., Participant]
+) -> None:
+    late = board_list_sent(iisg, make_person)
+    task_id = open_task_id(db, late, "assess_application")
+    secretariat = api_for(db, clock, app, "secretariat")
+    before = snapshot(db, late)
+
+    response = secretariat.post(
+        f"/tasks/{task_id}/complete", {"data": ASSESSMENT | {"board_list": "spring  2027"}}
+    )
+
+    assert "has already gone to the Board" in refused_422(response, "board_list")
+    assert snapshot(db, late) == before
+
+
+def test_an_application_put_on_a_list_gone_to_the_board_is_said_beside_the_list(
+    db: Database,
+    browser: Callable[..., Browser],
+    iisg: Iisg,
+    make_person: Callable[..., Participant],
+) -> None:
+    late = board_list_sent(iisg, make_person)
+    task_id = open_task_id(db, late, "assess_application")
+    before = snapshot(db, late)
+    url = f"/tasks/{task_id}"
+
+    response = browser("secretariat").submit(
+        url, f"{url}/complete", ASSESSMENT | {"board_list": "Spring 2027"}
+    )
+
+    assert response.status_code == 400
+    main = main_of(response)
+    assert "has already gone to the Board" in error_beside(main, "board_list")
+    assert "Shares the IISG&#39;s aims in the region." in main
+    assert snapshot(db, late) == before
+
+
+def membership_start(code: str, applicant: str) -> dict[str, str]:
+    return {
+        "how_it_began": "approach",
+        "organisation_name": "A second Albania",
+        "organisation_code": code,
+        "member_group": "international_partner",
+        "partner_type": "international_organisation",
+        "applicant_username": applicant,
+    }
+
+
+def test_an_organisation_code_already_on_the_register_is_refused_by_the_api(
+    db: Database, clock: Clock, app: Flask, iisg: Iisg, make_person: Callable[..., Participant]
+) -> None:
+    make_person("applicant-x", Grant("applicant"), Grant("board_member", "AL"))
+    secretariat = api_for(db, clock, app, "secretariat")
+    before = (count(db, ProcessInstance), count(db, AuditEvent))
+
+    response = secretariat.post(
+        "/instances", {"process": "membership", "data": membership_start("AL", "applicant-x")}
+    )
+
+    assert "is already an IISG member" in refused_422(response, "organisation_code")
+    assert (count(db, ProcessInstance), count(db, AuditEvent)) == before
+    with db.session() as session:
+        albania = session.get(Organisation, "AL")
+        assert albania is not None and albania.name == "AL"
+
+
+def test_an_organisation_code_already_on_the_register_is_said_beside_the_code(
+    db: Database,
+    browser: Callable[..., Browser],
+    iisg: Iisg,
+    make_person: Callable[..., Participant],
+) -> None:
+    make_person("applicant-x", Grant("applicant"), Grant("board_member", "AL"))
+    before = count(db, ProcessInstance)
+    url = "/procedures/membership/start"
+
+    response = browser("secretariat").submit(url, url, membership_start("AL", "applicant-x"))
+
+    assert response.status_code == 400
+    main = main_of(response)
+    assert "is already an IISG member" in error_beside(main, "organisation_code")
+    assert 'value="A second Albania"' in main
+    assert count(db, ProcessInstance) == before
