@@ -287,3 +287,82 @@ def test_an_organisation_code_already_on_the_register_is_said_beside_the_code(
     assert "is already an IISG member" in error_beside(main, "organisation_code")
     assert 'value="A second Albania"' in main
     assert count(db, ProcessInstance) == before
+
+
+# --- A date-time the database cannot hold ---------------------------------------------------
+
+BEYOND_THE_DATABASE = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
+
+
+def refused_400(response: TestResponse, field: str) -> str:
+    """The 400 problem's message for `field`, with nothing of the server's insides."""
+    assert response.status_code == 400, response.get_data(as_text=True)
+    for word in NEVER_SHOWN:
+        assert word not in response.get_data(as_text=True)
+    errors = {e["field"]: e["message"] for e in response.get_json()["errors"]}
+    assert field in errors, errors
+    return str(errors[field])
+
+
+def calendar_task(iisg: Iisg) -> tuple[int, int]:
+    """A response mapping waiting for its draft calendar: (instance id, task id)."""
+    instance_id = iisg.start("response_mapping", {"report_year": 2026})
+    return instance_id, open_task_id(iisg.db, instance_id, "prepare_draft_calendar")
+
+
+@pytest.mark.parametrize("moment", BEYOND_THE_DATABASE)
+def test_a_date_time_the_database_cannot_hold_is_refused_by_the_api_at_start_and_in_a_task(
+    moment: str, db: Database, clock: Clock, app: Flask, iisg: Iisg
+) -> None:
+    instance_id, task_id = calendar_task(iisg)
+    secretariat = api_for(db, clock, app, "secretariat")
+    before = (count(db, ProcessInstance), snapshot(db, instance_id))
+
+    started = secretariat.post(
+        "/instances",
+        {
+            "process": "silent_procedure",
+            "data": {"subject": "Dates", "proposal": "A proposal.", "deadline": moment},
+        },
+    )
+    completed = secretariat.post(
+        f"/tasks/{task_id}/complete",
+        {"data": {"calendar": "Input in four weeks.", "input_deadline": moment}},
+    )
+
+    assert "between the years 1900 and 2200" in refused_400(started, "deadline")
+    assert "between the years 1900 and 2200" in refused_400(completed, "input_deadline")
+    assert (count(db, ProcessInstance), snapshot(db, instance_id)) == before
+
+
+@pytest.mark.parametrize("moment", BEYOND_THE_DATABASE)
+def test_a_date_time_the_database_cannot_hold_is_said_beside_the_field_on_the_web(
+    moment: str, db: Database, browser: Callable[..., Browser], iisg: Iisg
+) -> None:
+    instance_id, task_id = calendar_task(iisg)
+    secretariat = browser("secretariat")
+    before = (count(db, ProcessInstance), snapshot(db, instance_id))
+    start_url, task_url = "/procedures/silent_procedure/start", f"/tasks/{task_id}"
+
+    started = secretariat.submit(
+        start_url,
+        start_url,
+        {"subject": "Dates", "proposal": "A proposal kept as typed.", "deadline": moment},
+    )
+    completed = secretariat.submit(
+        task_url,
+        f"{task_url}/complete",
+        {"calendar": "Input in four weeks, kept.", "input_deadline": moment},
+    )
+
+    for response, field, kept in (
+        (started, "deadline", "A proposal kept as typed."),
+        (completed, "input_deadline", "Input in four weeks, kept."),
+    ):
+        assert response.status_code == 400
+        main = main_of(response)
+        assert "between the years 1900 and 2200" in error_beside(main, field)
+        assert kept in main and f'value="{moment}"' in main
+        for word in NEVER_SHOWN:
+            assert word not in response.get_data(as_text=True)
+    assert (count(db, ProcessInstance), snapshot(db, instance_id)) == before
