@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from engine.assignment import Grant, Participant
+from engine.deploy import deploy_bundle
+from engine.diagram import check_bundle
 from models import AuditEvent, HumanTask, Need, Organisation, OutboxMessage, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
@@ -25,6 +27,7 @@ from tests.workflows.conftest import Iisg, methodology_and_board
 from tests.workflows.test_membership import ASSESSMENT, apply_and_express_interest
 from tests.workflows.test_response_mapping import Mapping, open_mapping
 from workflows import accounts
+from workflows.roles import known_roles
 
 NEVER_SHOWN = ("INSERT", "SELECT", "Traceback", "0x", "sqlalchemy", "psycopg", ".py")
 
@@ -366,3 +369,123 @@ def test_a_date_time_the_database_cannot_hold_is_said_beside_the_field_on_the_we
         for word in NEVER_SHOWN:
             assert word not in response.get_data(as_text=True)
     assert (count(db, ProcessInstance), snapshot(db, instance_id)) == before
+
+
+# --- A real failure of a diagram ------------------------------------------------------------
+
+FAILING = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="Definitions_failing" targetNamespace="https://iisg.example/tests">
+  <bpmn:process id="failing_step" name="A diagram with a bug in a service task" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_secretariat" name="Secretariat">
+        <bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:manualTask id="prepare" name="Prepare the matter">
+      <bpmn:documentation>Prepare the matter for the Board.</bpmn:documentation>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:manualTask>
+    <bpmn:serviceTask id="open_record" name="Open the decision record">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="open_decision" resultVariable="decision">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="proposal" type="str" value="&quot;A proposal.&quot;" />
+            <spiffworkflow:parameter id="deadline" type="str"
+                value="&quot;9999-12-31T23:59:59-14:00&quot;" />
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />
+    <bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="open_record" />
+    <bpmn:sequenceFlow id="f3" sourceRef="open_record" targetRef="end" />
+  </bpmn:process>
+  <bpmn:process id="failing_script" name="A diagram with a bug in a script" isExecutable="true">
+    <bpmn:startEvent id="script_start"><bpmn:outgoing>s1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="figures" name="Work out the figures">
+      <bpmn:incoming>s1</bpmn:incoming><bpmn:outgoing>s2</bpmn:outgoing>
+      <bpmn:script>figure = lambda: 0
+found = {}[str(figure)]</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="script_end"><bpmn:incoming>s2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="s1" sourceRef="script_start" targetRef="figures" />
+    <bpmn:sequenceFlow id="s2" sourceRef="figures" targetRef="script_end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.fixture
+def failing(db: Database, clock: Clock, iisg: Iisg) -> None:
+    """Two diagrams with a bug each, deployed as if it had slipped past every check."""
+    bundle, problems = check_bundle({"failing.bpmn": FAILING}, known_roles())
+    assert bundle is not None, problems
+    db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
+
+
+def failures_told(db: Database) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The step failures on the audit trail, and the mail to the Secretariat about them."""
+    with db.session() as session:
+        events = [
+            e.payload
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.kind == "step.failed"))
+        ]
+        mails = [
+            (m.recipient or "", m.subject)
+            for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "step_failed")
+            )
+        ]
+        return events, mails
+
+
+def test_a_database_failure_inside_a_step_is_a_500_without_sql_and_the_secretariat_is_told(
+    db: Database, clock: Clock, app: Flask, iisg: Iisg, failing: None
+) -> None:
+    instance_id = iisg.start("failing_step", {})
+    task_id = open_task_id(db, instance_id, "prepare")
+    secretariat = api_for(db, clock, app, "secretariat")
+    tasks_before = snapshot(db, instance_id)[0]
+
+    response = secretariat.post(f"/tasks/{task_id}/complete", {"data": {}})
+
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    for word in NEVER_SHOWN:
+        assert word not in text
+    detail = response.get_json()["detail"]
+    assert "at 'Open the decision record'" in detail
+    assert "the database refused what the step wrote" in detail
+    assert "Nothing was saved. The Secretariat, who keep the methodology, have been told." in detail
+    assert snapshot(db, instance_id)[0] == tasks_before
+    events, mails = failures_told(db)
+    assert [(e["step"], e["reason"]) for e in events] == [
+        ("Open the decision record", "the database refused what the step wrote")
+    ]
+    assert mails == [("", "A step failed: Open the decision record")]
+
+
+def test_a_script_failing_at_start_is_a_500_page_without_its_insides_and_the_secretariat_is_told(
+    db: Database, browser: Callable[..., Browser], iisg: Iisg, failing: None
+) -> None:
+    url = "/procedures/failing_script/start"
+
+    response = browser("secretariat").submit(url, url, {})
+
+    assert response.status_code == 500
+    for word in NEVER_SHOWN:
+        assert word not in response.get_data(as_text=True)
+    main = main_of(response)
+    assert "at &#39;Work out the figures&#39;: it raised KeyError" in main
+    assert "The Secretariat, who keep the methodology, have been told." in main
+    assert count(db, ProcessInstance) == 0
+    events, mails = failures_told(db)
+    assert [(e["step"], e["process"]) for e in events] == [
+        ("Work out the figures", "failing_script")
+    ]
+    assert [subject for _to, subject in mails] == ["A step failed: Work out the figures"]
