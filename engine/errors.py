@@ -77,6 +77,30 @@ def refusal_within(err: BaseException) -> Refused | None:
     return None
 
 
+class StepFailed(EngineError):
+    """A step of a diagram failed: a bug of the methodology, never the person's doing.
+
+    Its words name the step and the kind of failure, never the failure's own text, which may
+    carry SQL, its parameters, file paths or memory addresses (that goes to the log). Who
+    was acting, and in which procedure, is kept for the report to the Secretariat.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        step: str | None,
+        failure: str,
+        *,
+        actor: str,
+        instance_id: int | None,
+        process: str | None = None,
+    ) -> None:
+        self.what, self.step, self.failure = what, step, failure
+        self.actor, self.instance_id, self.process = actor, instance_id, process
+        where = f" at '{step}'" if step else ""
+        super().__init__(f"{what} failed inside the diagram{where}: {failure}")
+
+
 class TaskNotFound(EngineError):
     """No such task."""
 

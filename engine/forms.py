@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -15,6 +15,33 @@ from engine.errors import FormInvalid
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
+
+# A date and time a person types is kept in these years (in UTC): far beyond any deadline of
+# the procedures, and inside what both databases and Python's datetime hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+class MomentOutOfRange(ValueError):
+    """A date and time of the right form, outside the years the system keeps."""
+
+
+_FORMATS = FormatChecker()
+
+
+@_FORMATS.checks("date-time", raises=(ValueError, OverflowError))
+def _date_time(value: object) -> bool:
+    """RFC 3339, as jsonschema checks it, and within FIRST_YEAR..LAST_YEAR in UTC."""
+    if not isinstance(value, str):
+        return True
+    if not FormatChecker(["date-time"]).conforms(value, "date-time"):
+        return False
+    moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a small t and z
+    # The local year first: converting year 1 or 9999 to UTC would overflow.
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR or not (
+        FIRST_YEAR <= moment.astimezone(UTC).year <= LAST_YEAR
+    ):
+        raise MomentOutOfRange(value)
+    return True
 
 
 def load_form(files: dict[str, str], name: str | None) -> dict[str, Any] | None:
@@ -58,7 +85,7 @@ def _checked_form(text: str) -> CheckedForm:
 
 
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(schema, format_checker=_FORMATS)
 
 
 def _field(error: ValidationError) -> str:
@@ -87,6 +114,11 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
         return f"must be at least {value}"
     if kind == "maximum":
         return f"must be at most {value}"
+    if kind == "format" and value == "date-time" and isinstance(error.cause, MomentOutOfRange):
+        return (
+            f"must be a date and time between the years {FIRST_YEAR} and {LAST_YEAR} (in UTC), "
+            "like 2026-11-30T17:00:00+01:00"
+        )
     if kind == "format" and value == "date-time":
         return "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00"
     if kind == "format" and value == "date":
@@ -224,7 +256,7 @@ def _example_object(
 def _holds(schema: Any, value: Any) -> bool:
     if not isinstance(schema, dict):
         return False
-    return bool(Draft202012Validator(schema, format_checker=FormatChecker()).is_valid(value))
+    return bool(Draft202012Validator(schema, format_checker=_FORMATS).is_valid(value))
 
 
 def _example_string(schema: dict[str, Any], now: datetime) -> str:

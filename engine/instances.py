@@ -7,6 +7,7 @@ flushes. The caller commits once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -26,7 +28,7 @@ from engine.assignment import Participant, check_may_act
 from engine.errors import (
     ConcurrentUpdate,
     EngineError,
-    SandboxViolation,
+    StepFailed,
     TaskAlreadyDone,
     TaskNotFound,
     UnknownProcess,
@@ -54,10 +56,11 @@ from engine.runtime import (
     waiting_timers,
 )
 from engine.services import OperationContext, operation
-from engine.unit_of_work import run_in_transaction
+from engine.unit_of_work import is_conflict, run_in_transaction
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 from models.pipeline import together
 
+log = logging.getLogger("iisg.engine")
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
 _MAX_CATCH_UP_STEPS = 1000
 _JUST_AFTER = timedelta(microseconds=1)
@@ -69,8 +72,9 @@ def _running(
 ) -> Iterator[None]:
     """Run workflow code at `now` for `actor`, with service tasks in this unit of work.
 
-    A failure inside the diagram becomes a plain EngineError; the caller's unit of work then
-    rolls back, so a failed step changes nothing.
+    A person's mistake said by a service operation comes out as its Refused; any other
+    failure inside the diagram is logged in full and becomes a StepFailed whose words carry
+    none of it. The caller's unit of work then rolls back, so a failed step changes nothing.
     """
     context = OperationContext(session, instance_id, actor, now)
     with clock.at(now), operation(context):
@@ -82,26 +86,67 @@ def _running(
             refused = refusal_within(err)
             if refused is not None:  # a person's mistake, said by a service operation
                 raise refused from err
-            raise EngineError(f"{what} failed inside the diagram: {_describe(err)}") from err
+            if any(is_conflict(cause) for cause in _chain(err)):
+                raise ConcurrentUpdate(  # someone else wrote first: run_in_transaction retries
+                    "the procedure was changed by someone else a moment ago; please try again"
+                ) from err
+            step = _step_name(err)
+            log.error(
+                "%s failed inside the diagram at %r (instance %s)",
+                what,
+                step,
+                instance_id,
+                exc_info=err,
+            )
+            raise StepFailed(
+                what,
+                step,
+                _failure_kind(err),
+                actor=actor,
+                instance_id=instance_id,
+                process=_process_key(err),
+            ) from err
 
 
-def _describe(err: Exception) -> str:
+def _chain(err: BaseException) -> list[BaseException]:
+    chain = [err]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(cause)
+    return chain
+
+
+def _step_name(err: Exception) -> str | None:
     task = getattr(err, "task", None)
-    where = ""
-    if task is not None:
-        spec = task.task_spec
-        where = f" at '{getattr(spec, 'bpmn_name', None) or getattr(spec, 'bpmn_id', spec.name)}'"
-    return f"{err}{_sandbox_reason(err)}{where}"
+    if task is None:
+        return None
+    spec = task.task_spec
+    return str(getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name)
 
 
-def _sandbox_reason(err: BaseException) -> str:
-    """What the sandbox refused, when SpiffWorkflow's own message leaves it out."""
-    cause = err.__cause__ or err.__context__
-    while cause is not None:
-        if isinstance(cause, SandboxViolation):
-            return "" if str(cause) in str(err) else f" ({cause})"
-        cause = cause.__cause__ or cause.__context__
-    return ""
+def _process_key(err: Exception) -> str | None:
+    # From the workflow, not the instance row: after a failed write the session is unusable.
+    task = getattr(err, "task", None)
+    return None if task is None else str(task.workflow.top_workflow.spec.name)
+
+
+def _failure_kind(err: BaseException) -> str:
+    """What kind of failure it was, in words safe to show: the engine's own sentence (the
+    sandbox's, a service operation's), or only the name of what went wrong."""
+    chain = _chain(err)
+    for cause in chain:
+        if isinstance(cause, EngineError):
+            return str(cause)
+    if any(isinstance(cause, SQLAlchemyError) for cause in chain):
+        return "the database refused what the step wrote"
+    # SpiffWorkflow names the error a script, an expression or an operation raised.
+    error_type, line = getattr(err, "error_type", None), getattr(err, "line_number", None)
+    if not (isinstance(error_type, str) and error_type.isidentifier()):
+        error_type = type(chain[-1]).__name__
+    said = f"it raised {error_type}"
+    missing = next((c.name for c in chain if isinstance(c, NameError)), None)
+    if isinstance(missing, str) and missing.isidentifier():  # the commonest bug: say which
+        said += f": '{missing}' is not defined"
+    return said + (f" on line {line}" if isinstance(line, int) and line > 0 else "")
 
 
 def active_definition(session: Session, process_key: str) -> ProcessDefinition:
@@ -248,6 +293,8 @@ def complete_task(
             check_may_act(participant, row)
             return _complete(session, row, loaded, data, participant=participant, now=now)
         except EngineError as refused:
+            if not session.is_active:
+                raise  # a write failed inside the step: nothing can be read in this session
             if not isinstance(refused, ConcurrentUpdate) and not _as_held(session, row, loaded):
                 raise ConcurrentUpdate(
                     "the procedure was changed by someone else a moment ago; please try again"

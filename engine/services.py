@@ -104,6 +104,11 @@ class ServiceScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             result = handler(ServiceCall(current_operation(), params, task))
         except EngineError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
+        except Exception as err:
+            # Not the operation's own words (they may hold SQL): the step and the kind only.
+            raise WorkflowTaskException(
+                f"the operation '{name}' failed", task=task, exception=err
+            ) from err
         return json.dumps(result, default=str)
 
 

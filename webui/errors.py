@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import LazyString, gettext, lazy_gettext
@@ -13,11 +15,14 @@ from engine.errors import (
     EngineError,
     FormInvalid,
     NotAllowed,
+    StepFailed,
     TaskAlreadyDone,
     TaskNotFound,
 )
 from webui.api.blueprint import PREFIX as API_PREFIX
 from webui.api.problems import http_error_response
+from webui.database import app_database
+from workflows.step_failures import report_step_failure
 
 CSRF_MESSAGE = lazy_gettext(
     "This form has expired or was not sent from this site. Go back, reload the page and try again."
@@ -125,8 +130,20 @@ def _refused(err: FormInvalid) -> ResponseReturnValue:
 
 
 def _engine_failed(err: EngineError) -> ResponseReturnValue:
-    # The unit of work rolled back, so saying "nothing was saved" is true; the message
-    # names the step and what failed in it, which the Secretariat needs to fix the diagram.
+    # The unit of work rolled back, so saying "nothing was saved" is true.
+    if isinstance(err, StepFailed):
+        # A bug of the methodology: the Secretariat is told (the log has the detail); the
+        # person reads which step could not go on, in words that carry none of its insides.
+        report_step_failure(app_database().factory, err, now=datetime.now(UTC))
+        return render_error(
+            500,
+            gettext("The procedure could not go on"),
+            gettext(
+                "%(problem)s. Nothing was saved. The Secretariat, who keep the methodology, "
+                "have been told.",
+                problem=_sentence(err).rstrip("."),
+            ),
+        )
     current_app.logger.error("the engine refused a request: %s", err, exc_info=err)
     return render_error(
         500,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.assignment import Grant
-from engine.errors import EngineError
+from engine.errors import EngineError, Refused
 from engine.instances import complete_task, send_signal, start_instance
 from engine.runtime import data_waiting_at, load
 from engine.services import ServiceCall, register
@@ -111,23 +111,29 @@ def open_membership_application(call: ServiceCall) -> dict[str, Any]:
     username = str(params["applicant_username"])
     user = find_user(session, username)
     if user is None or not user.active:
-        raise EngineError(
+        raise Refused(
+            "applicant_username",
             f"there is no active login '{username}' for the applicant; create it first "
-            f"(iisg user create {username} --role applicant) and start again"
+            f"(iisg user create {username} --role applicant) and start again",
         )
     if not any(g.role == "applicant" for g in user.grants):
-        raise EngineError(
+        raise Refused(
+            "applicant_username",
             f"'{username}' does not hold the applicant role; give it to them "
-            "(iisg user create ... --role applicant) or name the applicant's own login"
+            "(iisg user create ... --role applicant) or name the applicant's own login",
         )
     code, name = str(params["organisation_code"]), str(params["organisation_name"]).strip()
     organisation = session.get(Organisation, code)
     if organisation is not None and organisation.is_member:
-        raise EngineError(f"{organisation.name} ({code}) is already an IISG member")
+        raise Refused(
+            "organisation_code",
+            f"{organisation.name} ({code}) is already an IISG member; give another code",
+        )
     if organisation is not None and organisation.status == "applicant":
-        raise EngineError(
+        raise Refused(
+            "organisation_code",
             f"an application of {organisation.name} ({code}) is already open; "
-            "carry on with that one"
+            "carry on with that one",
         )
     if organisation is None:
         organisation = Organisation(code=code)
@@ -147,9 +153,10 @@ def record_expression_of_interest(call: ServiceCall) -> dict[str, Any]:
     data = call.data
     pillars = [p for p, prefix in INTEREST_PREFIX.items() if data.get(f"{prefix}_name")]
     if not pillars:
-        raise EngineError(
+        raise Refused(
+            f"{next(iter(INTEREST_PREFIX.values()))}_name",
             "name a focal point in at least one pillar of the Support Group "
-            "(WB CTi, WB CSCi or WB BSi)"
+            "(WB CTi, WB CSCi or WB BSi)",
         )
     return {
         "country_or_organisation": data["country_or_organisation_name"],
@@ -224,9 +231,10 @@ def place_on_board_list(call: ServiceCall) -> dict[str, Any]:
     if open_leaders:
         return {"board_list": board_list, "leads": False, "leader": min(open_leaders)}
     if sends:
-        raise EngineError(
+        raise Refused(
+            "board_list",
             f"the Board list '{board_list}' has already gone to the Board; "
-            "put this application on a new list"
+            "put this application on a new list",
         )
     return {"board_list": board_list, "leads": True, "leader": own}
 

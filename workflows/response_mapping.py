@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import EngineError
+from engine.errors import EngineError, Refused
 from engine.instances import complete_task, start_instance
 from engine.services import ServiceCall, register
 from models import HumanTask, Need, Organisation, ProcessInstance, Report, Response, User
@@ -117,27 +117,31 @@ class _Entry:
     funding: str | None
 
 
-def _entries(value: Any, text_field: str) -> list[_Entry]:
-    """The checked entries of a submitted list; the form's schema already checked their shape."""
+def _entries(value: Any, list_field: str, text_field: str) -> list[_Entry]:
+    """The checked entries of the submitted list `list_field`; each mistake names its field
+    (`responses/0/need_id`), so the page shows it beside what the person typed."""
     if value in (None, ""):
         return []
     if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
-        raise EngineError(f"the {text_field}s must be a list of entries")
-    return [_entry(e, text_field) for e in value]
+        raise Refused(list_field, f"the {text_field}s must be a list of entries")
+    return [_entry(e, f"{list_field}/{index}", text_field) for index, e in enumerate(value)]
 
 
-def _entry(entry: Mapping[str, Any], text_field: str) -> _Entry:
+def _entry(entry: Mapping[str, Any], where: str, text_field: str) -> _Entry:
     need_id, text = entry.get("need_id"), str(entry.get(text_field) or "").strip()
     period, status = str(entry.get("period") or ""), str(entry.get("status") or "")
     if not isinstance(need_id, int) or isinstance(need_id, bool):
-        raise EngineError(f"every {text_field} names the need it answers (need_id)")
+        raise Refused(f"{where}/need_id", f"name the need this {text_field} answers")
     if not text:
-        raise EngineError(f"a {text_field} is empty; describe it or leave the entry out")
+        raise Refused(
+            f"{where}/{text_field}", f"this {text_field} is empty; describe it or leave it out"
+        )
     if period not in PERIODS:
-        raise EngineError(f"'{period}' is not a period; it is past_year or planned")
+        raise Refused(f"{where}/period", f"'{period}' is not a period; it is past_year or planned")
     if status not in RESPONSE_STATUSES:
-        raise EngineError(
-            f"'{status}' is not a status; it is one of {', '.join(RESPONSE_STATUSES)}"
+        raise Refused(
+            f"{where}/status",
+            f"'{status}' is not a status; it is one of {', '.join(RESPONSE_STATUSES)}",
         )
     funding = str(entry.get("funding") or "").strip() or None
     return _Entry(need_id, text, period, status, funding)
@@ -178,12 +182,13 @@ def record_partner_responses(call: ServiceCall) -> dict[str, Any]:
     """
     partner, pillar = str(call.params["partner"]), str(call.params["pillar"])
     own = {n.id for n in _open_needs(call.context.session, partner=partner, pillar=pillar)}
-    checked = _entries(call.params.get("responses"), "response")
-    for entry in checked:
+    checked = _entries(call.params.get("responses"), "responses", "response")
+    for index, entry in enumerate(checked):
         if entry.need_id not in own:
-            raise EngineError(
+            raise Refused(
+                f"responses/{index}/need_id",
                 f"need {entry.need_id} is not one of {partner}'s open mapped needs in {pillar}; "
-                "give responses only to the needs listed with your task"
+                "give responses only to the needs listed with your task",
             )
     return {
         "partner": partner,
@@ -213,18 +218,20 @@ def record_project_support(call: ServiceCall) -> dict[str, Any]:
         session, call.context.actor
     )
     if not provider:
-        raise EngineError(
-            "say which IISG member gave the support: your account belongs to no organisation"
+        raise Refused(
+            "provider",
+            "say which IISG member gave the support: your account belongs to no organisation",
         )
     if session.get(Organisation, provider) is None:
-        raise EngineError(f"'{provider}' is not an IISG member's code in the register")
+        raise Refused("provider", f"'{provider}' is not an IISG member's code in the register")
     needs = {n.id: n for n in _open_needs(session, pillar=pillar)}
-    checked = _entries(call.params.get("support"), "project")
-    for entry in checked:
+    checked = _entries(call.params.get("support"), "support", "project")
+    for index, entry in enumerate(checked):
         if entry.need_id not in needs or not _is_wb_partner(needs[entry.need_id].partner):
-            raise EngineError(
+            raise Refused(
+                f"support/{index}/need_id",
                 f"need {entry.need_id} is not an open mapped need of a WB partner in {pillar}; "
-                "give support only against the needs listed with your task"
+                "give support only against the needs listed with your task",
             )
     return {
         "pillar": pillar,

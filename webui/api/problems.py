@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json
@@ -15,10 +16,13 @@ from engine.errors import (
     FormInvalid,
     NotAllowed,
     Refused,
+    StepFailed,
     TaskAlreadyDone,
     TaskNotFound,
     UnknownProcess,
 )
+from webui.database import app_database
+from workflows.step_failures import report_step_failure
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -108,6 +112,15 @@ def engine_error_response(err: EngineError) -> Response:
         return problem(409, "Already done", _sentence(err))
     if isinstance(err, ConcurrentUpdate):
         return problem(409, "Changed by someone else", _sentence(err) + " Try again.")
+    if isinstance(err, StepFailed):
+        # A bug of the methodology, logged in full by the engine: the Secretariat is told.
+        report_step_failure(app_database().factory, err, now=datetime.now(UTC))
+        return problem(
+            500,
+            "The procedure could not go on",
+            f"{_sentence(err).rstrip('.')}. Nothing was saved. The Secretariat, who keep the "
+            "methodology, have been told.",
+        )
     current_app.logger.error("the engine refused an API request: %s", err, exc_info=err)
     return problem(
         500,

@@ -23,7 +23,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import Forbidden, NotFound
 
 from engine.diagram_state import diagram_state
-from engine.errors import EngineError, FormInvalid, UnknownProcess
+from engine.errors import EngineError, FormInvalid, StepFailed, UnknownProcess
 from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
@@ -115,9 +115,10 @@ def start_submit(process_key: str) -> ResponseReturnValue:
         )
     except FormInvalid as invalid:
         return _render_start(page, request.form, invalid.errors), 400
+    except StepFailed:
+        raise  # a bug of the diagram: the error page says so, and the Secretariat is told
     except EngineError as refused:
-        # The diagram refused to start (e.g. the applicant has no login yet); nothing was
-        # saved, and the message says what to do.
+        # The diagram refused to start; nothing was saved, and the message says what to do.
         return _render_start(page, request.form, problems=[str(refused)]), 400
     flash(gettext("Started: %(procedure)s.", procedure=page.procedure.name), "success")
     return redirect(url_for("procedures.instance", instance_id=instance_id))
