@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from engine.errors import FormInvalid
+from engine.errors import FormInvalid, Refused
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
+# A form marks with this keyword each date and time a timer will wait on: a deadline that
+# has passed would fire the moment the step is done, before anyone has seen it.
+NOTICE_KEYWORD = "minimumNotice"
 
 # A date and time a person types is kept in these years (in UTC): far beyond any deadline of
 # the procedures, and inside what both databases and Python's datetime hold.
@@ -119,17 +122,20 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
             f"must be a date and time between the years {FIRST_YEAR} and {LAST_YEAR} (in UTC), "
             "like 2026-11-30T17:00:00+01:00"
         )
-    if kind == "format" and value == "date-time":
-        return "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00"
-    if kind == "format" and value == "date":
-        return "must be a date like 2026-11-30"
-    if kind == "format" and value == "email":
-        return "must be an e-mail address"
+    if kind == "format" and value in _FORMAT_WORDS:
+        return _FORMAT_WORDS[value]
     if kind == "pattern":
         return "is not in the expected form"
     if kind in {"minItems", "maxItems"}:
         return f"needs {'at least' if kind == 'minItems' else 'at most'} {value} entries"
     return str(error.message)
+
+
+_FORMAT_WORDS = {
+    "date-time": "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00",
+    "date": "must be a date like 2026-11-30",
+    "email": "must be an e-mail address",
+}
 
 
 def validate_submission(
@@ -160,6 +166,49 @@ def validate_submission(
     if errors:
         raise FormInvalid(errors)
     return dict(data)
+
+
+def check_notice(
+    schema: dict[str, Any] | None, data: dict[str, Any], *, now: datetime, notice: timedelta
+) -> None:
+    """Refused, naming the field, when a date and time the form marks with NOTICE_KEYWORD is
+    not later than `now` plus the minimum `notice`. (Run on checked data: an empty field
+    leaves the diagram's default, counted from now.)"""
+    earliest = now + notice
+    for name, field in (schema or {}).get("properties", {}).items():
+        value = data.get(name)
+        if not isinstance(field, dict) or not field.get(NOTICE_KEYWORD) or value in (None, ""):
+            continue
+        subject = _subject(field)
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:  # the form's format admits a few spellings Python does not read
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise Refused(name, f"{subject} {_FORMAT_WORDS['date-time']}.")
+        if moment <= earliest:
+            ahead = f"at least {_duration_words(notice)} from now" if notice else "in the future"
+            raise Refused(name, f"{subject} must be {ahead}: after {_utc_words(earliest)}.")
+
+
+def _subject(field: dict[str, Any]) -> str:
+    title = str(field.get("title") or "").strip()
+    return f"The {title[:1].lower()}{title[1:]}" if title else "This date and time"
+
+
+def _duration_words(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        # A day is said in hours up to two days: "24 hours", "36 hours", "3 days".
+        if seconds % size == 0 and (unit != "day" or seconds >= 2 * 86400):
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def _utc_words(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
 
 
 def example_answer(schema: dict[str, Any] | None, now: datetime) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from engine.errors import (
 from engine.forms import (
     FORM_PROPERTY,
     check_answer,
+    check_notice,
     checked_form,
     load_form,
     validate_submission,
@@ -64,6 +65,8 @@ log = logging.getLogger("iisg.engine")
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
 _MAX_CATCH_UP_STEPS = 1000
 _JUST_AFTER = timedelta(microseconds=1)
+# Without a minimum notice, a deadline a person types must still lie after now.
+NO_NOTICE = timedelta(0)
 
 
 @contextmanager
@@ -181,14 +184,17 @@ def start_instance(
     now: datetime,
     title: str | None = None,
     business_key: str | None = None,
+    notice: timedelta = NO_NOTICE,
 ) -> ProcessInstance:
-    """Start the active version of a process with its starting data."""
+    """Start the active version of a process with its starting data; a deadline in it must
+    lie more than `notice` after `now` (see check_notice)."""
     definition = active_definition(session, process_key)
     called = resolve_called(session, definition)
     workflow = new_workflow(definition, called, session)
     form = start_form(definition)
     if form is not None:
         cleaned = validate_submission(form, data)
+        check_notice(form, cleaned, now=now, notice=notice)
         # Every field of the start form is defined, so the diagram can use optional ones.
         data = {key: cleaned.get(key) for key in form.get("properties", {})}
     row = ProcessInstance(
@@ -278,8 +284,10 @@ def complete_task(
     *,
     participant: Participant,
     now: datetime,
+    notice: timedelta = NO_NOTICE,
 ) -> HumanTask:
-    """Complete a human task with the submitted data, checked against its form."""
+    """Complete a human task with the submitted data, checked against its form; a deadline
+    in it must lie more than `notice` after `now` (see check_notice)."""
     kept = load_kept_for_task(session, task_id)
     if kept is not None and _deadline_passed(kept[1], now):
         # A deadline fires first, on the instance as stored: read it.
@@ -291,7 +299,9 @@ def complete_task(
         row, loaded = kept
         try:
             check_may_act(participant, row)
-            return _complete(session, row, loaded, data, participant=participant, now=now)
+            return _complete(
+                session, row, loaded, data, participant=participant, now=now, notice=notice
+            )
         except EngineError as refused:
             if not session.is_active:
                 raise  # a write failed inside the step: nothing can be read in this session
@@ -304,7 +314,13 @@ def complete_task(
     row, _instance = _open_task_with_instance(session, task_id)
     check_may_act(participant, row)
     return _complete(
-        session, row, load(session, row.instance_id), data, participant=participant, now=now
+        session,
+        row,
+        load(session, row.instance_id),
+        data,
+        participant=participant,
+        now=now,
+        notice=notice,
     )
 
 
@@ -344,6 +360,7 @@ def _complete(
     *,
     participant: Participant,
     now: datetime,
+    notice: timedelta,
 ) -> HumanTask:
     """complete_task once the task and its instance are held and the person may answer."""
     task_id = row.id
@@ -361,6 +378,7 @@ def _complete(
         loaded = load(session, row.instance_id)
     form = checked_form(loaded.definition.files, row.form)
     cleaned = check_answer(form, data)
+    check_notice(form.schema if form is not None else None, cleaned, now=now, notice=notice)
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
         raise TaskAlreadyDone(
@@ -397,13 +415,16 @@ def complete_task_or_log_refusal(
     *,
     participant: Participant,
     now: datetime,
+    notice: timedelta = NO_NOTICE,
 ) -> HumanTask:
     """Complete a task in its own unit of work; a late or repeated answer is refused and,
     in a unit of work of its own, kept on the audit trail."""
     try:
         return run_in_transaction(
             factory,
-            lambda s: complete_task(s, task_id, data, participant=participant, now=now),
+            lambda s: complete_task(
+                s, task_id, data, participant=participant, now=now, notice=notice
+            ),
         )
     except TaskAlreadyDone as refused:
         reason = str(refused)

@@ -147,13 +147,19 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with a production WSGI server, and the scheduler in this process."""
     from webui.serve import serve_forever
 
-    serve_forever(
-        host=host,
-        port=port,
-        threads=threads,
-        with_scheduler=not no_scheduler,
-        settings=_settings(),
-    )
+    settings = _settings()
+    try:
+        serve_forever(
+            host=host,
+            port=port,
+            threads=threads,
+            with_scheduler=not no_scheduler,
+            settings=settings,
+        )
+    except SettingsError as err:  # the web app's own settings, read as it is built
+        raise click.ClickException(
+            f"the settings cannot be used: {err}. Correct it and start again."
+        ) from err
 
 
 @main.group(invoke_without_command=True)

@@ -9,7 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 from models import database_url
+from workflows.settings import DEFAULT_MIN_NOTICE, MIN_NOTICE_VARIABLE, minimum_notice_from
 
 DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
@@ -29,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # then lives as long as their session instead of expiring under their hands.
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # the cap on one upload (413 beyond it)
+    # How far ahead a deadline a person sets must lie (a timedelta).
+    "SILENT_PROCEDURE_MIN_NOTICE": DEFAULT_MIN_NOTICE,
 }
 
 KEY_FILE = "secret_key"
@@ -68,7 +73,15 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         found["API_RATE_LIMIT"] = environ["IISG_API_RATE_LIMIT"].strip()
     if environ.get("IISG_RATELIMIT_STORAGE_URI", "").strip():
         found["RATELIMIT_STORAGE_URI"] = environ["IISG_RATELIMIT_STORAGE_URI"].strip()
+    if environ.get(MIN_NOTICE_VARIABLE, "").strip():
+        found["SILENT_PROCEDURE_MIN_NOTICE"] = minimum_notice_from(environ)
     return found
+
+
+def minimum_notice() -> timedelta:
+    """The app's minimum notice before a deadline a person sets (see DEFAULTS)."""
+    notice: timedelta = current_app.config["SILENT_PROCEDURE_MIN_NOTICE"]
+    return notice
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})

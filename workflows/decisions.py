@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.dates import parse_moment
-from engine.errors import EngineError
+from engine.errors import EngineError, Refused
 from engine.runtime import guids_within
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
@@ -23,6 +23,8 @@ from workflows.roles import BOARD_SEATS
 ANSWER_TASK = "answer_silent_procedure"
 ANSWERS_SUBPROCESS = "board_answers"
 BOARD_MEMBER = "board_member"
+# The field of the extension's form that the new deadline is typed into.
+EXTENSION_FIELD = "new_deadline"
 
 
 def text_hash(text: str) -> str:
@@ -80,12 +82,14 @@ def extend_decision_deadline(call: ServiceCall) -> dict[str, Any]:
     if decision.closed_at is not None:
         raise EngineError("the silent procedure is closed; its deadline can no longer change")
     if decision.deadline is not None and new_deadline <= decision.deadline:
-        raise EngineError(
-            f"the new deadline must be later than the current one "
-            f"({decision.deadline:%d %B %Y %H:%M} UTC)"
+        current = decision.deadline.astimezone(UTC)
+        raise Refused(
+            EXTENSION_FIELD,
+            f"The new deadline must be later than the current one: after {current.day} "
+            f"{current:%B %Y, %H:%M} UTC.",
         )
     if new_deadline <= call.context.now:
-        raise EngineError("the new deadline must be in the future")
+        raise Refused(EXTENSION_FIELD, "The new deadline must be in the future.")
     decision.deadline = new_deadline
     decision.deadline_extended = True
     _tell_the_board_of_the_extension(call, decision)

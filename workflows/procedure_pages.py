@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -117,8 +117,11 @@ def start_procedure(
     process_key: str,
     data: dict[str, Any],
     now: datetime,
+    *,
+    notice: timedelta,
 ) -> ProcessInstance:
-    """Start the active version of a procedure with what the person filled in."""
+    """Start the active version of a procedure with what the person filled in; a deadline
+    in it must lie more than the minimum `notice` ahead."""
     definition = active_definition(session, process_key)
     data = {**data, **_fills_for(participant, process_key)}
     return start_instance(
@@ -128,6 +131,7 @@ def start_procedure(
         actor=participant.username,
         now=now,
         title=instance_title(definition.name, data),
+        notice=notice,
     )
 
 

@@ -9,13 +9,26 @@ with its name, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 _TRUE = {"1", "true", "yes", "on"}
+
+MIN_NOTICE_VARIABLE = "IISG_SILENT_PROCEDURE_MIN_NOTICE"
+# The Board is given at least a day to see a silent procedure before silence can adopt it.
+DEFAULT_MIN_NOTICE = timedelta(hours=24)
+MAX_MIN_NOTICE = timedelta(days=365)
+_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+# Weeks, days, hours, minutes and seconds: years and months have no fixed length.
+_DURATION = re.compile(
+    r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
+)
 
 
 class SettingsError(ValueError):
@@ -195,6 +208,24 @@ def _smtp_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         else:
             found[key] = raw
     return found
+
+
+def minimum_notice_from(environ: Mapping[str, str]) -> timedelta:
+    """How far ahead a deadline a person sets must lie (IISG_SILENT_PROCEDURE_MIN_NOTICE,
+    an ISO 8601 duration; PT24H when unset)."""
+    raw = environ.get(MIN_NOTICE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_MIN_NOTICE
+    found = _DURATION.fullmatch(raw.upper())
+    if found is None or raw.upper() in {"P", "PT"}:
+        raise SettingsError(
+            f"{MIN_NOTICE_VARIABLE} should be an ISO 8601 duration in weeks, days, hours, "
+            f"minutes or seconds, like PT24H, P2D or PT0S (no notice); not {raw!r}"
+        )
+    parts = {unit: int(n) for unit, n in found.groupdict().items() if n}
+    if sum(n * _SECONDS[unit] for unit, n in parts.items()) > MAX_MIN_NOTICE.total_seconds():
+        raise SettingsError(f"{MIN_NOTICE_VARIABLE} should be at most a year (P365D); not {raw!r}")
+    return timedelta(**parts)
 
 
 def settings_path(environ: Mapping[str, str]) -> Path | None:

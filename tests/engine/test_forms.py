@@ -4,11 +4,12 @@ once per text, and an amended form is checked as amended."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.errors import FormInvalid
-from engine.forms import checked_form, validate_submission
+from engine.errors import FormInvalid, Refused
+from engine.forms import check_notice, checked_form, validate_submission
 
 SCHEMA = {
     "type": "object",
@@ -61,3 +62,43 @@ def test_an_amended_form_is_checked_as_amended_not_as_the_version_before() -> No
     with pytest.raises(FormInvalid):
         validate_submission(old.schema, long_reason, old.validator)
     assert validate_submission(new.schema, long_reason, new.validator) == long_reason
+
+
+NOTICED = {
+    "type": "object",
+    "properties": {
+        "deadline": {"type": ["string", "null"], "format": "date-time", "minimumNotice": True},
+        "reminder": {"type": "string", "format": "date-time"},
+    },
+}
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_only_a_marked_date_and_time_needs_the_notice_and_an_empty_one_keeps_the_default() -> None:
+    check_notice(
+        NOTICED,
+        {"deadline": None, "reminder": "2020-01-01T10:00:00Z"},
+        now=MONDAY,
+        notice=timedelta(days=3),
+    )
+    check_notice(
+        NOTICED, {"deadline": "2026-11-26T11:00:00+01:00"}, now=MONDAY, notice=timedelta(days=3)
+    )
+    with pytest.raises(Refused) as refused:
+        check_notice(
+            NOTICED, {"deadline": "2026-11-26T09:00:00Z"}, now=MONDAY, notice=timedelta(days=3)
+        )
+    assert refused.value.errors == {
+        "deadline": "This date and time must be at least 3 days from now: "
+        "after 26 November 2026, 09:00 UTC."
+    }
+
+
+def test_a_spelling_the_format_admits_but_no_timer_reads_is_refused_in_words() -> None:
+    assert validate_submission(NOTICED, {"deadline": "2026-12-09t10:00:00z"})
+    with pytest.raises(Refused) as refused:
+        check_notice(NOTICED, {"deadline": "2026-12-09t10:00:00z"}, now=MONDAY, notice=timedelta(0))
+    assert refused.value.errors == {
+        "deadline": "This date and time must be a date and time with its offset, "
+        "like 2026-11-30T17:00:00+01:00."
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.conftest import Clock, Database
 from workflows import accounts
 from workflows.methodology import BPMN_DIR, deploy_directory
 from workflows.roles import BOARD_SEATS
+from workflows.settings import DEFAULT_MIN_NOTICE
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +42,17 @@ class Iisg:
     secretariat: Participant
     board: dict[str, Participant]
 
-    def start(self, process: str, data: dict[str, Any], by: str = "secretariat") -> int:
+    def start(
+        self,
+        process: str,
+        data: dict[str, Any],
+        by: str = "secretariat",
+        notice: timedelta = DEFAULT_MIN_NOTICE,
+    ) -> int:
         def work(session: Session) -> int:
-            row = start_instance(session, process, data, actor=by, now=self.clock.now())
+            row = start_instance(
+                session, process, data, actor=by, now=self.clock.now(), notice=notice
+            )
             return int(row.id)
 
         result: int = self.db.run(work)
@@ -62,11 +72,18 @@ class Iisg:
         return found[0]
 
     def complete(
-        self, person: Participant, bpmn_id: str, instance_id: int, data: dict[str, Any]
+        self,
+        person: Participant,
+        bpmn_id: str,
+        instance_id: int,
+        data: dict[str, Any],
+        notice: timedelta = DEFAULT_MIN_NOTICE,
     ) -> None:
         task_id = self.task(person, bpmn_id, instance_id).id
         self.db.run(
-            lambda s: complete_task(s, task_id, data, participant=person, now=self.clock.now())
+            lambda s: complete_task(
+                s, task_id, data, participant=person, now=self.clock.now(), notice=notice
+            )
         )
 
     def answer(self, seat: str, instance_id: int, answer: str, reason: str | None = None) -> None:

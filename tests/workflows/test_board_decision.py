@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from engine.errors import Refused
 from tests.workflows.conftest import Iisg
 
 MATTER = {
@@ -61,3 +64,20 @@ def test_a_silent_procedure_deadline_chosen_by_the_secretariat_is_kept(iisg: Iis
     assert decision.deadline is not None and decision.deadline.isoformat() == (
         "2026-12-04T16:00:00+00:00"
     )
+
+
+def test_a_silent_procedure_deadline_that_has_passed_is_refused_at_the_choice(iisg: Iisg) -> None:
+    instance_id = iisg.start("board_decision", MATTER)
+    with pytest.raises(Refused) as refused:
+        iisg.complete(
+            iisg.secretariat,
+            "choose_method",
+            instance_id,
+            {"method": "silent_procedure", "deadline": "2020-01-01T10:00:00+00:00"},
+        )
+    assert refused.value.errors == {
+        "deadline": "The deadline of the silent procedure must be at least 24 hours from now: "
+        "after 24 November 2026, 09:00 UTC."
+    }
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == ["choose_method"]
+    assert iisg.tasks_of(iisg.board["XK"], instance_id) == []

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.assignment import Grant, Participant
-from engine.errors import EngineError, FormInvalid, NotAllowed
+from engine.errors import FormInvalid, NotAllowed, Refused
 from engine.instances import complete_task
 from models import Need, ProcessInstance, Report
 from tests.workflows.conftest import Iisg
@@ -263,8 +263,12 @@ def test_a_deadline_without_offset_or_already_past_is_refused(mapping: NeedsMapp
     assert no_offset.value.errors == {
         "input_deadline": "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00"
     }
-    with pytest.raises(EngineError, match="has passed already"):
+    with pytest.raises(Refused) as passed:
         mapping.open(deadline=mapping.iisg.clock.now() - timedelta(days=1))
+    assert passed.value.errors == {
+        "input_deadline": "The deadline for the partners' and the Support Group's input must be "
+        "at least 24 hours from now: after 24 November 2026, 09:00 UTC."
+    }
 
 
 def test_a_late_partner_is_escalated_to_the_secretariat_and_can_still_deliver(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
-from engine.errors import EngineError, FormInvalid, NotAllowed
+from engine.errors import EngineError, FormInvalid, NotAllowed, Refused
 from engine.instances import complete_task
 from engine.runtime import load
 from models import HumanTask, Need, ProcessInstance, Report, Response
@@ -363,6 +363,25 @@ def test_a_calendar_the_partners_want_changed_is_drafted_again(mapping: Mapping)
     assert data["input_deadline"] == "2027-01-15T17:00:00+01:00"
     assert data["report_year"] == 2026  # the current year, when the start leaves it empty
     assert data["latest_needs"]["AL"] == {"WBCTi": 2, "WBCSCi": 0, "WBBSi": 1}
+
+
+def test_an_input_deadline_that_has_passed_is_refused_in_the_calendar(mapping: Mapping) -> None:
+    iisg = mapping.iisg
+    instance_id = iisg.start("response_mapping", {"report_year": 2026})
+    yesterday = (iisg.clock.now() - timedelta(days=1)).isoformat()
+    with pytest.raises(Refused) as refused:
+        iisg.complete(
+            iisg.secretariat,
+            "prepare_draft_calendar",
+            instance_id,
+            {"calendar": "Input by yesterday.", "input_deadline": yesterday},
+        )
+    assert refused.value.errors == {
+        "input_deadline": "The deadline for the WB partners' information must be at least "
+        "24 hours from now: after 24 November 2026, 09:00 UTC."
+    }
+    task = iisg.task(iisg.secretariat, "prepare_draft_calendar", instance_id)
+    assert task.status == "open"
 
 
 def test_each_partner_sees_only_its_own_pillar_tasks_and_its_own_needs(mapping: Mapping) -> None:

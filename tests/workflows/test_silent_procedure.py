@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.assignment import Grant, Participant
-from engine.errors import EngineError, FormInvalid, NotAllowed, TaskAlreadyDone
+from engine.errors import FormInvalid, NotAllowed, Refused, TaskAlreadyDone
 from engine.instances import complete_task
-from models import HumanTask, Timer
+from models import AuditEvent, Decision, HumanTask, ProcessInstance, Timer
 from tests.workflows.conftest import Iisg
 from workflows.decisions import text_hash
 
@@ -19,7 +19,9 @@ PROPOSAL = "The Board admits the Applicant as an IISG member."
 SEATS = ("AL", "BA", "XK", "ME", "MK", "RS", "EC")
 
 
-def launch(iisg: Iisg, deadline: datetime | None = None) -> int:
+def launch(
+    iisg: Iisg, deadline: datetime | None = None, notice: timedelta = timedelta(hours=24)
+) -> int:
     return iisg.start(
         "silent_procedure",
         {
@@ -27,6 +29,7 @@ def launch(iisg: Iisg, deadline: datetime | None = None) -> int:
             "proposal": PROPOSAL,
             "deadline": deadline.isoformat() if deadline else None,
         },
+        notice=notice,
     )
 
 
@@ -180,14 +183,65 @@ def test_the_secretariat_extends_the_deadline_once_and_not_twice(iisg: Iisg) -> 
 
 
 def test_an_extension_must_move_the_deadline_later(iisg: Iisg) -> None:
-    instance_id = launch(iisg)
+    instance_id = launch(iisg)  # the deadline: Monday 7 December 2026, 09:00 UTC
     earlier = deadline_of(iisg, instance_id) - timedelta(days=1)
-    with pytest.raises(EngineError, match="later than the current one"):
+    with pytest.raises(Refused) as refused:
         iisg.complete(
             iisg.secretariat, "extend_deadline", instance_id, {"new_deadline": earlier.isoformat()}
         )
+    assert refused.value.errors == {
+        "new_deadline": "The new deadline must be later than the current one: "
+        "after 7 December 2026, 09:00 UTC."
+    }
     assert not iisg.decision(instance_id).deadline_extended
     assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == ["extend_deadline"]
+
+
+def test_an_extension_to_a_moment_already_past_is_refused(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    past = iisg.clock.now() - timedelta(hours=1)
+    with pytest.raises(Refused) as refused:
+        iisg.complete(
+            iisg.secretariat, "extend_deadline", instance_id, {"new_deadline": past.isoformat()}
+        )
+    assert refused.value.errors == {
+        "new_deadline": "The new deadline must be at least 24 hours from now: "
+        "after 24 November 2026, 09:00 UTC."
+    }
+    assert deadline_of(iisg, instance_id) == iisg.clock.now() + timedelta(days=14)
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == ["extend_deadline"]
+
+
+def test_a_deadline_that_has_passed_is_refused_and_nothing_starts(iisg: Iisg) -> None:
+    with iisg.db.session() as s:
+        events_before = s.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(Refused) as refused:
+        launch(iisg, datetime(2020, 1, 1, 10, tzinfo=UTC))
+    assert refused.value.errors == {
+        "deadline": "The deadline must be at least 24 hours from now: "
+        "after 24 November 2026, 09:00 UTC."
+    }
+    with iisg.db.session() as s:
+        assert s.scalars(select(ProcessInstance)).all() == []
+        assert s.scalars(select(Decision)).all() == []
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == events_before
+
+
+def test_a_deadline_sooner_than_the_minimum_notice_is_refused_unless_there_is_none(
+    iisg: Iisg,
+) -> None:
+    in_an_hour = iisg.clock.now() + timedelta(hours=1)
+    with pytest.raises(Refused, match="at least 24 hours from now"):
+        launch(iisg, in_an_hour)
+    with pytest.raises(Refused) as refused:
+        launch(iisg, iisg.clock.now(), notice=timedelta(0))
+    assert refused.value.errors == {
+        "deadline": "The deadline must be in the future: after 23 November 2026, 09:00 UTC."
+    }
+
+    instance_id = launch(iisg, in_an_hour, notice=timedelta(0))  # for a demo
+    assert deadline_of(iisg, instance_id) == in_an_hour
+    assert iisg.decision(instance_id).closed_at is None
 
 
 def test_an_answer_after_the_deadline_changes_nothing(iisg: Iisg) -> None:

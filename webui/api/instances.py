@@ -12,6 +12,7 @@ from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
 from webui.database import request_session, unit_of_work
+from webui.settings import minimum_notice
 from workflows.api_views import instance_detail, processes, visible_instances
 from workflows.procedure_pages import may_start, start_procedure
 
@@ -41,7 +42,11 @@ def start() -> ResponseReturnValue:
         raise NotAllowed(START_REFUSAL)
     now = datetime.now(UTC)
     try:
-        instance_id = unit_of_work(lambda s: start_procedure(s, participant, process, data, now).id)
+        instance_id = unit_of_work(
+            lambda s: (
+                start_procedure(s, participant, process, data, now, notice=minimum_notice()).id
+            )
+        )
     except UnknownProcess as err:
         raise BadRequestBody("process", f"there is no procedure '{process}' to start") from err
     found = instance_detail(request_session(), participant, instance_id)

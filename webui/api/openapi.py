@@ -45,7 +45,7 @@ SCHEMAS: dict[str, Any] = {
             "detail": {"type": "string"},
             "errors": {
                 "type": "array",
-                "description": "Which field is wrong and why (400 only).",
+                "description": "Which field is wrong and why (400 and 422 only).",
                 "items": _object({"field": {"type": "string"}, "message": {"type": "string"}}),
             },
         },
@@ -195,7 +195,13 @@ _COMMON = {
 }
 _NOT_FOUND = {"404": _problem("No such thing")}
 _FORBIDDEN = {"403": _problem("The caller's roles do not allow it")}
-_BAD = {"400": _problem("The body or data is not valid; `errors` says which field and why")}
+_BAD = {
+    "400": _problem("The body or data is not valid; `errors` says which field and why"),
+    "422": _problem(
+        "The data breaks a rule of the procedure (e.g. a deadline sooner than the minimum "
+        "notice); `errors` says which field and why"
+    ),
+}
 _CONFLICT = {"409": _problem("Already done, or claimed by someone else")}
 _TOO_LARGE = {"413": _problem("The request body is too large")}
 

@@ -14,6 +14,7 @@ from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
 from webui.database import app_database, request_session, unit_of_work
+from webui.settings import minimum_notice
 from workflows.api_views import (
     my_open_tasks,
     task_data,
@@ -68,6 +69,11 @@ def complete(task_id: int) -> ResponseReturnValue:
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the task's answers as a JSON object")
     task = complete_task_or_log_refusal(
-        app_database().factory, task_id, data, participant=participant, now=datetime.now(UTC)
+        app_database().factory,
+        task_id,
+        data,
+        participant=participant,
+        now=datetime.now(UTC),
+        notice=minimum_notice(),
     )
     return jsonify(task_data(task))

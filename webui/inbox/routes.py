@@ -22,6 +22,7 @@ from webui.inbox.queries import (
     task_extras,
     task_page,
 )
+from webui.settings import minimum_notice
 from workflows.access import check_may_open, check_may_open_or_follow
 from workflows.inbox import inbox_filter, open_tasks
 
@@ -90,7 +91,12 @@ def complete(task_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     try:
         complete_task_or_log_refusal(
-            app_database().factory, task_id, data, participant=person.participant, now=now
+            app_database().factory,
+            task_id,
+            data,
+            participant=person.participant,
+            now=now,
+            notice=minimum_notice(),
         )
     except FormInvalid as invalid:
         return _render_task(page, request.form, invalid.errors), 400

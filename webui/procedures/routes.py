@@ -28,6 +28,7 @@ from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from webui.settings import minimum_notice
 from workflows.access import may_see_instance
 from workflows.methodology_pages import migration_offer
 from workflows.procedure_pages import (
@@ -111,7 +112,11 @@ def start_submit(process_key: str) -> ResponseReturnValue:
     now = datetime.now(UTC)
     try:
         instance_id = unit_of_work(
-            lambda s: start_procedure(s, person.participant, process_key, data, now).id
+            lambda s: (
+                start_procedure(
+                    s, person.participant, process_key, data, now, notice=minimum_notice()
+                ).id
+            )
         )
     except FormInvalid as invalid:
         return _render_start(page, request.form, invalid.errors), 400
