@@ -3,11 +3,13 @@ starting a procedure, decisions with answers and silence, and the OpenAPI docume
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -132,6 +134,45 @@ def test_everyones_tasks_are_for_the_secretariat_only(
     problem_of(api("board-al").get("/tasks?whose=everyone"), 403)
 
 
+@pytest.mark.parametrize(
+    ("query", "parameter", "allowed"),
+    [
+        ("whose=mine", "whose", "use one of: everyone"),
+        ("state=closed", "state", "use one of: open, late"),
+        ("sort=name", "sort", "use one of: due, created, procedure"),
+        ("state=", "state", "use one of: open, late"),
+        ("state=late&state=open", "state", "give this parameter once"),
+        ("procedure=lane%20task", "procedure", "give a BPMN process id"),
+        ("q=" + "word " * 41, "q", "use at most 200 characters"),
+        ("status=late", "status", "this operation has no such query parameter; it takes"),
+    ],
+)
+def test_a_query_parameter_with_a_value_it_does_not_take_is_400_naming_it(
+    people: People, api: Callable[[str], Api], query: str, parameter: str, allowed: str
+) -> None:
+    refused = problem_of(api("sec").get(f"/tasks?{query}"), 400)
+    assert len(refused["errors"]) == 1
+    assert refused["errors"][0]["field"] == parameter
+    assert refused["errors"][0]["message"].startswith(allowed)
+
+
+def test_every_query_parameter_with_fixed_values_refuses_any_other(
+    people: People, api: Callable[[str], Api]
+) -> None:
+    secretariat = api("sec")
+    checked = 0
+    for path, operations in document()["paths"].items():
+        for definition in operations.values():
+            for parameter in definition.get("parameters", []):
+                if parameter["in"] != "query" or "enum" not in parameter["schema"]:
+                    continue
+                refused = problem_of(secretariat.get(f"{path}?{parameter['name']}=nonsense"), 400)
+                assert refused["errors"][0]["field"] == parameter["name"]
+                assert "400" in definition["responses"]
+                checked += 1
+    assert checked >= 4
+
+
 def test_a_task_comes_with_its_form_for_its_holder_only(
     db: Database,
     people: People,
@@ -243,12 +284,32 @@ def test_starting_a_procedure_answers_201_with_the_instance(
     assert body["started_at"].endswith("+00:00")
 
     problem_of(api("board-al").post("/instances", {"process": "lane_task", "data": {}}), 403)
-    unknown = problem_of(secretariat.post("/instances", {"process": "no_such", "data": {}}), 400)
+    unknown = problem_of(secretariat.post("/instances", {"process": "no_such", "data": {}}), 422)
     assert unknown["errors"] == [
         {"field": "process", "message": "there is no procedure 'no_such' to start"}
     ]
-    problem_of(secretariat.post("/instances", None), 400)
+    problem_of(secretariat.post("/instances", None), 415)
     problem_of(secretariat.post("/instances", {"data": {}}), 400)
+
+
+def test_a_procedure_is_named_by_its_process_id_as_the_document_says(
+    people: People, test_diagrams: None, api: Callable[[str], Api]
+) -> None:
+    secretariat = api("sec")
+    start_request = {"$defs": document()["components"]["schemas"], "$ref": "#/$defs/StartRequest"}
+    start_request = json.loads(
+        json.dumps(start_request).replace("#/components/schemas/", "#/$defs/")
+    )
+
+    for process in ["", " ", "lane task", "1lane", "x" * 129]:
+        assert not Draft202012Validator(start_request).is_valid({"process": process})
+        refused = problem_of(secretariat.post("/instances", {"process": process}), 400)
+        assert [e["field"] for e in refused["errors"]] == ["process"]
+
+    misspelt = problem_of(secretariat.post("/instances", {"process": "lane_task", "date": {}}), 400)
+    assert misspelt["errors"] == [
+        {"field": "date", "message": "no such field; send only process, data"}
+    ]
 
 
 def test_an_instance_is_shown_to_those_who_may_see_it(

@@ -30,6 +30,7 @@ from tests.engine.conftest import Procedures
 from tests.engine.test_sandbox import causes, deploy_unchecked, probe_diagram
 from tests.webui.conftest import Browser, People, csrf_token, task_of
 from tests.webui.test_api import token_for
+from webui.api.openapi import document as openapi_document
 from workflows.methodology import BPMN_DIR
 
 SCRIPT = "<script>alert(1)</script>"
@@ -252,9 +253,14 @@ PAGE_FILTERS = {
 REFUSED = {("/calendar", "year"): 404}
 API_FILTERS = {
     "/api/v1/tasks": ("q", "procedure", "pillar", "partner", "state", "sort", "whose"),
-    "/api/v1/instances": ("status", "process"),
-    "/api/v1/decisions": ("q",),
 }
+
+
+def api_answer(url: str, name: str, value: str) -> int:
+    """What the API answers a query value: 200 if its document takes it, else 400."""
+    path = openapi_document()["paths"][url.removeprefix("/api/v1")]["get"]
+    schema = next(p["schema"] for p in path["parameters"] if p["name"] == name)
+    return 200 if Draft202012Validator(schema).is_valid(value) else 400
 
 
 def test_sql_meta_characters_in_every_filter_give_plain_answers(
@@ -282,7 +288,7 @@ def test_sql_meta_characters_in_every_filter_give_plain_answers(
         for url, names in API_FILTERS.items():
             for name in names:
                 response = api.get(url, query_string={name: value}, headers=headers)
-                if response.status_code != 200:
+                if response.status_code != api_answer(url, name, value):
                     wrong.append((url, name, value, response.status_code))
                 tried += 1
         assert not wrong, wrong

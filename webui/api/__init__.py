@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 # Each endpoint module adds its routes to the blueprint when imported.
-from webui.api import decisions, instances, limits, me, openapi, tasks  # noqa: F401
+from webui.api import decisions, instances, limits, me, openapi, queries, tasks  # noqa: F401
 from webui.api.blueprint import PREFIX, bp
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.errors import NotAllowed, UnknownProcess
+from engine.errors import NotAllowed, Refused, UnknownProcess
 from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
-from webui.api.refusals import ID, BadRequestBody, json_object
+from webui.api.refusals import ID, BadRequestBody, json_object, process_id
 from webui.database import request_session, unit_of_work
 from webui.settings import minimum_notice
 from workflows.api_views import instance_detail, processes, visible_instances
@@ -32,10 +32,8 @@ def catalogue() -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     """Start a procedure with {"process": ..., "data": {...}}; 201 and the new instance."""
     participant = api_person().participant
-    body = json_object()
-    process, data = body.get("process"), body.get("data", {})
-    if not isinstance(process, str) or not process.strip():
-        raise BadRequestBody("process", "give the BPMN process id of the procedure to start")
+    body = json_object("process", "data")
+    process, data = process_id(body.get("process")), body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the start form's fields as a JSON object")
     if not may_start(participant, process):
@@ -48,7 +46,8 @@ def start() -> ResponseReturnValue:
             )
         )
     except UnknownProcess as err:
-        raise BadRequestBody("process", f"there is no procedure '{process}' to start") from err
+        # The request is well formed; it names a procedure nobody has deployed.
+        raise Refused("process", f"there is no procedure '{process}' to start") from err
     found = instance_detail(request_session(), participant, instance_id)
     location = url_for("api.instance", instance_id=instance_id)
     return jsonify(found), 201, {"Location": location}

@@ -9,6 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from webui.api.blueprint import PREFIX
 from webui.api.blueprint import bp as api
+from webui.api.queries import query_parameters
+from webui.api.refusals import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN
 
 PROBLEM = "application/problem+json"
 MAX_ID = 2147483647
@@ -16,6 +18,15 @@ MAX_ID = 2147483647
 _TIME = {"type": "string", "format": "date-time"}
 _MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _MAYBE_TEXT = {"type": ["string", "null"]}
+# Text the database can store: anything but the NUL character.
+_STORABLE_TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+_PROCESS_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": PROCESS_ID_MAX_CHARS,
+    "pattern": PROCESS_ID_PATTERN,
+    "description": "BPMN process id, as GET /processes lists them",
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -45,7 +56,7 @@ SCHEMAS: dict[str, Any] = {
             "detail": {"type": "string"},
             "errors": {
                 "type": "array",
-                "description": "Which field is wrong and why (400 and 422 only).",
+                "description": "Which field or query parameter is wrong and why (400, 422).",
                 "items": _object({"field": {"type": "string"}, "message": {"type": "string"}}),
             },
         },
@@ -85,9 +96,29 @@ SCHEMAS: dict[str, Any] = {
         ]
     },
     "TaskList": _object({"tasks": {"type": "array", "items": _ref("Task")}}),
+    "FormValue": {
+        "description": "A value of a form's field: JSON whose text holds no NUL character",
+        "anyOf": [
+            _STORABLE_TEXT,
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": _ref("FormValue")},
+            _ref("FormData"),
+        ],
+    },
+    "FormData": {
+        "type": "object",
+        "description": (
+            "A form's fields. The form itself (GET /tasks/{task_id} gives a task's JSON "
+            "Schema) says which are required and what they take: data that does not fit it "
+            "is refused with 400 and `errors`."
+        ),
+        "propertyNames": _STORABLE_TEXT,
+        "additionalProperties": _ref("FormValue"),
+    },
     "CompleteRequest": {
         "type": "object",
-        "properties": {"data": {"type": "object", "description": "The form's fields"}},
+        "properties": {"data": _ref("FormData")},
+        "additionalProperties": False,
     },
     "Process": _object(
         {
@@ -103,9 +134,10 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["process"],
         "properties": {
-            "process": {"type": "string", "description": "BPMN process id"},
-            "data": {"type": "object", "description": "The start form's fields"},
+            "process": _PROCESS_ID,
+            "data": _ref("FormData"),
         },
+        "additionalProperties": False,
     },
     "InstanceSummary": _object(
         {
@@ -204,6 +236,11 @@ _BAD = {
 }
 _CONFLICT = {"409": _problem("Already done, or claimed by someone else")}
 _TOO_LARGE = {"413": _problem("The request body is too large")}
+_NOT_JSON = {"415": _problem("The request body is not sent as application/json")}
+_REFUSED = {
+    "422": _problem("A rule of the procedure refuses it; `errors` says which field and why")
+}
+_BAD_QUERY = {"400": _problem("A query parameter's value is not one it takes; `errors` names it")}
 
 
 def _id(name: str) -> dict[str, Any]:
@@ -212,19 +249,6 @@ def _id(name: str) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-    }
-
-
-def _query(name: str, description: str, enum: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if enum:
-        schema["enum"] = enum
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
     }
 
 
@@ -248,39 +272,34 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": _ref(body)}},
         }
-        found["responses"].update({**_BAD, **_TOO_LARGE})
+        found["responses"].update({**_BAD, **_TOO_LARGE, **_NOT_JSON})
     return found
 
 
-def _task_change(operation_id: str, summary: str, body: str | None = None) -> dict[str, Any]:
+def _task_change(
+    operation_id: str,
+    summary: str,
+    body: str | None = None,
+    refused: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "post": _operation(
             operation_id,
             summary,
-            {"200": _json("Task"), **_FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
+            {"200": _json("Task"), **_FORBIDDEN, **_NOT_FOUND, **_CONFLICT, **(refused or {})},
             parameters=[_id("task_id")],
             body=body,
         )
     }
 
 
-TASK_FILTERS = [
-    _query("procedure", "Only tasks of this BPMN process id"),
-    _query("pillar", "Only tasks of this pillar"),
-    _query("partner", "Only tasks of this partner (Board seat code)"),
-    _query("state", "All open tasks, or the overdue ones only", ["open", "late"]),
-    _query("q", "Words in the task's or the procedure's name"),
-    _query("sort", "The order", ["due", "created", "procedure"]),
-    _query("whose", "Everyone's tasks (the Secretariat only)", ["everyone"]),
-]
-
 PATHS: dict[str, Any] = {
     "/tasks": {
         "get": _operation(
             "listTasks",
             "The caller's open tasks, with the inbox's filters",
-            {"200": _json("TaskList"), **_FORBIDDEN},
-            parameters=TASK_FILTERS,
+            {"200": _json("TaskList"), **_BAD_QUERY, **_FORBIDDEN},
+            parameters=query_parameters("api.tasks"),
         )
     },
     "/tasks/{task_id}": {
@@ -294,7 +313,7 @@ PATHS: dict[str, Any] = {
     "/tasks/{task_id}/claim": _task_change("claimTask", "Claim a task offered to several people"),
     "/tasks/{task_id}/release": _task_change("releaseTask", "Give a claimed task back"),
     "/tasks/{task_id}/complete": _task_change(
-        "completeTask", "Complete a task with the form's data", "CompleteRequest"
+        "completeTask", "Complete a task with the form's data", "CompleteRequest", _REFUSED
     ),
     "/processes": {
         "get": _operation("listProcesses", "The catalogue", {"200": _json("ProcessList")})
@@ -317,6 +336,7 @@ PATHS: dict[str, Any] = {
                     },
                 },
                 **_FORBIDDEN,
+                **_REFUSED,
             },
             body="StartRequest",
         ),
@@ -352,7 +372,8 @@ PATHS: dict[str, Any] = {
                 "200": {
                     "description": "The OpenAPI document",
                     "content": {"application/json": {"schema": {"type": "object"}}},
-                }
+                },
+                "429": _problem("Too many requests from this address"),
             },
         }
     },

@@ -25,6 +25,8 @@ from webui.database import app_database
 from workflows.step_failures import report_step_failure
 
 MEDIA_TYPE = "application/problem+json"
+# The title of a 400 for data that fits the OpenAPI document but not the task's own form.
+FORM_MISFIT = "The data does not fit the form"
 
 # The title and the words said when nothing more particular is known.
 PLAIN_WORDS: dict[int, tuple[str, str]] = {
@@ -98,7 +100,7 @@ def engine_error_response(err: EngineError) -> Response:
     if isinstance(err, FormInvalid):
         return problem(
             400,
-            "The data does not fit the form",
+            FORM_MISFIT,
             "Some fields are missing or wrong; see 'errors' for which and why. Nothing was saved.",
             errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
         )

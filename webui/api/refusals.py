@@ -3,10 +3,12 @@ takes, something that does not exist for the caller, a task someone else claimed
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import UnsupportedMediaType
 
 from webui.api.blueprint import bp as api
 from webui.api.problems import problem
@@ -15,10 +17,16 @@ from workflows.api_views import NoSuchThing
 
 # Ids in the path: positive and within the database's integer, else the route does not match.
 ID = "int(min=1, max=2147483647)"
+# A BPMN process id is an XML name (xsd:ID); the database holds 128 characters of it.
+PROCESS_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+PROCESS_ID_MAX_CHARS = 128
+PROCESS_ID_WORDS = "give a BPMN process id, as GET /processes lists them"
 
 
 class BadRequestBody(Exception):
     """The request body is not what the operation takes; `field` says where."""
+
+    title = "The request body is not valid"
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
@@ -26,15 +34,39 @@ class BadRequestBody(Exception):
         super().__init__(f"{field}: {message}")
 
 
-def json_object() -> dict[str, Any]:
-    """The request's JSON body as an object; BadRequestBody when it is anything else."""
+class BadQuery(BadRequestBody):
+    """A query parameter has a value the operation does not take; `field` names it."""
+
+    title = "A query parameter is not valid"
+
+
+def json_object(*fields: str) -> dict[str, Any]:
+    """The request's JSON body, an object of some of `fields`; 415 when it is not sent as
+    JSON, BadRequestBody when it is anything else."""
+    if not request.is_json:
+        raise UnsupportedMediaType()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
+    for name in body:
+        if name not in fields:
+            # A misspelt field would otherwise be dropped without a word.
+            raise BadRequestBody(str(name)[:64], "no such field; send only " + ", ".join(fields))
     if _holds_nul(body):
         # PostgreSQL stores no NUL character in text or JSON; no form asks for one.
         raise BadRequestBody("body", "text may not contain the NUL character (\\u0000)")
     return body
+
+
+def process_id(value: Any) -> str:
+    """`value` as a BPMN process id; BadRequestBody naming `process` when it is not one."""
+    if (
+        not isinstance(value, str)
+        or len(value) > PROCESS_ID_MAX_CHARS
+        or not re.search(PROCESS_ID_PATTERN, value)
+    ):
+        raise BadRequestBody("process", PROCESS_ID_WORDS)
+    return value
 
 
 def _holds_nul(value: Any) -> bool:
@@ -51,7 +83,7 @@ def _holds_nul(value: Any) -> bool:
 def _bad_body(err: BadRequestBody) -> ResponseReturnValue:
     return problem(
         400,
-        "The request body is not valid",
+        err.title,
         f"{err.field}: {err.message}.",
         errors=[{"field": err.field, "message": err.message}],
     )

@@ -64,7 +64,7 @@ def release(task_id: int) -> ResponseReturnValue:
 def complete(task_id: int) -> ResponseReturnValue:
     """Complete a task with {"data": {...}}, checked against its form."""
     participant = api_person().participant
-    body = json_object()
+    body = json_object("data")
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the task's answers as a JSON object")
