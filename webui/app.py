@@ -10,7 +10,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from webui import api, auth, database, errors, formatting, inbox
 from webui.auth import expiry, login
-from webui.auth import limits as login_limits
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
 from webui.editor import bp as editor_bp
@@ -47,7 +46,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locale_selector=_locale,
     )
     login.init_app(app)
-    login_limits.init_app(app)
     expiry.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
