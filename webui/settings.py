@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     # then lives as long as their session instead of expiring under their hands.
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # the cap on one upload (413 beyond it)
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed: login throttling
+    # goes by the visitor's address, which behind a proxy only that header knows.
+    "TRUSTED_PROXIES": 0,
 }
 
 KEY_FILE = "secret_key"
@@ -55,6 +58,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     # workers need a shared store, e.g. redis://..., to share one limit).
     if environ.get("IISG_API_RATE_LIMIT", "").strip():
         found["API_RATE_LIMIT"] = environ["IISG_API_RATE_LIMIT"].strip()
+    if environ.get("IISG_TRUSTED_PROXIES", "").strip():
+        found["TRUSTED_PROXIES"] = int(environ["IISG_TRUSTED_PROXIES"])
     if environ.get("IISG_RATELIMIT_STORAGE_URI", "").strip():
         found["RATELIMIT_STORAGE_URI"] = environ["IISG_RATELIMIT_STORAGE_URI"].strip()
     return found

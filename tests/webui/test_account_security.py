@@ -17,6 +17,7 @@ from engine.assignment import Participant
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token
+from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
 from webui.cli import main
 from webui.settings import served_locally
@@ -167,6 +168,25 @@ def test_a_strangers_failures_from_elsewhere_never_keep_the_owner_out(
     owner = from_address(browser(), "192.0.2.10")
     assert attempt(owner, "sec", "correct horse").status_code == 302
     assert owner.get("/inbox").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_visitor_keeps_their_own_address(
+    db: Database, make_person: Callable[..., Participant]
+) -> None:
+    app = create_app(
+        {"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True, "TRUSTED_PROXIES": 1}
+    )
+    make_person("sec")
+    # Both come through the proxy at 10.0.0.1; only its header tells them apart.
+    stranger, owner = Browser(app.test_client()), Browser(app.test_client())
+    for visitor, address in ((stranger, "203.0.113.66"), (owner, "192.0.2.10")):
+        from_address(visitor, "10.0.0.1").client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+    for _ in range(8):
+        attempt(stranger, "sec")
+
+    assert attempt(stranger, "sec", "correct horse").status_code == 429
+    assert attempt(owner, "sec", "correct horse").status_code == 302
+    app.extensions["iisg"].engine.dispose()
 
 
 def test_a_good_login_forgets_the_failures_from_that_address(
