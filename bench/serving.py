@@ -51,7 +51,6 @@ def served(database_url: str) -> Iterator[Server]:
             "IISG_INSTANCE_DIR": instance,
             # The clients call far faster than the default limit per token allows.
             "IISG_API_RATE_LIMIT": "1000000/minute",
-            "IISG_LOGIN_RATE_LIMIT": "1000/minute",
         }
         command = [
             str(IISG),

@@ -5,6 +5,7 @@ from models.base import Base
 from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
+from models.logins import LoginFailure, LoginSession
 from models.mapping import Need, NeedChange, Report, Response
 from models.notifications import (
     MAIL_MODES,
@@ -33,6 +34,8 @@ __all__ = [
     "Document",
     "FocalPoint",
     "HumanTask",
+    "LoginFailure",
+    "LoginSession",
     "Need",
     "NeedChange",
     "Notice",

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webui import api, auth, database, errors, formatting, inbox
 from webui.auth import expiry, login
-from webui.auth import limits as login_limits
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
 from webui.editor import bp as editor_bp
@@ -47,7 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locale_selector=_locale,
     )
     login.init_app(app)
-    login_limits.init_app(app)
     expiry.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
@@ -71,6 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)
     api.init_app(app)
     app.after_request(_security_headers)
+    if app.config["TRUSTED_PROXIES"]:
+        # The visitor's address from the proxies' X-Forwarded-For, as many hops as trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
     return app
 
 

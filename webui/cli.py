@@ -1,5 +1,6 @@
 """The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
-(and `scheduler status`), `user create`, `token create`, `audit verify`, `backup`, `restore`."""
+(and `scheduler status`), `user create|password|deactivate|activate|clear-failures`,
+`token create`, `audit verify`, `backup`, `restore`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.scheduler_process import procedure_scheduler
 from webui.scheduler_status import status_lines
-from workflows.accounts import AccountError, create_user
+from workflows.accounts import AccountError, change_password, create_user, set_active
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
 from workflows.roles import KOSOVO_FOOTNOTE
@@ -281,18 +282,60 @@ def user_create(
     click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
 
 
-@user.command("unlock")
+@user.command("password")
 @click.argument("username")
-def user_unlock(username: str) -> None:
-    """Lift the lock on USERNAME's account after too many failed logins (audited)."""
-    from workflows.lockout import unlock
-
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_password(username: str, password: str) -> None:
+    """Give USERNAME a new password; every session they have open ends (audited)."""
     factory = _factory()
     try:
-        run_in_transaction(factory, lambda s: unlock(s, username, actor="cli", now=_now()))
+        run_in_transaction(
+            factory,
+            lambda s: change_password(s, username, password, actor="cli", now=_now()),
+        )
     except AccountError as err:
         raise click.ClickException(str(err)) from err
-    click.echo(f"Unlocked {username}: they can log in again.")
+    click.echo(f"New password for {username}; they were logged out everywhere.")
+
+
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Stop USERNAME logging in or using the API; their open sessions end (audited)."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory, lambda s: set_active(s, username, False, actor="cli", now=_now())
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Deactivated {username}: they were logged out everywhere and cannot log in.")
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Let a deactivated USERNAME log in again (audited)."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory, lambda s: set_active(s, username, True, actor="cli", now=_now())
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Activated {username}: they can log in again.")
+
+
+@user.command("clear-failures")
+@click.argument("username")
+def user_clear_failures(username: str) -> None:
+    """Forget the failed logins for USERNAME, so that nobody waits before trying it (audited)."""
+    from workflows.login_throttle import forget_failures
+
+    forgotten = run_in_transaction(
+        _factory(), lambda s: forget_failures(s, username, actor="cli", now=_now())
+    )
+    click.echo(f"Forgot {forgotten} failed logins for {username}: nobody has to wait to try it.")
 
 
 @main.group()

@@ -23,17 +23,15 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     # A session unused this long ends, however young it is.
     "SESSION_IDLE_TIMEOUT": timedelta(hours=1),
-    # Login attempts per user name and per address (Flask-Limiter's notation).
-    "LOGIN_RATE_LIMIT": "10/minute",
-    # Wrong passwords in a row that lock an account, and for how long.
-    "LOCKOUT_FAILURES": 5,
-    "LOCKOUT_MINUTES": 15,
     # A person may spend well over an hour writing minutes into a task form; the token
     # then lives as long as their session instead of expiring under their hands.
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # the cap on one upload (413 beyond it)
     # How far ahead a deadline a person sets must lie (a timedelta).
     "SILENT_PROCEDURE_MIN_NOTICE": DEFAULT_MIN_NOTICE,
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed: login throttling
+    # goes by the visitor's address, which behind a proxy only that header knows.
+    "TRUSTED_PROXIES": 0,
 }
 
 KEY_FILE = "secret_key"
@@ -61,16 +59,12 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         found["SESSION_IDLE_TIMEOUT"] = timedelta(
             minutes=float(environ["IISG_SESSION_IDLE_MINUTES"])
         )
-    if environ.get("IISG_LOGIN_RATE_LIMIT", "").strip():
-        found["LOGIN_RATE_LIMIT"] = environ["IISG_LOGIN_RATE_LIMIT"].strip()
-    if environ.get("IISG_LOCKOUT_FAILURES", "").strip():
-        found["LOCKOUT_FAILURES"] = int(environ["IISG_LOCKOUT_FAILURES"])
-    if environ.get("IISG_LOCKOUT_MINUTES", "").strip():
-        found["LOCKOUT_MINUTES"] = int(environ["IISG_LOCKOUT_MINUTES"])
     # The JSON API's rate limit per token, and where the counts are kept (several web
     # workers need a shared store, e.g. redis://..., to share one limit).
     if environ.get("IISG_API_RATE_LIMIT", "").strip():
         found["API_RATE_LIMIT"] = environ["IISG_API_RATE_LIMIT"].strip()
+    if environ.get("IISG_TRUSTED_PROXIES", "").strip():
+        found["TRUSTED_PROXIES"] = int(environ["IISG_TRUSTED_PROXIES"])
     if environ.get("IISG_RATELIMIT_STORAGE_URI", "").strip():
         found["RATELIMIT_STORAGE_URI"] = environ["IISG_RATELIMIT_STORAGE_URI"].strip()
     if environ.get(MIN_NOTICE_VARIABLE, "").strip():

@@ -12,8 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.assignment import Grant, Participant
 from models import RoleGrant, User
+from workflows.login_sessions import end_sessions_of
 from workflows.roles import ROLES
 
 _hasher = PasswordHasher()
@@ -88,6 +90,49 @@ def create_user(
     for grant in grants:
         add_grant(user, grant)
     session.flush()
+    return user
+
+
+def existing_user(session: Session, username: str) -> User:
+    """The user with this user name; refuses a name nobody has."""
+    user = find_user(session, username)
+    if user is None:
+        raise AccountError(f"there is no user '{username}'")
+    return user
+
+
+def change_password(
+    session: Session, username: str, password: str, *, actor: str, now: datetime
+) -> User:
+    """Give the user a new password and end every session opened with the old one; audited."""
+    user = existing_user(session, username)
+    user.password_hash = hash_password(password)
+    audit.record(
+        session,
+        kind="account.password_changed",
+        actor=actor,
+        now=now,
+        payload={"username": user.username},
+    )
+    end_sessions_of(session, user, now=now, actor=actor, reason="password changed")
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str, now: datetime) -> User:
+    """Reactivate or deactivate the user; deactivating ends every session. Audited."""
+    user = existing_user(session, username)
+    if user.active == active:
+        return user
+    user.active = active
+    audit.record(
+        session,
+        kind="account.activated" if active else "account.deactivated",
+        actor=actor,
+        now=now,
+        payload={"username": user.username},
+    )
+    if not active:
+        end_sessions_of(session, user, now=now, actor=actor, reason="account deactivated")
     return user
 
 

@@ -1,5 +1,5 @@
-"""Keeping people out: security headers, lock-out after wrong passwords, the login rate
-limit, session cookies and idle sessions."""
+"""Keeping people out: security headers, throttled logins that lock nobody out and name no
+account, session cookies and idle sessions."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from argon2 import Type, extract_parameters
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from engine.assignment import Participant
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token
+from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
 from webui.cli import main
 from webui.settings import served_locally
-from workflows.accounts import find_user, hash_password
+from workflows.accounts import hash_password
+from workflows.login_throttle import ThrottleRule
 
 
 def audit_events(db: Database, kind: str) -> list[AuditEvent]:
@@ -34,14 +37,6 @@ def error_summary(page: str) -> str:
     found = re.search(r'<p class="error-summary"[^>]*>(.*?)</p>', page, re.DOTALL)
     assert found, "the page has no error paragraph"
     return found.group(1)
-
-
-def fail_logins(visitor: Browser, username: str, times: int) -> str:
-    """Log in with a wrong password `times` times; the last page's text."""
-    page = ""
-    for _ in range(times):
-        page = visitor.log_in(username, "wrong horse").get_data(as_text=True)
-    return page
 
 
 @pytest.mark.parametrize("path", ["/login", "/health", "/api/v1/me", "/static/app.css"])
@@ -81,123 +76,166 @@ def test_a_logged_in_page_has_no_inline_style_or_script(
     assert " onclick=" not in page
 
 
-def test_five_wrong_passwords_lock_the_account_and_say_until_when(
-    db: Database, make_person: Callable[..., Participant], browser: Callable[..., Browser]
+def attempt(visitor: Browser, username: str, password: str = "wrong horse") -> TestResponse:
+    """One login attempt from the visitor's address."""
+    return visitor.log_in(username, password)
+
+
+def from_address(visitor: Browser, address: str) -> Browser:
+    """The visitor, now sending from `address`."""
+    visitor.client.environ_base["REMOTE_ADDR"] = address
+    return visitor
+
+
+def seen(response: TestResponse) -> tuple[int, str, str | None]:
+    """What a person sees of a refused login: the status, the words, and when to retry."""
+    return (
+        response.status_code,
+        error_summary(response.get_data(as_text=True)),
+        response.headers.get("Retry-After"),
+    )
+
+
+def test_a_known_name_and_an_unknown_one_are_refused_alike_however_often(
+    clock: Clock, make_person: Callable[..., Participant], browser: Callable[..., Browser]
 ) -> None:
     make_person("sec")
-    visitor = browser()
+    guesser = from_address(browser(), "198.51.100.1")
+    prober = from_address(browser(), "198.51.100.2")
 
-    fourth = fail_logins(visitor, "sec", 4)
-    fifth = fail_logins(visitor, "sec", 1)
+    answers = []
+    for _ in range(6):
+        for _ in range(2):
+            known, unknown = attempt(guesser, "sec"), attempt(prober, "nobody")
+            assert seen(known) == seen(unknown)
+            answers.append(seen(known))
+        clock.move(minutes=16)
 
-    assert "Wrong user name or password." in fourth
-    assert "This account is locked" in fifth
-    assert "until" in fifth
-    [locked] = audit_events(db, "auth.locked")
-    assert locked.actor == "sec"
-    assert locked.payload["failures"] == 5
-    assert "wrong horse" not in str(locked.payload)
-
-
-def test_a_locked_account_refuses_even_the_right_password_with_the_same_words(
-    db: Database, make_person: Callable[..., Participant], browser: Callable[..., Browser]
-) -> None:
-    make_person("sec")
-    visitor = browser()
-    fail_logins(visitor, "sec", 5)
-
-    wrong = visitor.log_in("sec", "wrong horse").get_data(as_text=True)
-    right = visitor.log_in("sec").get_data(as_text=True)
-
-    assert "This account is locked" in right
-    assert error_summary(right) == error_summary(wrong)
-    assert visitor.get("/inbox").status_code == 302
-    reasons = [event.payload["reason"] for event in audit_events(db, "login.failed")]
-    assert reasons[-2:] == ["account locked", "account locked"]
+    assert answers[0] == (200, "Wrong user name or password.", None)
+    # Five tried; then each try waits, and the one after the wait is tried again.
+    assert [status for status, _, _ in answers] == [200] * 5 + [429] + [200, 429] * 3
+    assert not any("locked" in words for _, words, _ in answers)
 
 
-def test_the_lock_lifts_after_fifteen_minutes_and_is_audited(
+def test_an_attackers_failures_are_answered_429_with_a_growing_wait_in_words(
     db: Database,
     clock: Clock,
     make_person: Callable[..., Participant],
     browser: Callable[..., Browser],
 ) -> None:
     make_person("sec")
-    visitor = browser()
-    fail_logins(visitor, "sec", 5)
+    attacker = from_address(browser(), "203.0.113.66")
+    for _ in range(5):
+        assert attempt(attacker, "sec").status_code == 200
 
-    clock.move(minutes=14)
-    assert "This account is locked" in visitor.log_in("sec").get_data(as_text=True)
-    clock.move(minutes=1, seconds=1)
-    response = visitor.log_in("sec")
+    waits = []
+    for _ in range(12):
+        refused = attempt(attacker, "sec")
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])
+        waits.append(wait)
+        clock.move(seconds=wait)
+        assert attempt(attacker, "sec").status_code == 200  # tried, and wrong again
 
-    assert response.status_code == 302
-    [unlocked] = audit_events(db, "auth.unlocked")
-    assert (unlocked.actor, unlocked.payload["reason"]) == ("system", "the lock expired")
-    with db.session() as session:
-        user = find_user(session, "sec")
-        assert user is not None
-        assert (user.failed_logins, user.locked_until) == (0, None)
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+    assert error_summary(attempt(attacker, "sec").get_data(as_text=True)).startswith(
+        "Too many failed logins. Wait 15 minutes, then try again."
+    )
+    # While the wait lasts, even the right password is not tried.
+    assert attempt(attacker, "sec", "correct horse").status_code == 429
+    throttled = audit_events(db, "login.throttled")
+    assert len(throttled) == 14
+    assert (throttled[0].actor, throttled[0].payload["remote_addr"]) == ("sec", "203.0.113.66")
+    assert "wrong horse" not in str([event.payload for event in throttled])
+    clock.move(minutes=15)
+    assert attempt(attacker, "sec", "correct horse").status_code == 302
 
 
-def test_a_good_login_resets_the_count_of_wrong_passwords(
-    db: Database, make_person: Callable[..., Participant], browser: Callable[..., Browser]
+def test_a_strangers_failures_from_elsewhere_never_keep_the_owner_out(
+    app: Flask, make_person: Callable[..., Participant], browser: Callable[..., Browser]
+) -> None:
+    app.config["LOGIN_THROTTLE"] = ThrottleRule(free_per_name=10)  # 30 by default: as slow
+    make_person("sec")
+    hammer = from_address(browser(), "203.0.113.66")
+    for _ in range(100):
+        attempt(hammer, "sec")
+    swarm = [from_address(browser(), f"198.51.100.{n}") for n in range(1, 11)]
+    answers = [attempt(bot, "sec").status_code for bot in swarm for _ in range(2)]
+    # The hammer's 5 and the first 5 of the swarm were tried; from then on the name is under
+    # attack, and an address that has failed for it waits before its next try.
+    assert answers == [200, 200] * 2 + [200, 429] * 8
+
+    owner = from_address(browser(), "192.0.2.10")
+    assert attempt(owner, "sec", "correct horse").status_code == 302
+    assert owner.get("/inbox").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_visitor_keeps_their_own_address(
+    db: Database, make_person: Callable[..., Participant]
+) -> None:
+    app = create_app(
+        {"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True, "TRUSTED_PROXIES": 1}
+    )
+    make_person("sec")
+    # Both come through the proxy at 10.0.0.1; only its header tells them apart.
+    stranger, owner = Browser(app.test_client()), Browser(app.test_client())
+    for visitor, address in ((stranger, "203.0.113.66"), (owner, "192.0.2.10")):
+        from_address(visitor, "10.0.0.1").client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+    for _ in range(8):
+        attempt(stranger, "sec")
+
+    assert attempt(stranger, "sec", "correct horse").status_code == 429
+    assert attempt(owner, "sec", "correct horse").status_code == 302
+    app.extensions["iisg"].engine.dispose()
+
+
+def test_a_good_login_forgets_the_failures_from_that_address(
+    make_person: Callable[..., Participant], browser: Callable[..., Browser]
 ) -> None:
     make_person("sec")
-    fail_logins(browser(), "sec", 4)
-    assert browser().log_in("sec").status_code == 302
+    visitor = browser()
+    for _ in range(4):
+        attempt(visitor, "sec")
+    assert attempt(visitor, "sec", "correct horse").status_code == 302
 
-    page = fail_logins(browser(), "sec", 4)
-
-    assert "Wrong user name or password." in page
-    assert audit_events(db, "auth.locked") == []
+    again = browser()
+    assert [attempt(again, "sec").status_code for _ in range(5)] == [200] * 5
 
 
-def test_the_secretariat_unlocks_an_account_from_the_command_line(
+def test_one_address_trying_many_names_is_slowed_too(
+    app: Flask, browser: Callable[..., Browser]
+) -> None:
+    app.config["LOGIN_THROTTLE"] = ThrottleRule(free_per_address=10)  # 30 by default
+    sprayer = from_address(browser(), "203.0.113.9")
+    for n in range(10):
+        assert attempt(sprayer, f"guess{n}").status_code == 200
+
+    refused = attempt(sprayer, "guess-new")
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_the_secretariat_clears_a_names_failures_from_the_command_line(
     db: Database,
     make_person: Callable[..., Participant],
     browser: Callable[..., Browser],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_person("sec")
-    fail_logins(browser(), "sec", 5)
+    visitor = browser()
+    for _ in range(5):
+        attempt(visitor, "sec")
+    assert attempt(visitor, "sec", "correct horse").status_code == 429
     monkeypatch.setenv("IISG_DATABASE_URL", db.url)
 
-    result = CliRunner().invoke(main, ["user", "unlock", "sec"], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["user", "clear-failures", "sec"], catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
-    assert "Unlocked sec" in result.output
-    assert browser().log_in("sec").status_code == 302
-    [unlocked] = audit_events(db, "auth.unlocked")
-    assert (unlocked.actor, unlocked.payload["username"]) == ("cli", "sec")
-
-
-def test_unlocking_an_unknown_user_says_so(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IISG_DATABASE_URL", db.url)
-
-    result = CliRunner().invoke(main, ["user", "unlock", "nobody"])
-
-    assert result.exit_code != 0
-    assert "there is no user 'nobody'" in result.output
-
-
-def test_too_many_login_attempts_get_a_429_in_plain_words_and_are_audited(
-    db: Database, make_person: Callable[..., Participant], browser: Callable[..., Browser]
-) -> None:
-    make_person("sec")
-    visitor = browser()
-    for _ in range(10):
-        assert visitor.log_in("nobody").status_code == 200
-
-    response = visitor.log_in("nobody")
-
-    assert response.status_code == 429
-    assert "Too many login attempts" in response.get_data(as_text=True)
-    assert response.headers["Retry-After"] == "60"
-    [limited] = audit_events(db, "auth.rate_limited")
-    assert limited.actor == "nobody"
-    # Counted per address too: another user name from the same address is refused as well.
-    assert visitor.log_in("sec").status_code == 429
+    assert "Forgot 5 failed logins for sec" in result.output
+    assert attempt(visitor, "sec", "correct horse").status_code == 302
+    [cleared] = audit_events(db, "login.failures_cleared")
+    assert (cleared.actor, cleared.payload["username"]) == ("cli", "sec")
 
 
 def test_the_session_cookie_is_secure_httponly_and_lax(

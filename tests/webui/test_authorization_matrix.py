@@ -107,6 +107,9 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/", "GET"): row(LOGIN, 302, 302, 302, 302, 302, 302),
     ("/account/mail", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
+    ("/account/sessions", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
+    # An empty form ends the person's other sessions, never this one.
+    ("/account/sessions/end", "POST"): row(LOGIN, 302, 302, 302, 302, 302, 302),
     ("/account/tokens", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/tokens", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
     # Another person's token: 404, its existence is not confirmed.

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import logout_user
+
+from webui.auth.login import SESSION_KEY, log_out
 
 SEEN_AT = "_seen_at"
 LOGGED_IN_AT = "_logged_in_at"
-_USER_ID = "_user_id"  # where Flask-Login keeps the logged-in id in the session
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -24,14 +24,15 @@ def start(now: datetime) -> None:
 
 def end_idle_session() -> ResponseReturnValue | None:
     """A before-request hook: log out a session idle or open too long; else note its use."""
-    if _USER_ID not in session:
+    if SESSION_KEY not in session:
         return None
-    now = datetime.now(UTC).timestamp()
+    moment = datetime.now(UTC)
+    now = moment.timestamp()
     reason = _why_ended(now)
     if reason is None:
         session[SEEN_AT] = now
         return None
-    logout_user()
+    log_out(now=moment)  # on the server too: the cookie's copies end with it
     session.clear()
     flash(reason, "info")
     if request.method not in _SAFE_METHODS:

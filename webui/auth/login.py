@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, session
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import (
@@ -13,11 +15,17 @@ from flask_login import (
     login_user,
     logout_user,
 )
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from engine.assignment import Participant
 from models import User
-from webui.database import request_session
+from webui.database import one_statement, unit_of_work
 from workflows.accounts import participant
+from workflows.login_sessions import SessionRule, end_session, live_session, start_session
+
+# Where Flask-Login keeps what `Person.get_id` gave at login: here, the session's secret.
+SESSION_KEY = "_user_id"
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -35,6 +43,8 @@ class Person:
     username: str
     display_name: str
     participant: Participant
+    # The secret of the server-side login session the cookie carries ("" for an API token).
+    session_secret: str = ""
 
     # Flask-Login's protocol; anonymous visitors are Flask-Login's own object.
     is_authenticated = True
@@ -42,24 +52,33 @@ class Person:
     is_anonymous = False
 
     def get_id(self) -> str:
-        """The id kept in the signed session cookie."""
-        return str(self.user_id)
+        """What the signed session cookie carries: the login session's secret, not the user."""
+        return self.session_secret
 
 
-def person_of(user: User) -> Person:
-    """A user row as the person who logs in."""
-    return Person(user.id, user.username, user.display_name, participant(user))
+def session_rule() -> SessionRule:
+    """The app's idle time and lifetime of a session (webui/auth/expiry.py tells people)."""
+    return SessionRule(
+        idle=current_app.config.get("SESSION_IDLE_TIMEOUT"),
+        lifetime=current_app.permanent_session_lifetime,
+    )
 
 
-def load_person(user_id: str) -> Person | None:
-    """The person whose id the session carries, unless they were removed or deactivated."""
-    try:
-        user = request_session().get(User, int(user_id))
-    except ValueError:
-        return None
-    if user is None or not user.active:
-        return None
-    return person_of(user)
+def load_person(secret: str) -> Person | None:
+    """The person whose live login session the cookie names; None once it has ended."""
+    rule = session_rule()
+    now = datetime.now(UTC)
+
+    def work(connection: Connection) -> Person | None:
+        holder = live_session(connection, secret, now=now, rule=rule)
+        if holder is None:
+            return None
+        return Person(
+            holder.user_id, holder.username, holder.display_name, holder.participant, secret
+        )
+
+    # One read, and once a minute one single-row write of the session's last use.
+    return one_statement(work)
 
 
 def init_app(app: Flask) -> None:
@@ -90,11 +109,22 @@ def login_required_response() -> ResponseReturnValue | None:
     return None
 
 
-def log_in(person: Person) -> None:
-    """Start the person's session."""
-    login_user(person)
+def log_in(user_id: int, *, now: datetime, remote_addr: str | None) -> None:
+    """Start a login session for the user, on the server and in the browser's cookie."""
+
+    def work(db: Session) -> Person:
+        user = db.get(User, user_id)
+        if user is None:  # removed a moment ago
+            raise LookupError(user_id)
+        secret = start_session(db, user, now=now, remote_addr=remote_addr)
+        return Person(user.id, user.username, user.display_name, participant(user), secret)
+
+    login_user(unit_of_work(work))
 
 
-def log_out() -> None:
-    """End the current session."""
+def log_out(*, now: datetime) -> None:
+    """End the browser's login session for good: a copy of its cookie opens nothing after."""
+    secret: Any = session.get(SESSION_KEY)
+    if isinstance(secret, str) and secret:
+        unit_of_work(lambda db: end_session(db, secret, now=now))
     logout_user()

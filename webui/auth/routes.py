@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,23 +17,25 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
+from sqlalchemy.orm import Session
 
-from engine import audit
 from models import User
 from webui.auth import expiry
-from webui.auth.limits import login_allowed
-from webui.auth.login import current_person, log_in, log_out, person_of
+from webui.auth.login import (
+    current_person,
+    log_in,
+    log_out,
+    login_required_response,
+    require_person,
+)
 from webui.database import request_session, unit_of_work
-from workflows.lockout import LockoutRule, attempt_login
+from workflows.login_sessions import end_sessions_of, secret_hash, sessions_of
+from workflows.login_throttle import ThrottleRule, attempt_login
 
 bp = Blueprint("auth", __name__)
 
 WRONG_CREDENTIALS = lazy_gettext("Wrong user name or password.")
-TOO_MANY_ATTEMPTS = lazy_gettext(
-    "Too many login attempts in a short time. Wait a minute, then try again."
-)
-_ACTOR_LENGTH = 64  # audit_event.actor
 
 
 def safe_next(target: str | None) -> str | None:
@@ -61,55 +64,104 @@ def login() -> ResponseReturnValue:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     now = datetime.now(UTC)
-    if not login_allowed(username, request.remote_addr):
-        unit_of_work(
-            lambda s: audit.record(
-                s,
-                kind="auth.rate_limited",
-                actor=username[:_ACTOR_LENGTH] or "(blank)",
-                now=now,
-                payload={"remote_addr": request.remote_addr},
-            )
-        )
-        page = render_template(
-            "auth/login.html", next=target, username=username, error=TOO_MANY_ATTEMPTS
-        )
-        return page, 429, {"Retry-After": "60"}
-    rule = LockoutRule(
-        failures=int(current_app.config.get("LOCKOUT_FAILURES", 5)),
-        minutes=int(current_app.config.get("LOCKOUT_MINUTES", 15)),
-    )
+    address = request.remote_addr
+    rule: ThrottleRule = current_app.config.get("LOGIN_THROTTLE") or ThrottleRule()
     attempt = unit_of_work(
-        lambda s: attempt_login(
-            s, username, password, now=now, rule=rule, remote_addr=request.remote_addr
-        )
+        lambda s: attempt_login(s, username, password, now=now, rule=rule, remote_addr=address)
     )
-    if attempt.locked_until is not None:
-        until = format_datetime(attempt.locked_until, "short")
-        error = gettext(
-            "This account is locked after too many failed logins, until %(until)s. "
-            "Try again then, or ask the Secretariat to unlock it.",
-            until=until,
+    if attempt.wait is not None:
+        seconds = math.ceil(attempt.wait.total_seconds())
+        page = render_template(
+            "auth/login.html", next=target, username=username, error=_wait_words(attempt.wait)
         )
-        return render_template("auth/login.html", next=target, username=username, error=error)
-    user = None if attempt.user_id is None else request_session().get(User, attempt.user_id)
-    if user is None:
+        return page, 429, {"Retry-After": str(seconds)}
+    if attempt.user_id is None:
         return render_template(
             "auth/login.html", next=target, username=username, error=WRONG_CREDENTIALS
         )
 
     # A fresh session at login: nothing set before it carries over (session fixation).
     session.clear()
-    log_in(person_of(user))
+    log_in(attempt.user_id, now=now, remote_addr=address)
     session.permanent = True
     expiry.start(now)
     return redirect(target or url_for("inbox.inbox"))
 
 
+def _wait_words(wait: timedelta) -> str:
+    """The throttled login's message: the same for every name, known or not."""
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 120:
+        how_long = ngettext("%(num)d second", "%(num)d seconds", seconds)
+    else:
+        how_long = ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
+    return str(
+        gettext(
+            "Too many failed logins. Wait %(how_long)s, then try again. If you have forgotten "
+            "your password, ask the Secretariat for a new one.",
+            how_long=how_long,
+        )
+    )
+
+
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """End the session."""
-    log_out()
+    """End the session, on the server too: a copy of the cookie opens nothing after this."""
+    log_out(now=datetime.now(UTC))
     session.clear()
     flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account/sessions")
+def sessions() -> ResponseReturnValue:
+    """Where the person is logged in, with buttons to log out everywhere else, or everywhere."""
+    refused = login_required_response()
+    if refused is not None:
+        return refused
+    person = require_person()
+    return render_template(
+        "auth/sessions.html",
+        sessions=sessions_of(request_session(), person.user_id),
+        this_one=secret_hash(person.session_secret),
+    )
+
+
+@bp.post("/account/sessions/end")
+def end_sessions() -> ResponseReturnValue:
+    """End the person's other sessions, or (`everywhere`) all of them, this one included."""
+    refused = login_required_response()
+    if refused is not None:
+        return refused
+    person = require_person()
+    everywhere = request.form.get("which") == "everywhere"
+    now = datetime.now(UTC)
+
+    def work(db: Session) -> int:
+        user = db.get(User, person.user_id)
+        if user is None:  # removed a moment ago: nothing of theirs is left to end
+            return 0
+        return end_sessions_of(
+            db,
+            user,
+            now=now,
+            actor=person.username,
+            reason="ended by the person" + ("" if everywhere else ", but for this one"),
+            keep_secret=None if everywhere else person.session_secret,
+        )
+
+    ended = unit_of_work(work)
+    if everywhere:
+        log_out(now=now)
+        session.clear()
+        flash(gettext("You are logged out everywhere, here too."), "info")
+        return redirect(url_for("auth.login"))
+    flash(
+        ngettext(
+            "Logged out everywhere else: %(num)d other session ended.",
+            "Logged out everywhere else: %(num)d other sessions ended.",
+            ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.sessions"))
