@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,17 @@ def export_csv(rows: Iterable[Any], columns: Sequence[Column]) -> str:
     return out.getvalue()
 
 
+# XML 1.0, which an XLSX file is written in, cannot hold these control characters (openpyxl
+# refuses them); a pasted one is shown as the replacement character instead.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_value(value: str | int | None) -> str | int:
+    if value is None:
+        return ""
+    return _NOT_IN_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def export_xlsx(rows: Iterable[Any], columns: Sequence[Column], *, title: str = "IISG") -> bytes:
     """The rows as an Excel workbook of one sheet."""
     from openpyxl import Workbook
@@ -87,7 +99,7 @@ def export_xlsx(rows: Iterable[Any], columns: Sequence[Column], *, title: str = 
         cell.font = Font(bold=True)
     for row in rows:
         values = [c.value(row) for c in columns]
-        sheet.append(["" if value is None else value for value in values])
+        sheet.append([_xlsx_value(value) for value in values])
         for cell in sheet[sheet.max_row]:
             if _looks_like_formula(cell.value):
                 # Kept as the text typed: a string cell, with the quote prefix a spreadsheet

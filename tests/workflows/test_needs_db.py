@@ -590,6 +590,34 @@ def test_a_formula_in_an_xlsx_export_is_the_text_as_typed_never_run(
     assert (cell.value, cell.data_type, cell.quotePrefix) == (typed, "s", True)
 
 
+def test_a_control_character_pasted_into_a_need_still_exports_to_xlsx(people: People) -> None:
+    ids = seed(people)
+    now = people.iisg.clock.now()
+    people.run(
+        lambda s: db7.update_need(
+            s,
+            ids["al_law"],
+            {"description": "Border\x01 law\x1b"},
+            viewer=people.secretariat,
+            now=now,
+        )
+    )
+    needs: list[Need] = people.run(
+        lambda s: db7.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
+    )
+    sheet = load_workbook(io.BytesIO(exports.export_xlsx(needs, exports.NEED_COLUMNS))).active
+    assert sheet is not None
+    headings = [cell.value for cell in sheet[1]]
+    [description] = [
+        row[headings.index("Description")].value
+        for row in sheet.iter_rows(min_row=2)
+        if row[0].value == ids["al_law"]
+    ]
+
+    # XLSX cannot hold the control characters: each is shown as the replacement character.
+    assert description == "Border\ufffd law\ufffd"
+
+
 def test_public_summaries_hold_approved_and_published_summaries_only(people: People) -> None:
     now = people.iisg.clock.now()
 
