@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from engine.assignment import Grant, Participant
+from engine.audit import verify
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import People, task_of
@@ -275,3 +276,27 @@ def test_a_nul_character_is_refused_or_ignored_not_a_server_error(
     refused = problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": data}), 400)
     assert refused["errors"][0]["field"] == "body"
     problem_of(secretariat.post("/instances", {"process": "lane\x00task"}), 400)
+
+
+def test_a_refused_answer_with_awkward_numbers_keeps_the_audit_chain_verifiable(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    api: Callable[[str], Api],
+) -> None:
+    # The refused second answer is written to the audit trail as sent; the chain must still
+    # verify whatever numbers it holds (PostgreSQL re-renders 1e300 as a 301-digit integer).
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = api("sec")
+    assert (
+        secretariat.post(f"/tasks/{review.id}/complete", {"data": GOOD_REVIEW}).status_code == 200
+    )
+    awkward = {"x": 1e300, "tiny": 1e-300, "tenth": 0.1, "minus_zero": -0.0, "big": 2**53 - 1}
+
+    problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": awkward}), 409)
+
+    with db.session() as session:
+        report = verify(session)
+        refused = session.scalars(select(AuditEvent).where(AuditEvent.kind == "task.refused")).one()
+    assert report.intact, report.reason
+    assert refused.payload["data"] == awkward
