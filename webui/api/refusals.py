@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from webui.api.blueprint import bp as api
 from webui.api.problems import problem
+from webui.json_body import UnfitBody, read_json_body
 from workflows.access import NoAccess
 from workflows.api_views import NoSuchThing
 
@@ -27,24 +28,17 @@ class BadRequestBody(Exception):
 
 
 def json_object() -> dict[str, Any]:
-    """The request's JSON body as an object; BadRequestBody when it is anything else."""
-    body = request.get_json(silent=True)
+    """The request's JSON body as an object, read strictly (webui/json_body.py); BadRequestBody
+    naming the field when it is anything else. Every API operation with a body reads it here."""
+    if not request.is_json:
+        raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
+    try:
+        body = read_json_body(request.get_data(cache=True))
+    except UnfitBody as err:
+        raise BadRequestBody(err.field, err.message) from err
     if not isinstance(body, dict):
         raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
-    if _holds_nul(body):
-        # PostgreSQL stores no NUL character in text or JSON; no form asks for one.
-        raise BadRequestBody("body", "text may not contain the NUL character (\\u0000)")
     return body
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 @api.errorhandler(BadRequestBody)
