@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 64
 # The largest integer every JSON reader holds exactly (a double's 53 bits).
 SAFE_INTEGER = 2**53 - 1
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -47,6 +44,10 @@ _INEXACT = _Unfit(
 )
 
 
+def _too_deep() -> UnfitBody:
+    return UnfitBody("body", f"it is nested more than {MAX_DEPTH} levels deep; send less")
+
+
 def _integer(text: str) -> int | _Unfit:
     # JSON has no leading zeros: more than 16 digits is beyond SAFE_INTEGER (and int() of
     # thousands of digits is slow, and refused past 4,300).
@@ -61,20 +62,12 @@ def _float(text: str) -> float | _Unfit:
     return _TOO_LARGE if number in (float("inf"), float("-inf")) else number
 
 
-def _depth(text: str) -> int:
-    """How deeply the JSON text nests, counted without reading it (strings left out)."""
-    steps = (1 if b in "[{" else -1 for b in _BRACKET.findall(_STRING.sub("", text)))
-    return max(accumulate(steps), default=0)
-
-
 def read_json_body(data: bytes) -> Any:
     """The body parsed; UnfitBody naming the field when it is not JSON this application takes."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UnfitBody("body", "send the body as UTF-8 text") from err
-    if _depth(text) > MAX_DEPTH:
-        raise UnfitBody("body", f"it is nested more than {MAX_DEPTH} levels deep; send less")
     try:
         value = json.loads(
             text,
@@ -84,13 +77,17 @@ def read_json_body(data: bytes) -> Any:
         )
     except ValueError as err:
         raise UnfitBody("body", f"it is not valid JSON ({err})") from err
-    _check(value, "")
+    except RecursionError as err:  # the reader's own limit, near a thousand levels
+        raise _too_deep() from err
+    _check(value, "", 0)
     return value
 
 
-def _check(value: Any, path: str) -> None:
+def _check(value: Any, path: str, depth: int) -> None:
     """Raise UnfitBody at the first value under `path` that no database stores as sent."""
     where = path or "body"
+    if depth > MAX_DEPTH:
+        raise _too_deep()
     if isinstance(value, _Unfit):
         raise UnfitBody(where, value.message)
     if isinstance(value, str):
@@ -98,10 +95,10 @@ def _check(value: Any, path: str) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, where, "a field name in it")
-            _check(item, f"{path}/{key}" if path else key)
+            _check(item, f"{path}/{key}" if path else key, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check(item, f"{path}/{index}" if path else str(index))
+            _check(item, f"{path}/{index}" if path else str(index), depth + 1)
 
 
 def _check_text(text: str, where: str, what: str) -> None:

@@ -325,6 +325,7 @@ UNFIT_BODIES = {
     "-2**53": ('{"data": {"approved": true, "comment": "ok", "n": -9007199254740992}}', "data/n"),
     "lone surrogate": ('{"data": {"approved": true, "comment": "s\\ud800"}}', "data/comment"),
     "surrogate key": ('{"data": {"approved": true, "comment": "ok", "s\\udc00": 1}}', "data"),
+    "100 deep": ('{"data": {"x": ' + "[" * 100 + "]" * 100 + "}}", "body"),
     "5,000 deep": ('{"data": {"x": ' + "[" * 5000 + "]" * 5000 + "}}", "body"),
 }
 
