@@ -36,26 +36,40 @@ def event_hash(
     actor: str,
     kind: str,
     instance_id: int | None,
-    payload: dict[str, Any],
+    payload_text: str,
     prev_hash: str,
 ) -> str:
-    """The SHA-256 of an event's content and its predecessor's hash."""
-    body = f"[{_canonical(seq)},{_content(occurred_at, actor, kind, instance_id, payload)}"
-    return hashlib.sha256(f"{body},{_canonical(prev_hash)}]".encode()).hexdigest()
+    """The SHA-256 of an event's content (its payload as its stored text) and its
+    predecessor's hash."""
+    columns = _columns(occurred_at, actor, kind, instance_id)
+    body = f"[{_canonical(seq)},{columns},{payload_text},{_canonical(prev_hash)}]"
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _content(
-    occurred_at: datetime, actor: str, kind: str, instance_id: int | None, payload: dict[str, Any]
-) -> str:
-    """What an event's hash covers between its sequence number and its predecessor's hash:
-    the canonical JSON array [seq, when, actor, kind, instance, payload, prev] without its
-    first and last members (the chain head supplies those on PostgreSQL)."""
-    members = [occurred_at.astimezone(UTC).isoformat(), actor, kind, instance_id, payload]
-    return _canonical(members)[1:-1]
+def _columns(occurred_at: datetime, actor: str, kind: str, instance_id: int | None) -> str:
+    """The event's columns as the hash covers them: the canonical JSON array [seq, when, actor,
+    kind, instance, payload, prev] is this text between the sequence number and the payload's
+    stored text (the chain head supplies the sequence number and the predecessor's hash on
+    PostgreSQL). Written with ensure_ascii=False, as every hash since the first was."""
+    return _canonical([occurred_at.astimezone(UTC).isoformat(), actor, kind, instance_id])[1:-1]
+
+
+def payload_text(payload: dict[str, Any]) -> str:
+    """A payload as the canonical JSON text that is stored and hashed: sorted keys, pure ASCII
+    (any character survives any database), values JSON cannot carry refused."""
+    try:
+        # Through JSON once first, so that tuples, dates and numeric keys are what they
+        # will read back as (sorting mixed keys would fail).
+        plain = json.loads(json.dumps(payload, default=str, allow_nan=False))
+    except ValueError as err:
+        raise ValueError(
+            f"an audit payload cannot hold NaN or Infinity (JSON has no such numbers): {err}"
+        ) from err
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 # Built once: every event runs the same statements on the chain head.
@@ -71,7 +85,7 @@ _LINK = (
     .values(last_hash=bindparam("digest"), prev_hash=bindparam("prev"))
 )
 # What an event says, and the chain's fields around it.
-_CONTENT = ("occurred_at", "actor", "kind", "instance_id", "payload")
+_CONTENT = ("occurred_at", "actor", "kind", "instance_id", "payload_text")
 _FIELDS = ("seq", *_CONTENT, "prev_hash", "hash")
 _EVENTS = cast(Table, AuditEvent.__table__)
 # Parameters named apart from the columns (SQLAlchemy keeps a column's own name for itself).
@@ -80,9 +94,10 @@ _APPEND = insert(_EVENTS).values(
 )
 # PostgreSQL appends an event in one statement, no round trip for the head first: the head's
 # UPDATE works out the new link from the hash it replaces with the same canonical text as
-# event_hash (the sequence number and the predecessor's hash around the event's content),
-# and the event is inserted from what it returns. The row lock orders appends: one that
-# waited for it computes from the head as the other left it.
+# event_hash (the sequence number and the predecessor's hash around the event's columns and
+# the very payload text the row stores), and the event is inserted from what it returns.
+# The row lock orders appends: one that waited for it computes from the head as the other
+# left it.
 # (As WITH queries, their parameters' names after `prefix`, so that the event can go in one
 # statement with other writes: models/pipeline.py.)
 _HEAD = cast(Table, AuditChainHead.__table__)
@@ -91,16 +106,19 @@ _HEAD = cast(Table, AuditChainHead.__table__)
 @cache
 def _appended_linked(prefix: str) -> tuple[Sequence[CTE], Sequence[ColumnElement[Any]]]:
     """WITH head AS (UPDATE audit_chain_head SET seq = seq + 1, prev_hash = last_hash,
-    last_hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || :content || ','
-    || to_json(last_hash)::text || ']', 'UTF8')), 'hex') WHERE id = 1 RETURNING seq,
-    prev_hash, last_hash), appended AS (INSERT INTO audit_event (...) SELECT seq,
-    :occurred_at, ..., prev_hash, last_hash FROM head)."""
+    last_hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || :columns || ','
+    || :payload_text || ',' || to_json(last_hash)::text || ']', 'UTF8')), 'hex') WHERE id = 1
+    RETURNING seq, prev_hash, last_hash), appended AS (INSERT INTO audit_event (...) SELECT
+    seq, :occurred_at, ..., :payload_text, prev_hash, last_hash FROM head)."""
     seq = _HEAD.c.seq + 1
+    payload = bindparam(f"{prefix}event_payload_text", type_=Text())
     link = (
         "["
         + cast_as(seq, Text())
         + ","
-        + bindparam(f"{prefix}content", type_=Text())
+        + bindparam(f"{prefix}columns", type_=Text())
+        + ","
+        + payload
         + ","
         + cast_as(func.to_json(_HEAD.c.last_hash), Text())
         + "]"
@@ -116,7 +134,12 @@ def _appended_linked(prefix: str) -> tuple[Sequence[CTE], Sequence[ColumnElement
         .returning(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.last_hash)
         .cte(f"{prefix}head")
     )
-    event = (bindparam(f"{prefix}event_{name}", type_=_EVENTS.c[name].type) for name in _CONTENT)
+    event = [
+        payload
+        if name == "payload_text"
+        else bindparam(f"{prefix}event_{name}", type_=_EVENTS.c[name].type)
+        for name in _CONTENT
+    ]
     appended = (
         insert(_EVENTS)
         .from_select(_FIELDS, select(head.c.seq, *event, head.c.prev_hash, head.c.last_hash))
@@ -144,12 +167,10 @@ def record(
     # the trail, so the ORM has nothing to synchronise (that bookkeeping cost as much as
     # the statements).
     connection = session.connection()
-    # Round-trip the payload through JSON so the hash covers exactly what is stored.
-    body = json.loads(json.dumps(payload or {}, default=str))
-    content = (now, actor, kind, instance_id, body)
+    content = (now, actor, kind, instance_id, payload_text(payload or {}))
     event = {f"event_{name}": value for name, value in zip(_CONTENT, content, strict=True)}
     if connection.dialect.name == "postgresql":
-        linked = {**event, "content": _content(*content)}
+        linked = {**event, "columns": _columns(*content[:4])}
         if can_queue(connection):  # nothing waits for its answer: it goes with the commit
             queue(connection, Write("audit event", _appended_linked, linked, row="audit head"))
         else:
@@ -194,7 +215,7 @@ def verify(session: Session, batch: int = 2000) -> ChainReport:
             event.actor,
             event.kind,
             event.instance_id,
-            event.payload,
+            event.payload_text,
             event.prev_hash,
         )
         if digest != event.hash:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, JSONType
+from models.base import Base
 
 GENESIS_HASH = "0" * 64
 
@@ -25,9 +26,17 @@ class AuditEvent(Base):
     instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instance.id", ondelete="SET NULL"), index=True
     )
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The payload's canonical JSON text, exactly the text the hash covers: a JSON column
+    # would be re-rendered by the database (PostgreSQL reads 1e300 back as a long integer).
+    payload_text: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """What the event says, parsed from its stored text."""
+        value: dict[str, Any] = json.loads(self.payload_text)
+        return value
 
 
 class AuditChainHead(Base):

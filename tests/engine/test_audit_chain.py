@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.assignment import Grant, Participant
 from engine.audit import ChainReport, verify
 from models import AuditChainHead, AuditEvent
-from models.base import JSONType
 from tests.conftest import Database
 from tests.engine.conftest import Procedures
 
@@ -54,35 +53,39 @@ def test_chain_is_intact_after_normal_work(worked: Procedures) -> None:
     assert report.checked == worked.audit_count() >= 9  # six deployments, two starts, a task
 
 
-def test_changing_an_events_actor_breaks_the_chain_at_that_event(worked: Procedures) -> None:
+REWRITES = {"false": '"approved":false', "true": '"approved":true', "spaced": '"approved": false'}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "actor = 'someone-else'",
+        "kind = 'task.claimed'",
+        "occurred_at = occurred_at + INTERVAL '1' SECOND",
+        "instance_id = NULL",
+        # The same JSON written otherwise is a change too: the hash covers the stored text.
+        "payload_text = replace(payload_text, :false, :true)",
+        "payload_text = replace(payload_text, :false, :spaced)",
+    ],
+)
+def test_changing_any_column_of_an_event_breaks_the_chain_at_that_event(
+    worked: Procedures, change: str
+) -> None:
     seq = event_seq(worked, "task.completed")
+    if not worked.db.is_postgresql and "INTERVAL" in change:
+        change = "occurred_at = datetime(occurred_at, '+1 second')"
     with worked.db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE audit_event SET actor = 'someone-else' WHERE seq = :seq"), {"seq": seq}
+        changed = connection.execute(
+            text(f"UPDATE audit_event SET {change} WHERE seq = :seq"),  # noqa: S608 (the test's own)
+            {"seq": seq, **REWRITES},
         )
+        assert changed.rowcount == 1
+    with worked.db.session() as session:
+        assert session.get_one(AuditEvent, seq).payload["data"]["comment"] == "Needs a budget."
 
     report = check(worked)
 
     assert (report.broken_seq, report.checked) == (seq, seq - 1)
-    assert report.reason == "its content was changed after it was written"
-
-
-def test_changing_an_events_payload_breaks_the_chain_at_that_event(worked: Procedures) -> None:
-    seq = event_seq(worked, "task.completed")
-    with worked.db.session() as session:
-        payload = session.get_one(AuditEvent, seq).payload
-    payload["data"]["approved"] = True
-    with worked.db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE audit_event SET payload = :payload WHERE seq = :seq").bindparams(
-                bindparam("payload", type_=JSONType)
-            ),
-            {"payload": payload, "seq": seq},
-        )
-
-    report = check(worked)
-
-    assert report.broken_seq == seq
     assert report.reason == "its content was changed after it was written"
 
 
@@ -174,10 +177,25 @@ def test_events_appended_at_once_by_many_writers_form_one_unbroken_chain(db: Dat
     assert failures == []
     with db.session() as session:
         report = verify(session)
-        by_writer = session.execute(
-            select(AuditEvent.actor, AuditEvent.payload).order_by(AuditEvent.seq)
-        ).all()
+        by_writer = [
+            (event.actor, event.payload["n"])
+            for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))
+        ]
     assert report.intact and report.checked == writers * each
     for i in range(writers):
-        mine = [payload["n"] for actor, payload in by_writer if actor == f"writer-{i}"]
+        mine = [n for actor, n in by_writer if actor == f"writer-{i}"]
         assert mine == list(range(each))
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_the_engine_never_writes_a_number_json_cannot_carry(db: Database, number: float) -> None:
+    def work(session: Session) -> None:
+        audit.record(
+            session, kind="note", actor="sec", now=datetime.now(UTC), payload={"x": number}
+        )
+
+    with pytest.raises(ValueError, match="cannot hold NaN or Infinity"):
+        db.run(work)
+
+    with db.session() as session:
+        assert session.scalars(select(AuditEvent)).all() == []

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import JSON, Engine, bindparam, make_url, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
-from models import Base
-from models.migrate import current_is_head
+from engine.audit import verify
+from models import GENESIS_HASH, AuditEvent, Base, make_engine, make_session_factory
+from models.migrate import alembic_config, current_is_head, upgrade
 from tests.conftest import Database
 
 
@@ -54,3 +64,102 @@ def test_postgresql_refuses_a_guarded_write_that_wrote_no_row(db: Database) -> N
             connection.scalar(refuse, {"written": 0})
     assert getattr(refused.value.orig, "sqlstate", None) == "40001"
     assert "the row changed" in str(refused.value)
+
+
+@pytest.fixture
+def blank_url(db: Database, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database without any migration: a SQLite file or a new PostgreSQL one."""
+    if not db.is_postgresql:
+        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
+        return
+    source = make_url(db.url)
+    name = f"{source.database}_blank"
+    admin = make_engine(
+        source.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield source.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# Payloads an intact chain held before revision 0013: scripts, quotes, numbers, nesting.
+OLD_PAYLOADS: list[dict[str, Any]] = [
+    {"process": "lane_task", "version": 1, "data_keys": ["seat"]},
+    {"naslov": "Odluka o članstvu", "ё": ["секретаријат", "\u2705"], "n": None},
+    {"quote": 'He said "no" \\ then\nleft', "tenth": 0.1, "big": 2**53 - 1, "ok": True},
+    {},
+]
+
+
+def _chain_as_0012_wrote_it(engine: Engine) -> None:
+    """Events appended as engine/audit.py did at revision 0012: the payload in a JSON column,
+    the hash over its canonical text (ensure_ascii=False)."""
+    payload_type = JSON().with_variant(JSONB(), "postgresql")
+    insert = text(
+        "INSERT INTO audit_event (seq, occurred_at, actor, kind, instance_id, payload, "
+        "prev_hash, hash) VALUES (:seq, :at, :actor, 'note', NULL, :payload, :prev, :hash)"
+    ).bindparams(
+        bindparam("payload", type_=payload_type), bindparam("at", type_=AuditEvent.occurred_at.type)
+    )
+
+    def canonical(value: Any) -> str:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
+
+    prev = GENESIS_HASH
+    with engine.begin() as connection:
+        for seq, payload in enumerate(OLD_PAYLOADS, start=1):
+            at = datetime(2026, 12, 1, 9, tzinfo=UTC) + timedelta(minutes=seq)
+            members = canonical([at.isoformat(), "sekretarijat", "note", None, payload])[1:-1]
+            digest = hashlib.sha256(
+                f"[{canonical(seq)},{members},{canonical(prev)}]".encode()
+            ).hexdigest()
+            connection.execute(
+                insert,
+                {
+                    "seq": seq,
+                    "at": at,
+                    "actor": "sekretarijat",
+                    "payload": payload,
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+            prev = digest
+        connection.execute(
+            text("UPDATE audit_chain_head SET seq = :seq, last_hash = :hash"),
+            {"seq": len(OLD_PAYLOADS), "hash": prev},
+        )
+
+
+def test_an_intact_audit_chain_stays_intact_through_the_payload_text_migration(
+    blank_url: str,
+) -> None:
+    upgrade(blank_url, "0012")
+    engine = make_engine(blank_url)
+    try:
+        _chain_as_0012_wrote_it(engine)
+
+        upgrade(blank_url, "0013")
+        with make_session_factory(engine)() as session:
+            report = verify(session)
+            payloads = [e.payload for e in session.query(AuditEvent).order_by(AuditEvent.seq)]
+        assert report.intact and report.checked == len(OLD_PAYLOADS), report.reason
+        assert payloads == OLD_PAYLOADS
+
+        command.downgrade(alembic_config(blank_url), "0012")
+        with engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT payload FROM audit_event ORDER BY seq").columns(
+                    payload=JSON().with_variant(JSONB(), "postgresql")
+                )
+            ).scalars()
+            assert list(kept) == OLD_PAYLOADS
+    finally:
+        engine.dispose()

@@ -11,12 +11,13 @@ import pytest
 from flask import Flask
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from engine.assignment import Grant, Participant
-from models import AuditEvent
+from engine.audit import verify
+from models import AuditEvent, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.conftest import People, task_of
 from webui.api.openapi import document
@@ -59,6 +60,12 @@ class Api:
 
     def post(self, path: str, body: Any = None) -> TestResponse:
         return self.client.post(f"/api/v1{path}", headers=self.headers, json=body)
+
+    def post_text(self, path: str, text: str) -> TestResponse:
+        """Post a body written by hand (what a JSON library would never send)."""
+        return self.client.post(
+            f"/api/v1{path}", headers=self.headers, data=text, content_type="application/json"
+        )
 
 
 def token_for(db: Database, clock: Clock, username: str) -> str:
@@ -334,5 +341,83 @@ def test_a_nul_character_is_refused_or_ignored_not_a_server_error(
     assert secretariat.get("/tasks?partner=%00&q=a%00b").status_code == 200
     data = {"approved": True, "comment": "ready\x00"}
     refused = problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": data}), 400)
-    assert refused["errors"][0]["field"] == "body"
+    assert refused["errors"][0]["field"] == "data/comment"
     problem_of(secretariat.post("/instances", {"process": "lane\x00task"}), 400)
+
+
+def test_a_refused_answer_with_awkward_numbers_keeps_the_audit_chain_verifiable(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    api: Callable[[str], Api],
+) -> None:
+    # The refused second answer is written to the audit trail as sent; the chain must still
+    # verify whatever numbers it holds (PostgreSQL re-renders 1e300 as a 301-digit integer).
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = api("sec")
+    assert (
+        secretariat.post(f"/tasks/{review.id}/complete", {"data": GOOD_REVIEW}).status_code == 200
+    )
+    awkward = {
+        "x": 1e300,
+        "tiny": 1e-300,
+        "tenth": 0.1,
+        "minus_zero": -0.0,
+        "big": 2**53 - 1,
+        "least": -(2**53 - 1),
+    }
+
+    problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": awkward}), 409)
+
+    with db.session() as session:
+        report = verify(session)
+        refused = session.scalars(select(AuditEvent).where(AuditEvent.kind == "task.refused")).one()
+    assert report.intact, report.reason
+    assert refused.payload["data"] == awkward
+
+
+# Bodies JSON cannot carry exactly, or no database stores as sent; each names its field.
+UNFIT_BODIES = {
+    "NaN": ('{"data": {"approved": true, "comment": NaN}}', "data/comment"),
+    "Infinity": ('{"data": {"approved": true, "comment": "ok", "n": Infinity}}', "data/n"),
+    "-Infinity": ('{"data": {"approved": true, "comment": "ok", "n": [-Infinity]}}', "data/n/0"),
+    "1e400": ('{"data": {"approved": true, "comment": "ok", "n": 1e400}}', "data/n"),
+    "2**60": ('{"data": {"approved": true, "comment": "ok", "n": 1152921504606846976}}', "data/n"),
+    "-2**53": ('{"data": {"approved": true, "comment": "ok", "n": -9007199254740992}}', "data/n"),
+    "lone surrogate": ('{"data": {"approved": true, "comment": "s\\ud800"}}', "data/comment"),
+    "surrogate key": ('{"data": {"approved": true, "comment": "ok", "s\\udc00": 1}}', "data"),
+    "100 deep": ('{"data": {"x": ' + "[" * 100 + "]" * 100 + "}}", "body"),
+    "5,000 deep": ('{"data": {"x": ' + "[" * 5000 + "]" * 5000 + "}}", "body"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNFIT_BODIES))
+def test_a_body_json_cannot_carry_is_refused_naming_the_field_and_nothing_is_written(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    api: Callable[[str], Api],
+    case: str,
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = api("sec")
+    body, field = UNFIT_BODIES[case]
+
+    def written() -> tuple[int, int]:
+        with db.session() as session:
+            events = session.scalar(select(func.count()).select_from(AuditEvent))
+            instances = session.scalar(select(func.count()).select_from(ProcessInstance))
+        return events or 0, instances or 0
+
+    before = written()
+    completing = problem_of(secretariat.post_text(f"/tasks/{review.id}/complete", body), 400)
+    starting = problem_of(
+        secretariat.post_text(
+            "/instances", body.replace('{"data"', '{"process": "lane_task", "data"', 1)
+        ),
+        400,
+    )
+
+    assert completing["errors"][0]["field"] == starting["errors"][0]["field"] == field
+    assert written() == before
+    assert task_of(db, review.instance_id, "review").status == "open"

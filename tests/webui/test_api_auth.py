@@ -136,7 +136,7 @@ def test_only_the_hash_is_stored_and_the_making_is_audited(
         kinds = session.scalars(select(AuditEvent.kind)).all()
         assert "token.created" in kinds
         # The secret appears nowhere: not in the token row, not in the audit trail.
-        payloads = [str(p) for p in session.scalars(select(AuditEvent.payload))]
+        payloads = [str(p) for p in session.scalars(select(AuditEvent.payload_text))]
         assert not any(secret in p for p in payloads)
         assert secret not in (token.name, token.prefix, token.token_hash)
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Connection, Engine, Table, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import audit
 from engine.assignment import Grant, Participant
 from engine.instances import complete_task, start_instance
 from engine.runtime import load
@@ -392,3 +393,30 @@ def test_a_restored_database_has_no_scheduler_running_until_one_starts_against_i
     run_pass(target.factory)
     started = iisg(monkeypatch, target.url, "scheduler", "status")
     assert started.exit_code == 0 and started.output.startswith("Scheduler: running")
+
+
+def test_a_sqlite_backup_with_awkward_numbers_verifies_once_restored(
+    clock: Clock, target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The embedded database moved to the production one (PostgreSQL when the suite runs on
+    # it): the audit trail's numbers must read back as the text their hashes cover.
+    source = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    upgrade(source)
+    engine = make_engine(source)
+    awkward = {"x": 1e300, "tiny": 1e-300, "tenth": 0.1, "minus_zero": -0.0, "big": 2**53 - 1}
+    run_in_transaction(
+        make_session_factory(engine),
+        lambda s: audit.record(s, kind="note", actor="sec", now=clock.now(), payload=awkward),
+    )
+    engine.dispose()
+    backup = tmp_path / "embedded.backup"
+    assert iisg(monkeypatch, source, "backup", str(backup)).exit_code == 0
+
+    restored = iisg(monkeypatch, target.url, "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+
+    verified = iisg(monkeypatch, target.url, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "1 event(s) verified" in verified.output
+    with target.factory() as session:
+        assert session.scalars(select(AuditEvent)).one().payload == awkward

@@ -211,6 +211,28 @@ def test_a_request_the_editor_would_not_send_is_refused(sec: Browser, db: Databa
     assert versions(db) == before
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"xml": ' + "[" * 5000 + "]" * 5000 + "}", "nested more than 64 levels"),
+        ('{"xml": "<a/>", "forms": {"review.json": "\\udfff"}}', "forms/review.json: the text"),
+    ],
+)
+def test_a_body_nested_too_deep_or_with_half_a_character_is_refused(
+    sec: Browser, db: Database, body: str, reason: str
+) -> None:
+    before = versions(db)
+    response = sec.client.post(
+        "/methodology/lane_task/check",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": token_of(sec)},
+    )
+    assert response.status_code == 400
+    assert reason in reasons(response)
+    assert versions(db) == before
+
+
 def test_the_editor_opens_a_version_with_its_diagram_and_forms(sec: Browser) -> None:
     page = sec.text("/methodology/lane_task/edit?version=1")
     assert "Edit the diagram of Review then acknowledge" in page

@@ -12,6 +12,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from webui.api.blueprint import bp as api
 from webui.api.problems import problem
+from webui.json_body import UnfitBody, read_json_body
 from workflows.access import NoAccess
 from workflows.api_views import NoSuchThing
 
@@ -41,20 +42,21 @@ class BadQuery(BadRequestBody):
 
 
 def json_object(*fields: str) -> dict[str, Any]:
-    """The request's JSON body, an object of some of `fields`; 415 when it is not sent as
-    JSON, BadRequestBody when it is anything else."""
+    """The request's JSON body, an object of some of `fields`, read strictly
+    (webui/json_body.py); 415 when it is not sent as JSON, BadRequestBody naming the field
+    when it is anything else. Every API operation with a body reads it here."""
     if not request.is_json:
         raise UnsupportedMediaType()
-    body = request.get_json(silent=True)
+    try:
+        body = read_json_body(request.get_data(cache=True))
+    except UnfitBody as err:
+        raise BadRequestBody(err.field, err.message) from err
     if not isinstance(body, dict):
         raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
     for name in body:
         if name not in fields:
             # A misspelt field would otherwise be dropped without a word.
             raise BadRequestBody(str(name)[:64], "no such field; send only " + ", ".join(fields))
-    if _holds_nul(body):
-        # PostgreSQL stores no NUL character in text or JSON; no form asks for one.
-        raise BadRequestBody("body", "text may not contain the NUL character (\\u0000)")
     return body
 
 
@@ -67,16 +69,6 @@ def process_id(value: Any) -> str:
     ):
         raise BadRequestBody("process", PROCESS_ID_WORDS)
     return value
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 @api.errorhandler(BadRequestBody)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.editor.blueprint import bp, definition_or_404
+from webui.json_body import UnfitBody, read_json_body
 from workflows.editor import DraftRejected, EditorProblem, check_draft, save_draft
 from workflows.methodology_pages import changes_from_active
 
@@ -42,7 +43,10 @@ def _refused(message: str) -> ResponseReturnValue:
 
 def _draft_payload() -> tuple[str, dict[str, str]] | str:
     """The diagram and forms the page sent, or what is wrong with the request."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = read_json_body(request.get_data(cache=True)) if request.is_json else None
+    except UnfitBody as err:
+        return f"{err.field}: {err.message}"
     if not isinstance(payload, dict) or not isinstance(payload.get("xml"), str):
         return str(gettext('Send the diagram as JSON: {"xml": "...", "forms": {...}}.'))
     forms = payload.get("forms") or {}

@@ -1,8 +1,8 @@
 """login sessions kept on the server (revocable), and failed logins that slow the next try
 
 Revision ID: 0014
-Revises: 0012
-Create Date: 2026-12-03 10:00:00.000000
+Revises: 0013
+Create Date: 2026-12-07 18:00:00.000000
 
 The lock-out's columns go: a stranger could lock anyone out with them. Failed logins are
 rows of their own now, counted per name and address (workflows/login_throttle.py).
@@ -16,7 +16,7 @@ from alembic import op
 import models.base
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
