@@ -176,11 +176,14 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "filter": _lazy(filter),
     "list": list,
     "map": _lazy(map),
-    "max": max,
-    "min": min,
+    "max": sandbox_sizes.bounded_max,
+    "min": sandbox_sizes.bounded_min,
     "reversed": _lazy(reversed),
     "set": set,
     "sum": sandbox_sizes.bounded_sum,
+    "str": sandbox_sizes.BoundedText,
+    "repr": sandbox_sizes.bounded_repr,
+    "hash": sandbox_sizes.bounded_hash,
 }
 
 
@@ -255,10 +258,12 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
-        """`f"{x:>{w}}"`: the format after the colon goes through its size guard first."""
+        """`f"{x:>{w}}"`: the value and the format after the colon go through their size
+        guards first."""
         visited: ast.FormattedValue = self.node_contents_visit(node)
+        visited.value = _guarded(sandbox_sizes.AS_TEXT_GUARD, visited.value)
         if visited.format_spec is None:
-            return visited
+            return ast.fix_missing_locations(visited)
         checked = ast.Call(
             func=ast.Name(id=sandbox_sizes.FORMAT_SPEC_GUARD, ctx=ast.Load()),
             args=[visited.format_spec],
@@ -268,6 +273,19 @@ class _DiagramPolicy(RestrictingNodeTransformer):
             values=[ast.FormattedValue(value=checked, conversion=-1, format_spec=None)]
         )
         return ast.fix_missing_locations(ast.copy_location(visited, node))
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """`a == b < c`, `a in b`: each operand that is not a constant goes through the size
+        guard of comparisons (`_compared_(a) == _compared_(b) < ...`), which hands it back
+        unchanged, so each is still evaluated once and in order."""
+        visited: ast.Compare = self.node_contents_visit(node)
+        if all(isinstance(op, ast.Is | ast.IsNot) for op in visited.ops):
+            return visited  # identity goes through nothing
+        visited.left = _guarded(sandbox_sizes.COMPARED_GUARD, visited.left)
+        visited.comparators = [
+            _guarded(sandbox_sizes.COMPARED_GUARD, value) for value in visited.comparators
+        ]
+        return visited
 
     def visit_While(self, node: ast.While) -> ast.AST:
         """Each pass of a `while` is a step of the run."""
@@ -289,6 +307,14 @@ class _DiagramPolicy(RestrictingNodeTransformer):
             ast.BoolOp(op=ast.Or(), values=[_step_call(node), visited.body]), node
         )
         return visited
+
+
+def _guarded(guard: str, value: ast.expr) -> ast.expr:
+    """`guard(value)` in place of `value`; a constant as it is (its size is known)."""
+    if isinstance(value, ast.Constant):
+        return value
+    call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[value], keywords=[])
+    return ast.fix_missing_locations(ast.copy_location(call, value))
 
 
 def _step_call(at: ast.AST) -> ast.Call:

@@ -7,6 +7,12 @@ that asks for gigabytes: `"x" * 10**10`, `[0] * 10**10`, `10 ** 10 ** 10`, `1 <<
 refuse it when it is too big; the in-place forms (`*=`, `+=`, `%=`), `pow()`, a text's
 padding, replacing and joining methods and the width of an f-string's format go through
 the same checks.
+
+A conversion to text (`str`, `repr`, an f-string, `%`), a comparison (`==`, `<`, `in`), a
+`hash` and a list's sort or search go through everything a value holds, in one C call that
+no clock check interrupts; a list that holds the same long list 10,000 times is small to
+build and gigabytes to print. Those operations first walk the value with a budget (see
+`reaches_past`) and are refused when it is spent.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from engine.errors import SandboxViolation
 
@@ -108,11 +114,13 @@ def _check_width(symbol: str, digits: str) -> None:
 
 
 def check_remainder(left: Any, right: Any) -> None:
-    """Refuse `text % values` when a width or precision in the text is too big."""
+    """Refuse `text % values` when a width or precision in the text is too big, or when the
+    values would make too long a text."""
     if isinstance(left, bytes | bytearray):
         left = bytes(left).decode("latin-1")
     if not isinstance(left, str):
         return
+    check_text("%", right)
     stars = False
     for width, precision in _PERCENT_SPEC.findall(left):
         for digits in (width, precision):
@@ -133,6 +141,138 @@ def format_spec(spec: Any) -> Any:
         for digits in _DIGITS.findall(spec):
             _check_width(f"{{:{spec[:20]}}}", digits)
     return spec
+
+
+# Whatever str() and == show or go through of each kind of value, besides containers.
+_FLAT = frozenset({str, int, float, bool, type(None), bytes, bytearray})
+_HOLDERS: tuple[type, ...] = (
+    list,
+    tuple,
+    set,
+    frozenset,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
+
+
+def _contents(value: Any) -> Iterable[Any] | None:
+    """What str() or == of `value` goes through, or None when it holds nothing to go through."""
+    if isinstance(value, _HOLDERS):
+        return cast(Iterable[Any], value)
+    if isinstance(value, dict):
+        return chain(value, value.values())  # the order does not matter to a count
+    if isinstance(value, BaseException):  # str(error) shows what it was raised with
+        return value.args
+    if isinstance(value, slice):
+        return (value.start, value.stop, value.step)
+    return None
+
+
+def reaches_past(value: Any, budget: int) -> bool:
+    """Whether converting `value` to text (or comparing it) would go through more than
+    `budget` characters: each text counts its length, each whole number its digits, each
+    item two more (its separator). A value reached several times counts each time, as str()
+    and == go through it each time; a container inside itself counts once ("[...]"). The
+    walk stops as soon as the budget is spent."""
+    left = budget
+    inside: set[int] = set()  # the containers being gone through
+    parents: list[tuple[Iterator[Any], int]] = []  # and where each was reached from
+    items: Iterator[Any] = iter((value,))
+    while True:
+        for item in items:
+            kind = type(item)
+            if kind is str or kind is bytes:
+                left -= len(item) + 2
+            elif kind is int:
+                left -= item.bit_length() // 3 + 2
+            elif kind in _FLAT:
+                left -= 8
+            else:
+                contents = _contents(item)
+                left -= 2
+                if contents is not None and id(item) not in inside:
+                    inside.add(id(item))
+                    parents.append((items, id(item)))
+                    items = iter(contents)
+                    break
+            if left < 0:
+                return True
+        else:  # this container is done: back to the one that holds it
+            if not parents:
+                return False
+            items, done = parents.pop()
+            inside.discard(done)
+        if left < 0:
+            return True
+
+
+def check_text(symbol: str, value: Any) -> None:
+    """Refuse converting `value` to text when the text would be too long."""
+    if type(value) not in _FLAT and reaches_past(value, MAX_LENGTH):
+        raise SandboxViolation(
+            f"'{symbol}' would build a text of more than {MAX_LENGTH:,} characters (does a "
+            "list hold the same long list many times?); a diagram may build at most "
+            f"{MAX_LENGTH:,} characters in one step"
+        )
+
+
+def check_compared(symbol: str, value: Any) -> None:
+    """Refuse comparing, hashing or sorting `value` when that would go through too much."""
+    if type(value) not in _FLAT and reaches_past(value, MAX_LENGTH):
+        raise SandboxViolation(
+            f"'{symbol}' would go through more than {MAX_LENGTH:,} items and characters (does "
+            "a list hold the same long list many times?); a diagram may go through at "
+            f"most {MAX_LENGTH:,} in one step"
+        )
+
+
+def as_text(value: Any) -> Any:
+    """An f-string's value, refused when its text would be too long (then converted as is)."""
+    check_text("f-string", value)
+    return value
+
+
+def compared(value: Any) -> Any:
+    """An operand of `==`, `<`, `in` and the like, refused when comparing it would go through
+    too much."""
+    check_compared("comparison", value)
+    return value
+
+
+def bounded_repr(value: Any) -> str:
+    """The builtin `repr`, within the limits."""
+    check_text("repr()", value)
+    return repr(value)
+
+
+def bounded_hash(value: Any) -> int:
+    """The builtin `hash`, within the limits."""
+    check_compared("hash()", value)
+    return hash(value)
+
+
+class _TextType(type):
+    """The sandbox's `str` is still the type of every text: `isinstance(x, str)` holds."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, str)
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, str)
+
+
+class BoundedText(str, metaclass=_TextType):
+    """The builtin `str`: `str(value)` is refused when the text would be too long; its
+    methods (`str.upper`, `str.join`) are str's own."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs:
+            check_text("str()", args[0])
+        return str(*args, **kwargs)
+
+
+BoundedText.__name__ = BoundedText.__qualname__ = "str"
 
 
 def multiply(left: Any, right: Any) -> Any:
@@ -222,13 +362,50 @@ def _extending(items: list[Any], method: Callable[..., Any]) -> Callable[..., An
     return extended
 
 
+def _going_through(items: Any, method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def went_through(*args: Any, **kwargs: Any) -> Any:
+        check_compared(f"{name}()", items)
+        return method(*args, **kwargs)
+
+    return went_through
+
+
+# A list's methods that compare its items with one another or with a value.
+_COMPARING = frozenset({"sort", "count", "index", "remove"})
+
+
+def _unbound(kind: type, name: str) -> Callable[..., Any]:
+    """`str.ljust`, `list.extend` and the like taken from the type: the same checks as when
+    taken from a value."""
+
+    def called(owner: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(owner, kind):  # Python's own error for a method of another type
+            return getattr(kind, name)(owner, *args, **kwargs)
+        return bounded_method(owner, name, getattr(owner, name))(*args, **kwargs)
+
+    return called
+
+
+_CHECKED_TYPES = (str, bytes, bytearray, list, tuple)
+_CHECKED_NAMES = frozenset({"ljust", "rjust", "center", "zfill", "replace", "join"}) | frozenset(
+    {"expandtabs", "extend"} | _COMPARING
+)
+
+
 def bounded_method(owner: Any, name: str, found: Any) -> Any:
     """A method that can build a long text or list from a short one (padding, replacing,
     joining; a list extended by itself), checked for the length it would build before it
-    runs; anything else as is."""
-    if isinstance(owner, list) and name == "extend" and callable(found):
+    runs; a list's sorting and searching, checked for what it would go through; anything
+    else as is."""
+    if not callable(found):
+        return found
+    if isinstance(owner, type) and issubclass(owner, _CHECKED_TYPES) and name in _CHECKED_NAMES:
+        return _unbound(owner, name)
+    if isinstance(owner, list | tuple) and name in _COMPARING:
+        return _going_through(owner, found, name)
+    if isinstance(owner, list) and name == "extend":
         return _extending(owner, found)
-    if not isinstance(owner, str | bytes | bytearray) or not callable(found):
+    if not isinstance(owner, str | bytes | bytearray):
         return found
     if name in ("ljust", "rjust", "center", "zfill"):
         return _padding(owner, found, name)
@@ -254,6 +431,22 @@ def bounded_sum(values: Any, start: Any = 0) -> Any:
     return type(start)(chain(start, *parts))
 
 
+def _bounded_extreme(extreme: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def chosen(*args: Any, **kwargs: Any) -> Any:
+        items = args if len(args) != 1 else args[0]
+        if not isinstance(items, list | tuple | set | frozenset | dict):
+            items = list(items)  # each item a step of the run when it comes from map()
+        check_compared(f"{name}()", items)
+        return extreme(items, **kwargs)
+
+    chosen.__name__ = chosen.__qualname__ = name
+    return chosen
+
+
+bounded_max = _bounded_extreme(max, "max")
+bounded_min = _bounded_extreme(min, "min")
+
+
 # The name each guarded operator's calls go to, and the guard itself.
 GUARDED_OPERATORS: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Mult: ("_mul_", multiply),
@@ -263,6 +456,8 @@ GUARDED_OPERATORS: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]
     ast.Mod: ("_mod_", remainder),
 }
 FORMAT_SPEC_GUARD = "_format_spec_"
+AS_TEXT_GUARD = "_as_text_"
+COMPARED_GUARD = "_compared_"
 
 # The in-place forms keep their meaning (a list grows in place) after the same checks.
 IN_PLACE: dict[str, Callable[[Any, Any], Any]] = {
@@ -294,6 +489,8 @@ def guards() -> dict[str, Callable[..., Any]]:
     """The guard functions by the names the compiled code calls them."""
     found: dict[str, Callable[..., Any]] = dict(GUARDED_OPERATORS.values())
     found[FORMAT_SPEC_GUARD] = format_spec
+    found[AS_TEXT_GUARD] = as_text
+    found[COMPARED_GUARD] = compared
     return found
 
 

@@ -372,6 +372,8 @@ def test_ordinary_arithmetic_and_text_within_the_limits_still_work() -> None:
 # so none of these can run on inside a C loop. The corpus runs with a short limit.
 SHORT_LIMIT = 0.5
 MARGIN = 1.5
+HELD_MANY_TIMES = "r = list(range(100000))\nrows = [r for _ in range(10000)]"
+OTHER_ROWS = "q = list(range(100000))\nothers = [q for _ in range(10000)]"
 NESTED = "x = any(map(lambda a: any(map(lambda b: False, range(100000))), range(100000)))"
 BYPASSES = {
     "nested_map_with_lambdas": NESTED,
@@ -418,6 +420,29 @@ BYPASSES = {
     "text_of_a_huge_number": "x = str(10 ** 100000)",
     "number_from_a_huge_text": 'x = int("9" * 100000)',
     "pow_with_a_large_exponent": "x = pow(7, 10 ** 9)",
+    # One C call through a value that holds the same long list many times: small to build,
+    # gigabytes to print and a billion items to compare.
+    "text_of_a_list_held_many_times": f"{HELD_MANY_TIMES}\nx = str(rows)",
+    "repr_of_a_list_held_many_times": f"{HELD_MANY_TIMES}\nx = repr(rows)",
+    "f_string_of_a_list_held_many_times": f'{HELD_MANY_TIMES}\nx = f"{{rows}}"',
+    "f_string_repr_with_a_format": f'{HELD_MANY_TIMES}\nx = f"{{rows!r:>10}}"',
+    "percent_of_a_list_held_many_times": f'{HELD_MANY_TIMES}\nx = "%s" % (rows,)',
+    "percent_in_place_of_a_list_held_many_times": f'{HELD_MANY_TIMES}\nx = "%r"\nx %= (rows,)',
+    "text_of_an_error_holding_it": f"{HELD_MANY_TIMES}\nx = str(ValueError(rows))",
+    "text_of_a_dict_holding_it": f'{HELD_MANY_TIMES}\nx = str({{"rows": rows, "again": rows}})',
+    "map_str_over_lists_held_many_times": (
+        f'{HELD_MANY_TIMES}\nx = "".join(map(str, [rows, rows]))'
+    ),
+    "equal_of_two_such_lists": f"{HELD_MANY_TIMES}\n{OTHER_ROWS}\nx = rows == others",
+    "less_than_of_two_such_lists": f"{HELD_MANY_TIMES}\n{OTHER_ROWS}\nx = rows < others",
+    "in_of_a_long_list": f"{HELD_MANY_TIMES}\nx = list(range(99999)) + [-1] in rows",
+    "hash_of_nested_tuples": "t = (*range(100000),)\nx = hash((t,) * 10000)",
+    "sort_of_a_list_held_many_times": f"{HELD_MANY_TIMES}\nrows.sort()",
+    "sort_from_the_type": f"{HELD_MANY_TIMES}\nlist.sort(rows)",
+    "count_in_a_list_held_many_times": f"{HELD_MANY_TIMES}\nx = rows.count(list(range(100000)))",
+    "max_of_a_list_held_many_times": f"{HELD_MANY_TIMES}\nx = max(rows)",
+    "padding_from_the_type": 'x = str.ljust("x", 10 ** 9)',
+    "join_from_the_type": 'x = str.join("", ["y" * 999999] * 1000)',
 }
 
 
@@ -467,6 +492,42 @@ def test_ordinary_uses_of_map_filter_and_lambdas_still_work() -> None:
         context,
     )
     assert context["x"] == "AL"
+
+
+def test_ordinary_conversions_to_text_and_comparisons_still_work() -> None:
+    sandbox = SandboxEnvironment()
+    seats = ["AL", "BA", "ME", "XK"]
+    tally = {"yes": 3, "no": 1, "seats": seats, "when": (2024, 5)}
+    context = {"seats": seats, "tally": tally, "days": 12, "seat": "AL"}
+
+    assert sandbox.evaluate('f"{seat}: {days} days, {seats!r}"', context) == (
+        "AL: 12 days, ['AL', 'BA', 'ME', 'XK']"
+    )
+    assert sandbox.evaluate("str(tally)", context) == str(tally)
+    assert sandbox.evaluate("repr(seats) + str(days) + str()", context) == str(seats) + "12"
+    assert sandbox.evaluate('"%s has %d seats: %r" % (seat, days, seats)', context) == (
+        "AL has 12 seats: ['AL', 'BA', 'ME', 'XK']"
+    )
+    assert sandbox.evaluate('"%(yes)d of %(seats)s" % tally', context) == (
+        "3 of ['AL', 'BA', 'ME', 'XK']"
+    )
+    assert sandbox.evaluate("len(str(list(range(100000))))", {}) == 688_890
+    assert sandbox.evaluate(
+        'isinstance(seat, str) and not isinstance(days, str) and str(b"ok", "ascii")', context
+    ) == ("ok")
+    assert sandbox.evaluate("list(map(str.lower, seats))", context) == ["al", "ba", "me", "xk"]
+    assert sandbox.evaluate(
+        'seats == ["AL", "BA", "ME", "XK"] and "ME" in seats and seats < ["B"] and 1 < days <= 12',
+        context,
+    )
+    assert sandbox.evaluate(
+        "max(seats) + min(seats, key=len) + str(max(3, days)) + str(hash((1, 2)) == hash((1, 2)))",
+        context,
+    ) == ("XKAL12True")
+    assert sandbox.evaluate("seats.index('ME') + seats.count('AL')", context) == 3
+    looped: dict[str, Any] = {}
+    sandbox.execute("items = [1]\nitems.append(items)\ntext = str(items)", looped)
+    assert looped["text"] == "[1, [...]]"
 
 
 FOLLOW_UP = """\
