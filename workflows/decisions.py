@@ -55,7 +55,9 @@ def open_decision(call: ServiceCall) -> dict[str, Any]:
     params, context = call.params, call.context
     text = str(params.get("proposal") or "")
     if not text.strip():
-        raise EngineError("the proposal has no text; a Board decision needs one")
+        raise Refused(
+            "proposal", "The proposal has no text: write what the Board is asked to decide."
+        )
     documents = params.get("documents") or []
     decision = Decision(
         instance_id=context.instance_id,

@@ -166,3 +166,31 @@ def test_a_minimum_notice_that_is_not_a_duration_stops_the_app_at_start(
     monkeypatch.setenv("IISG_SILENT_PROCEDURE_MIN_NOTICE", "24 hours")
     with pytest.raises(SettingsError, match=r"should be an ISO 8601 duration .* like PT24H"):
         create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test"})
+
+
+def test_a_proposal_of_blanks_is_422_naming_it_and_starts_nothing(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask
+) -> None:
+    secretariat = Api(app, token_for(db, clock, "secretariat"))
+    before = counts(db)
+    tomorrow_noon = (clock.now() + timedelta(days=2)).isoformat()
+
+    answer = secretariat.post(
+        "/instances",
+        {
+            "process": "silent_procedure",
+            "data": {
+                "subject": "Work programme 2027",
+                "proposal": "   ",
+                "deadline": tomorrow_noon,
+            },
+        },
+    )
+
+    assert problem_of(answer, 422)["errors"] == [
+        {
+            "field": "proposal",
+            "message": "The proposal has no text: write what the Board is asked to decide.",
+        }
+    ]
+    assert counts(db) == before
