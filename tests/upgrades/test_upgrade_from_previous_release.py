@@ -87,6 +87,14 @@ def _timers(factory: sessionmaker[Session]) -> list[tuple[int, str, datetime]]:
     return sorted((i, b, d) for i, b, d in rows)
 
 
+def _claims(factory: sessionmaker[Session]) -> list[tuple[int, str | None]]:
+    with factory() as session:
+        rows = session.execute(
+            select(HumanTask.id, HumanTask.claimed_by).where(HumanTask.status == "open")
+        ).all()
+    return sorted((i, c) for i, c in rows)
+
+
 def _someone_who_may_act(session: Session, task: HumanTask) -> Participant:
     for user in session.scalars(select(User).where(User.active).order_by(User.id)):
         person = participant(user)
@@ -96,15 +104,19 @@ def _someone_who_may_act(session: Session, task: HumanTask) -> Participant:
 
 
 def _complete_one_of_each_kind(factory: sessionmaker[Session], now: datetime) -> list[str]:
-    """Complete the first open task of each kind with its form's example answer."""
+    """Complete an open task of each kind, a claimed one where there is one, with its form's
+    example answer."""
     done: list[str] = []
     with factory() as session:
-        kinds = session.execute(
-            select(HumanTask.process_key, HumanTask.bpmn_id, func.min(HumanTask.id))
+        open_tasks = session.execute(
+            select(HumanTask.process_key, HumanTask.bpmn_id, HumanTask.id)
             .where(HumanTask.status == "open")
-            .group_by(HumanTask.process_key, HumanTask.bpmn_id)
+            .order_by(HumanTask.claimed_by.is_(None), HumanTask.id)
         ).all()
-    for process_key, bpmn_id, task_id in sorted(kinds):
+    kinds: dict[tuple[str, str], int] = {}
+    for process_key, bpmn_id, task_id in open_tasks:
+        kinds.setdefault((process_key, bpmn_id), task_id)
+    for (process_key, bpmn_id), task_id in sorted(kinds.items()):
 
         def work(session: Session, task_id: int = task_id) -> None:
             task = session.get_one(HumanTask, task_id)
@@ -146,6 +158,7 @@ def test_a_previous_release_upgrades_and_every_procedure_goes_on(
                     select(ProcessInstance.id).where(ProcessInstance.status == "running")
                 )
             )
+        claims_before = _claims(factory)
         assert running and timers_before, "the dump has procedures and timers waiting"
 
         monkeypatch.setenv("IISG_DATABASE_URL", url)
@@ -155,6 +168,7 @@ def test_a_previous_release_upgrades_and_every_procedure_goes_on(
 
         assert _chain_intact(factory) >= events_before
         assert _timers(factory) == timers_before, "the upgrade keeps every timer"
+        assert _claims(factory) == claims_before, "and every claim"
         with factory() as session:
             for instance_id in running:
                 assert load(session, instance_id).workflow is not None
