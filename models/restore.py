@@ -1,8 +1,11 @@
 """`iisg restore`: a backup file (`models.backup`) into an empty database, in one transaction.
 
 Everything is checked before a row is written: the file is an IISG backup of this format,
-each table's data matches its SHA-256 and row count, its columns are the ones this version
-has, the database is at the backup's Alembic revision and holds nothing yet. Any refusal
+the database is at the backup's Alembic revision and holds nothing yet, each table's columns
+are the database's and its data matches its SHA-256 and row count. The tables are the
+database's own, as its migrations made them, not this version's models: a backup made by an
+earlier release restores into a database migrated to that release's revision, and `iisg db
+upgrade` then takes it to this one. Any refusal
 changes nothing. The source's scheduler passes are left out: no scheduler runs against the
 new database until one starts there. On PostgreSQL the id sequences are moved past the
 restored rows, so new rows get fresh ids.
@@ -25,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    MetaData,
     Table,
     Text,
     TypeDecorator,
@@ -50,13 +54,13 @@ from models.backup import (
     is_json,
     member_name,
 )
-from models.base import Base
 from models.notifications import SchedulerPass
 
 _FRESH = "Restore only into a new, empty database made with `iisg db upgrade`."
 # A scheduler's passes say whether one runs against *this* database; the source's are checked
 # with the rest of the file but not written, so none counts as running until one starts here.
 _NOT_RESTORED = frozenset({SchedulerPass.__tablename__})
+_ALEMBIC_VERSION = "alembic_version"
 
 
 class RestoreRefused(Exception):
@@ -80,16 +84,23 @@ def _read_manifest(archive: zipfile.ZipFile, source: Path) -> dict[str, Any]:
     return manifest
 
 
-def _check_tables(manifest: dict[str, Any]) -> None:
-    tables = manifest.get("tables", {})
-    for table in Base.metadata.sorted_tables:
-        entry = tables.get(table.name)
+def database_tables(connection: Connection) -> list[Table]:
+    """The database's own tables (as its migrations made them), parents before children."""
+    metadata = MetaData()
+    metadata.reflect(connection)
+    return [t for t in metadata.sorted_tables if t.name != _ALEMBIC_VERSION]
+
+
+def _check_tables(manifest: dict[str, Any], tables: list[Table]) -> None:
+    entries = manifest.get("tables", {})
+    for table in tables:
+        entry = entries.get(table.name)
         if entry is None:
             raise RestoreRefused(f"the backup has no table '{table.name}'")
-        if entry["columns"] != [c.name for c in table.columns]:
+        if sorted(entry["columns"]) != sorted(c.name for c in table.columns):
             raise RestoreRefused(
-                f"the backup's table '{table.name}' has other columns than this version's; "
-                "restore it with the version of IISG Procedures that made it"
+                f"the backup's table '{table.name}' has other columns than the database's; "
+                "restore it into a database at the backup's revision"
             )
 
 
@@ -98,8 +109,8 @@ def _lines(archive: zipfile.ZipFile, table: Table) -> Iterator[bytes]:
         yield from member
 
 
-def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
-    for table in Base.metadata.sorted_tables:
+def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any], tables: list[Table]) -> None:
+    for table in tables:
         entry = manifest["tables"][table.name]
         digest, count = hashlib.sha256(), 0
         try:
@@ -128,9 +139,9 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
     return lambda v: v
 
 
-def _insert_statement(connection: Connection, table: Table) -> Any:
+def _insert_statement(connection: Connection, columns: list[Column[Any]]) -> Any:
     values: dict[str, ColumnElement[Any]] = {}
-    for column in table.columns:
+    for column in columns:
         param = bindparam(f"v_{column.name}", type_=Text) if is_json(column) else None
         if param is None:
             values[column.name] = bindparam(f"v_{column.name}", type_=column.type)
@@ -138,13 +149,18 @@ def _insert_statement(connection: Connection, table: Table) -> Any:
             values[column.name] = cast(param, column.type)
         else:
             values[column.name] = param  # SQLite keeps JSON as its text
-    return insert(table).values(values)
+    return insert(columns[0].table).values(values)
 
 
-def _restore_table(connection: Connection, archive: zipfile.ZipFile, table: Table) -> int:
-    names = [f"v_{c.name}" for c in table.columns]
-    decoders = [_decoder(c) for c in table.columns]
-    statement = _insert_statement(connection, table)
+def _restore_table(
+    connection: Connection, archive: zipfile.ZipFile, table: Table, names_in_file: list[str]
+) -> int:
+    # A column a migration added sits last in the database but wherever the models put it in
+    # the file: the file's order is the one its rows are in.
+    columns = [table.columns[name] for name in names_in_file]
+    names = [f"v_{c.name}" for c in columns]
+    decoders = [_decoder(c) for c in columns]
+    statement = _insert_statement(connection, columns)
     batch: list[dict[str, Any]] = []
     count = 0
     for line in _lines(archive, table):
@@ -159,14 +175,12 @@ def _restore_table(connection: Connection, archive: zipfile.ZipFile, table: Tabl
     return count
 
 
-def _check_empty(connection: Connection) -> None:
+def _check_empty(connection: Connection, tables: list[Table]) -> None:
     filled = []
-    for table in Base.metadata.sorted_tables:
+    for table in tables:
         query = select(func.count()).select_from(table)
-        if table is AuditChainHead.__table__:  # the migration writes the empty chain's head
-            query = query.where(
-                (AuditChainHead.seq != 0) | (AuditChainHead.last_hash != GENESIS_HASH)
-            )
+        if table.name == AuditChainHead.__tablename__:  # the migration writes the empty head
+            query = query.where((table.c.seq != 0) | (table.c.last_hash != GENESIS_HASH))
         rows = connection.scalar(query) or 0
         if rows:
             filled.append(f"{table.name}: {rows} row(s)")
@@ -174,8 +188,8 @@ def _check_empty(connection: Connection) -> None:
         raise RestoreRefused(f"the database is not empty ({'; '.join(filled)}). {_FRESH}")
 
 
-def _reset_sequences(connection: Connection) -> None:
-    for table in Base.metadata.sorted_tables:
+def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
+    for table in tables:
         keys = list(table.primary_key.columns)
         if len(keys) != 1 or not isinstance(keys[0].type, Integer):
             continue
@@ -200,8 +214,6 @@ def restore_backup(engine: Engine, source: Path) -> BackupSummary:
         raise RestoreRefused(f"{source} cannot be read as an IISG backup: {err}") from err
     with archive:
         manifest = _read_manifest(archive, source)
-        _check_tables(manifest)
-        _check_data(archive, manifest)
         rows: dict[str, int] = {}
         try:
             _restore_into(engine, archive, manifest, rows)
@@ -231,13 +243,17 @@ def _restore_into(
                 f"but this database is at {revision or 'none'}. {_FRESH} Use the version of "
                 "IISG Procedures that made the backup, then upgrade."
             )
-        _check_empty(connection)
+        tables = database_tables(connection)
+        _check_tables(manifest, tables)
+        _check_data(archive, manifest, tables)
+        _check_empty(connection, tables)
         connection.execute(delete(AuditChainHead))
-        for table in Base.metadata.sorted_tables:
+        for table in tables:
             if table.name in _NOT_RESTORED:
                 rows[table.name] = 0
                 continue
-            rows[table.name] = _restore_table(connection, archive, table)
+            names = manifest["tables"][table.name]["columns"]
+            rows[table.name] = _restore_table(connection, archive, table, names)
         if connection.dialect.name == "postgresql":
-            _reset_sequences(connection)
+            _reset_sequences(connection, tables)
         connection.commit()
