@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, inspect
 
 from webui import create_app
 from webui.settings import KEY_FILE, app_config, read_settings
-from workflows.settings import SettingsError
+from workflows.mail import page_link, use_mail_settings
+from workflows.settings import MailSettings, SettingsError
 
 
 def test_the_factory_never_migrates_the_database(tmp_path: Path) -> None:
@@ -110,11 +111,19 @@ def test_the_app_carries_the_settings_file_it_started_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = tmp_path / "settings.toml"
-    settings.write_text("[scheduler]\nsafety_interval_seconds = 30\n[mail]\ndigest_hour_utc = 6\n")
+    settings.write_text(
+        "[scheduler]\nsafety_interval_seconds = 30\n"
+        '[mail]\ndigest_hour_utc = 6\nbase_url = "https://iisg.example.org"\n'
+    )
     monkeypatch.setenv("IISG_SETTINGS", str(settings))
 
-    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
-    settings.write_text("[scheduler]\nsafety_interval_seconds = 'often'\n")  # read once: no matter
+    try:
+        app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+        settings.write_text("[scheduler]\nsafety_interval_seconds = 'often'\n")  # read once
 
-    assert app.config["PROCEDURE_SETTINGS"].safety_interval_seconds == 30.0
-    assert app.config["PROCEDURE_SETTINGS"].mail.digest_hour_utc == 6
+        assert app.config["PROCEDURE_SETTINGS"].safety_interval_seconds == 30.0
+        assert app.config["PROCEDURE_SETTINGS"].mail.digest_hour_utc == 6
+        # Links in the mails a step writes point where the settings say.
+        assert page_link("/tasks/7") == "https://iisg.example.org/tasks/7"
+    finally:
+        use_mail_settings(MailSettings())
