@@ -1,8 +1,7 @@
-"""Database engine and session factory, selected by one setting: IISG_DATABASE_URL."""
+"""Database engine and session factory for the database URL the configuration names."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from models import pipeline
 
-DEFAULT_INSTANCE_DIR = Path("instance")
 # A pooled connection back from use less than this long ago is not pinged before its next
 # use (as HikariCP does): under load a ping per checkout is a round trip per unit of work,
 # and a connection that dies in between is caught where it fails (engine/unit_of_work.py).
@@ -22,17 +20,15 @@ PING_AFTER_IDLE_S = 1.0
 _LAST_USED = "iisg_last_used"
 
 
-def database_url(environ: dict[str, str] | None = None) -> str:
-    """The configured database URL; SQLite under instance/ when none is set."""
-    env = os.environ if environ is None else environ
-    url = env.get("IISG_DATABASE_URL", "").strip()
-    if url:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
-    instance = Path(env.get("IISG_INSTANCE_DIR", str(DEFAULT_INSTANCE_DIR)))
-    instance.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(instance / 'iisg.sqlite3').resolve()}"
+def database_url(configured: str | None, instance_dir: Path) -> str:
+    """The database URL to use: `configured` (postgresql:// meaning psycopg 3), else SQLite in
+    `instance_dir` (made if need be)."""
+    if configured:
+        if configured.startswith("postgresql://"):
+            return "postgresql+psycopg://" + configured.removeprefix("postgresql://")
+        return configured
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(instance_dir / 'iisg.sqlite3').resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,12 +41,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(
-    url: str | None = None, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any
-) -> Engine:
+def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwargs: Any) -> Engine:
     """An engine for the URL, with SQLite made safe for several threads and processes, and
     a server's connections checked before use when they have been idle."""
-    url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

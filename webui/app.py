@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, Response, request
@@ -19,8 +20,9 @@ from webui.mail import bp as mail_bp
 from webui.needs_database import bp as database_bp
 from webui.needs_database import public_bp
 from webui.procedures import bp as procedures_bp
-from webui.settings import instance_dir, load_settings
+from webui.settings import Settings, app_config, read_settings
 from webui.tokens import bp as tokens_bp
+from workflows.mail import use_mail_settings
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -30,14 +32,19 @@ TRANSLATIONS = "translations"
 DEFAULT_LOCALE = "en"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The web app, configured by defaults, the environment, then `test_config`.
+def create_app(
+    test_config: dict[str, Any] | None = None, settings: Settings | None = None
+) -> Flask:
+    """The web app, configured by `settings` (read from the environment when not given, as
+    for a WSGI server), then `test_config`.
 
     Binds the database but never migrates it, prompts, or starts a scheduler: several web
-    workers may each call this.
+    workers may each call this. A setting it cannot use raises SettingsError naming it.
     """
-    app = Flask(__name__, instance_path=str(instance_dir()))
-    app.config.from_mapping(load_settings(test_config))
+    settings = settings or read_settings(os.environ)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.from_mapping(app_config(settings, test_config))
+    use_mail_settings(app.config["PROCEDURE_SETTINGS"].mail)
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(

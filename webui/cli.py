@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -19,18 +20,20 @@ from engine.errors import DiagramRejected, EngineError
 from engine.scheduler import run_pass
 from engine.scheduler_status import scheduler_status
 from engine.unit_of_work import run_in_transaction
-from models import database_url, make_engine, make_session_factory
+from models import make_engine, make_session_factory
 from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.scheduler_process import procedure_scheduler
 from webui.scheduler_status import status_lines
+from webui.settings import Settings, read_settings
 from workflows.accounts import AccountError, change_password, create_user, set_active
 from workflows.demo import load_demo, start_demo_procedures
+from workflows.mail import use_mail_settings
 from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
 from workflows.roles import KOSOVO_FOOTNOTE
 from workflows.scheduling import pass_jobs, periodic_jobs
-from workflows.settings import ProcedureSettings, SettingsError, load_settings
+from workflows.settings import ProcedureSettings, SettingsError
 from workflows.tokens import TokenError, create_token_for
 
 
@@ -38,8 +41,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _factory() -> sessionmaker[Session]:
-    url = database_url()
+def _settings() -> Settings:
+    """The settings, read from the environment and the settings file once, as a command starts."""
+    try:
+        settings = read_settings(os.environ)
+    except SettingsError as err:
+        raise click.ClickException(
+            f"the settings cannot be used: {err}. Correct it and start again."
+        ) from err
+    use_mail_settings(settings.procedures.mail)
+    return settings
+
+
+def _factory(settings: Settings | None = None) -> sessionmaker[Session]:
+    url = (settings or _settings()).database()
     if not current_is_head(url):
         raise click.ClickException("the database is not up to date; run `iisg db upgrade` first")
     return make_session_factory(make_engine(url))
@@ -63,7 +78,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration (safe to run again)."""
-    url = database_url()
+    url = _settings().database()
     upgrade(url)
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 
@@ -130,15 +145,6 @@ def demo(password: str) -> None:
         click.echo(f"* {KOSOVO_FOOTNOTE}")
 
 
-def _settings() -> ProcedureSettings:
-    try:
-        return load_settings()
-    except SettingsError as err:
-        raise click.ClickException(
-            f"the settings cannot be used: {err}. Correct the settings file and start again."
-        ) from err
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -148,19 +154,9 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with a production WSGI server, and the scheduler in this process."""
     from webui.serve import serve_forever
 
-    settings = _settings()
-    try:
-        serve_forever(
-            host=host,
-            port=port,
-            threads=threads,
-            with_scheduler=not no_scheduler,
-            settings=settings,
-        )
-    except SettingsError as err:  # the web app's own settings, read as it is built
-        raise click.ClickException(
-            f"the settings cannot be used: {err}. Correct it and start again."
-        ) from err
+    serve_forever(
+        host=host, port=port, threads=threads, with_scheduler=not no_scheduler, settings=_settings()
+    )
 
 
 @main.group(invoke_without_command=True)
@@ -180,12 +176,14 @@ def scheduler(ctx: click.Context, once: bool, interval: float | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    factory = _factory()
+    factory = _factory(settings)
     if once:
-        _run_once(factory, settings)
+        _run_once(factory, settings.procedures)
         return
     click.echo("Scheduler running; Ctrl+C stops it.")
-    procedure_scheduler(factory, settings, blocking=True, safety_interval=interval).start()
+    procedure_scheduler(
+        factory, settings.procedures, blocking=True, safety_interval=interval
+    ).start()
 
 
 def _run_once(factory: sessionmaker[Session], settings: ProcedureSettings) -> None:
@@ -216,10 +214,10 @@ def scheduler_status_command() -> None:
     Exits 1 when no scheduler has finished a pass within three safety intervals.
     """
     settings = _settings()
-    factory = _factory()
+    factory = _factory(settings)
     with factory() as session:
         status = scheduler_status(
-            session, _now(), safety_interval_seconds=settings.safety_interval_seconds
+            session, _now(), safety_interval_seconds=settings.procedures.safety_interval_seconds
         )
     for line in status_lines(status):
         click.echo(line)

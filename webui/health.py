@@ -16,22 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.scheduler_status import scheduler_status
 from webui.database import request_session
-from workflows.settings import ProcedureSettings, SettingsError, load_settings
+from webui.settings import procedure_settings
 
 bp = Blueprint("health", __name__)
-_INTERVAL = "SCHEDULER_SAFETY_INTERVAL_SECONDS"
-
-
-def _safety_interval() -> float:
-    # Read once per app: the settings file is the one the scheduler processes read.
-    if _INTERVAL not in current_app.config:
-        try:
-            interval = load_settings().safety_interval_seconds
-        except SettingsError as err:
-            current_app.logger.warning("/health uses the default safety interval: %s", err)
-            interval = ProcedureSettings().safety_interval_seconds
-        current_app.config[_INTERVAL] = interval
-    return float(current_app.config[_INTERVAL])
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -52,7 +39,11 @@ def health() -> ResponseReturnValue:
         session = request_session()
         session.execute(text("SELECT 1"))
         status = scheduler_status(
-            session, now, safety_interval_seconds=_safety_interval(), timers=1, passes=1
+            session,
+            now,
+            safety_interval_seconds=procedure_settings().safety_interval_seconds,
+            timers=1,
+            passes=1,
         )
     except SQLAlchemyError as err:
         # The kind of failure only: the message may name the server, which is not for the public.

@@ -8,20 +8,19 @@ from waitress import serve
 
 from webui.app import create_app
 from webui.scheduler_process import procedure_scheduler
-from webui.settings import served_locally
-from workflows.settings import ProcedureSettings
+from webui.settings import Settings, served_locally
 
 log = logging.getLogger("iisg.serve")
 
 
 def serve_forever(
-    *, host: str, port: int, threads: int, with_scheduler: bool, settings: ProcedureSettings
+    *, host: str, port: int, threads: int, with_scheduler: bool, settings: Settings
 ) -> None:
     """Run until interrupted."""
-    app = create_app(served_locally(host))
+    app = create_app(settings=served_locally(host, settings))
     scheduler = None
     if with_scheduler:
-        scheduler = procedure_scheduler(app.extensions["iisg"].factory, settings)
+        scheduler = procedure_scheduler(app.extensions["iisg"].factory, settings.procedures)
         scheduler.start()
     print(
         f"IISG Procedures on http://{host}:{port}/ "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +25,7 @@ from engine.unit_of_work import run_in_transaction
 from models import MAIL_MODES, HumanTask, OutboxMessage, ProcessInstance, User
 from workflows.notices import claim_notice
 from workflows.recipients import candidates_for, holds
-from workflows.settings import MailSettings, SettingsError, load_settings
+from workflows.settings import MailSettings
 from workflows.smtp import Outgoing, deliver
 
 log = logging.getLogger("iisg.mail")
@@ -41,16 +40,19 @@ class MailModeError(ValueError):
     """A mail mode the system does not know; says which ones it does."""
 
 
-@cache
+# The mail settings the start gave this process (the defaults until it does); links in mails
+# written anywhere in a step (a new task, a decision's extension) are built from them.
+_in_use = [MailSettings()]
+
+
+def use_mail_settings(settings: MailSettings) -> None:
+    """Build the links in this process's mails from `settings` (called once, at start)."""
+    _in_use[0] = settings
+
+
 def mail_settings() -> MailSettings:
-    """The mail settings of this process, read once (links in mails are built from them)."""
-    try:
-        return load_settings().mail
-    except SettingsError as err:
-        # A mistake in the settings file must not stop people completing tasks: links use
-        # the default address until it is fixed (`iisg scheduler` refuses to start meanwhile).
-        log.error("the mail settings could not be read, links use the defaults: %s", err)
-        return MailSettings()
+    """The mail settings this process started with."""
+    return _in_use[0]
 
 
 def page_link(path: str, settings: MailSettings | None = None) -> str:

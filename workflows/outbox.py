@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxMessage, User
 from models.notifications import OUTBOX_STATUSES
-from workflows.settings import SettingsError, load_settings
+from workflows.settings import SmtpSettings
 
 PER_PAGE = 50
 
@@ -37,10 +37,9 @@ class OutboxPage:
 
 @dataclass(frozen=True)
 class MailServerState:
-    """Whether mail is sent, and through which server; or the settings' mistake."""
+    """Whether mail is sent, and through which server."""
 
     server: str | None
-    problem: str | None = None
 
 
 def outbox_page(session: Session, status: str | None = None, page: int = 1) -> OutboxPage:
@@ -78,10 +77,6 @@ def outbox_message(session: Session, message_id: int) -> OutboxRow | None:
     return None if found is None else OutboxRow(found[0], found[1])
 
 
-def mail_server_state() -> MailServerState:
-    """The SMTP server mail goes through, as the settings say now."""
-    try:
-        smtp = load_settings().mail.smtp
-    except SettingsError as err:
-        return MailServerState(None, str(err))
+def mail_server_state(smtp: SmtpSettings | None) -> MailServerState:
+    """The SMTP server mail goes through, as the settings the process started with say."""
     return MailServerState(None if smtp is None else f"{smtp.host}:{smtp.port}")

@@ -1,14 +1,14 @@
 """The procedures' settings: reminders, recurring starts, mail.
 
-Read from a TOML file (`IISG_SETTINGS`, else `settings.toml` in the instance directory, if
-there is one), then from `IISG_SMTP_*` variables for the mail server. Every value has a
-default, so the system runs with no file at all. An unknown key or a wrong value is refused
-with its name, so a typo never silently falls back to a default.
+Parsed from a TOML file (`IISG_SETTINGS`, else `settings.toml` in the instance directory, if
+there is one), then from `IISG_SMTP_*` variables for the mail server, in the environment the
+start hands over (webui/settings.py reads it, once). Every value has a default, so the system
+runs with no file at all. An unknown key or a wrong value is refused with its name, so a typo
+never silently falls back to a default.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 MIN_NOTICE_VARIABLE = "IISG_SILENT_PROCEDURE_MIN_NOTICE"
 # The Board is given at least a day to see a silent procedure before silence can adopt it.
@@ -33,6 +34,15 @@ _DURATION = re.compile(
 
 class SettingsError(ValueError):
     """The settings file or a variable says something the system cannot use; says which."""
+
+
+def flag(variable: str, raw: str) -> bool:
+    """A variable's true or false, refused naming it when it is neither."""
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SettingsError(f"{variable} should be true or false, not {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -199,12 +209,11 @@ def _smtp_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         if not raw:
             continue
         if kind is int:
-            try:
-                found[key] = int(raw)
-            except ValueError as err:
-                raise SettingsError(f"{variable} should be a port number, not {raw!r}") from err
+            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+                raise SettingsError(f"{variable} should be a port number (1-65535), not {raw!r}")
+            found[key] = int(raw)
         elif kind is bool:
-            found[key] = raw.lower() in _TRUE
+            found[key] = flag(variable, raw)
         else:
             found[key] = raw
     return found
@@ -228,12 +237,11 @@ def minimum_notice_from(environ: Mapping[str, str]) -> timedelta:
     return timedelta(**parts)
 
 
-def settings_path(environ: Mapping[str, str]) -> Path | None:
-    """The settings file in use, if any."""
+def settings_path(environ: Mapping[str, str], instance_dir: Path) -> Path | None:
+    """The settings file in use, if any: IISG_SETTINGS, else settings.toml in the instance."""
     if environ.get("IISG_SETTINGS", "").strip():
         return Path(environ["IISG_SETTINGS"].strip())
-    instance = Path(environ.get("IISG_INSTANCE_DIR", "") or "instance")
-    candidate = instance / "settings.toml"
+    candidate = instance_dir / "settings.toml"
     return candidate if candidate.exists() else None
 
 
@@ -269,10 +277,9 @@ def parse_settings(
     )
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> ProcedureSettings:
-    """The settings: the file (if any), then the environment's SMTP variables."""
-    env = os.environ if environ is None else environ
-    path = settings_path(env)
+def load_settings(environ: Mapping[str, str], instance_dir: Path) -> ProcedureSettings:
+    """The settings: the file (if any), then the SMTP variables of `environ`."""
+    path = settings_path(environ, instance_dir)
     document: dict[str, Any] = {}
     if path is not None:
         try:
@@ -281,4 +288,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> ProcedureSettings
             raise SettingsError(f"the settings file {path} does not exist") from err
         except tomllib.TOMLDecodeError as err:
             raise SettingsError(f"the settings file {path} is not valid TOML: {err}") from err
-    return parse_settings(document, env)
+    return parse_settings(document, environ)

@@ -27,6 +27,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Run against a live connection."""
     url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL given: run the migrations with `iisg db upgrade`")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from argon2 import Type, extract_parameters
@@ -20,7 +21,7 @@ from tests.webui.conftest import Browser, csrf_token
 from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
 from webui.cli import main
-from webui.settings import served_locally
+from webui.settings import read_settings, served_locally
 from workflows.accounts import hash_password
 from workflows.login_throttle import ThrottleRule
 
@@ -250,10 +251,14 @@ def test_the_session_cookie_is_secure_httponly_and_lax(
     assert "SameSite=Lax" in cookie
 
 
-def test_serving_on_a_loopback_address_over_http_drops_the_secure_flag() -> None:
-    assert served_locally("127.0.0.1", {}) == {"SESSION_COOKIE_SECURE": False}
-    assert served_locally("iisg.example.org", {}) == {}
-    assert served_locally("127.0.0.1", {"IISG_SESSION_COOKIE_SECURE": "true"}) == {}
+def test_serving_on_a_loopback_address_over_http_drops_the_secure_flag(tmp_path: Path) -> None:
+    def secure(host: str, **environ: str) -> bool:
+        settings = read_settings({"IISG_INSTANCE_DIR": str(tmp_path), **environ})
+        return bool(served_locally(host, settings).app_config()["SESSION_COOKIE_SECURE"])
+
+    assert secure("127.0.0.1") is False
+    assert secure("iisg.example.org") is True
+    assert secure("127.0.0.1", IISG_SESSION_COOKIE_SECURE="true") is True
 
 
 def test_an_idle_session_ends_at_the_login_page_with_a_plain_message(

@@ -19,7 +19,7 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser
 from webui import create_app
 from webui.cli import main
-from webui.settings import from_environment
+from webui.settings import read_settings
 from workflows.accounts import find_user
 from workflows.tokens import TokenError, create_token, revoke_token, token_hash
 
@@ -291,11 +291,16 @@ def test_the_command_line_refuses_an_unknown_user(
     assert result.exit_code == 1 and "no user 'nobody'" in result.output
 
 
-def test_the_rate_limit_and_its_store_come_from_the_environment() -> None:
-    found = from_environment(
-        {"IISG_API_RATE_LIMIT": "600/hour", "IISG_RATELIMIT_STORAGE_URI": "redis://cache:6379"}
-    )
-    assert found == {"API_RATE_LIMIT": "600/hour", "RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+def test_the_rate_limit_and_its_store_come_from_the_environment(tmp_path: Path) -> None:
+    config = read_settings(
+        {
+            "IISG_INSTANCE_DIR": str(tmp_path),
+            "IISG_API_RATE_LIMIT": "600/hour",
+            "IISG_RATELIMIT_STORAGE_URI": "redis://cache:6379",
+        }
+    ).app_config()
+    assert config["API_RATE_LIMIT"] == "600/hour"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379"
 
 
 def test_a_failure_inside_is_a_500_problem_without_a_trace(

@@ -13,6 +13,7 @@ from engine.instances import start_instance
 from models import SchedulerPass, make_engine
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser
+from workflows.settings import ProcedureSettings
 
 
 def record_pass(db: Database, clock: Clock, *, ago: timedelta, worker: str = "host-a:41") -> None:
@@ -103,7 +104,7 @@ def test_health_is_degraded_when_the_last_pass_is_stale(
 def test_health_follows_the_configured_safety_interval(
     db: Database, clock: Clock, browser: Callable[..., Browser], app: Flask
 ) -> None:
-    app.config["SCHEDULER_SAFETY_INTERVAL_SECONDS"] = 300.0
+    app.config["PROCEDURE_SETTINGS"] = ProcedureSettings(safety_interval_seconds=300.0)
     record_pass(db, clock, ago=timedelta(minutes=10))
 
     assert browser().get("/health").status_code == 200

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, OutboxMessage, User
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People
+from webui import create_app
 from workflows.mail import enqueue
 
 SMTP_VARIABLES = (
@@ -33,6 +35,12 @@ def no_mail_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("IISG_SETTINGS", str(empty))
     for variable in SMTP_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def app(no_mail_server: None, app: Flask) -> Flask:
+    """The app built after the mail settings are set: it reads them once, as it starts."""
+    return app
 
 
 def mail_for(
@@ -101,14 +109,16 @@ def test_the_secretariat_reads_the_outbox_and_is_told_that_no_mail_leaves(
 
 
 def test_the_outbox_names_the_mail_server_when_one_is_set(
-    people: People,
-    browser: Callable[..., Browser],
-    no_mail_server: None,
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, people: People, no_mail_server: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IISG_SMTP_HOST", "smtp.example.org")
+    app = create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test", "TESTING": True})
 
-    page = browser("sec").text("/outbox")
+    secretariat = Browser(app.test_client())
+    secretariat.log_in("sec")
+
+    page = secretariat.text("/outbox")
+    app.extensions["iisg"].engine.dispose()
 
     assert "Mail is sent through the SMTP server smtp.example.org:587." in page
     assert "Mail is not sent" not in page

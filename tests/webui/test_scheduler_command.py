@@ -125,3 +125,32 @@ def test_unusable_settings_stop_the_scheduler_in_plain_words(
     assert "the settings cannot be used: scheduler.safety_interval_seconds should be" in (
         result.output
     )
+
+
+@pytest.mark.parametrize(
+    "command", [["scheduler", "--once"], ["scheduler", "status"], ["serve"], ["db", "upgrade"]]
+)
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("IISG_SESSION_HOURS", "eight", "should be a number of hours above 0, not 'eight'"),
+        ("IISG_SMTP_PORT", "smtp", "should be a port number (1-65535), not 'smtp'"),
+        ("IISG_DATABASE_URL", "db.internal/iisg", "should name a PostgreSQL or SQLite database"),
+    ],
+)
+def test_a_variable_the_system_cannot_use_stops_the_command_naming_it(
+    iisg: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    variable: str,
+    value: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("IISG_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv(variable, value)
+
+    result = iisg.invoke(main, command)
+
+    assert result.exit_code == 1
+    assert f"Error: the settings cannot be used: {variable} {said}" in result.output
+    assert "Correct it and start again." in result.output

@@ -12,7 +12,8 @@ from werkzeug.exceptions import Forbidden, NotFound
 from models import MAIL_MODES, User
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
-from workflows.mail import choose_mail_mode, mail_settings
+from webui.settings import procedure_settings
+from workflows.mail import choose_mail_mode
 from workflows.outbox import mail_server_state, outbox_message, outbox_page
 from workflows.recipients import SECRETARIAT
 
@@ -65,7 +66,7 @@ def outbox() -> ResponseReturnValue:
     return render_template(
         "mail/outbox.html",
         page=page,
-        server=mail_server_state(),
+        server=mail_server_state(procedure_settings().mail.smtp),
         status_words=STATUS_WORDS,
         kind_words=KIND_WORDS,
     )
@@ -96,7 +97,7 @@ def _render_account(error: str | None = None) -> str:
         "mail/account.html",
         user=user,
         modes=[(mode, *MODE_WORDS[mode]) for mode in MAIL_MODES],
-        digest_hour=f"{mail_settings().digest_hour_utc:02d}:00 UTC",
+        digest_hour=f"{procedure_settings().mail.digest_hour_utc:02d}:00 UTC",
         error=error,
     )
 
