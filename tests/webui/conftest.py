@@ -26,6 +26,7 @@ from engine.assignment import Grant, Participant
 from engine.instances import start_instance
 from models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import Clock, Database
+from tests.webui.api_contract import ContractClient
 from webui import create_app
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -65,7 +66,8 @@ class Browser:
 
 @pytest.fixture
 def app(db: Database, tmp_path: Path) -> Iterator[Flask]:
-    """The app as the factory builds it, on the test database; CSRF stays on."""
+    """The app as the factory builds it, on the test database; CSRF stays on. Its test
+    clients check every API answer against the OpenAPI document."""
     app = create_app(
         {
             "DATABASE_URL": db.url,
@@ -74,6 +76,7 @@ def app(db: Database, tmp_path: Path) -> Iterator[Flask]:
             "DOCUMENTS_DIR": str(tmp_path / "documents"),
         }
     )
+    app.test_client_class = ContractClient
     yield app
     app.extensions["iisg"].engine.dispose()
 

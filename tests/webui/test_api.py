@@ -3,13 +3,11 @@ starting a procedure, decisions with answers and silence, and the OpenAPI docume
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,9 +17,11 @@ from engine.assignment import Grant, Participant
 from engine.audit import verify
 from models import AuditEvent, ProcessInstance
 from tests.conftest import Clock, Database
+from tests.webui.api_contract import check_answer, validator
 from tests.webui.conftest import People, task_of
-from webui.api.openapi import document
+from webui.api.openapi import PROBLEM, document
 from workflows.accounts import find_user
+from workflows.api_contract import ref
 from workflows.tokens import create_token
 
 TASK_FIELDS = {
@@ -111,6 +111,29 @@ def test_every_api_route_is_in_the_openapi_document(app: Flask) -> None:
         if rule.rule.startswith("/api/v1/")
     }
     assert routes == set(document()["paths"])
+
+
+def test_an_answer_unlike_the_document_fails_the_contract_check(
+    people: People, api: Callable[[str], Api]
+) -> None:
+    # Every test's API answers pass through this check (tests/webui/api_contract.py).
+    me = api("sec").get("/me").get_json()
+    check_answer("GET", "/api/v1/me", 200, "application/json", me)
+
+    unlike = [
+        (200, "application/json", {**me, "password": "x"}),  # a field the document lacks
+        (200, "application/json", {k: v for k, v in me.items() if k != "roles"}),
+        (200, "application/json", {**me, "roles": [{"role": "secretariat"}]}),
+        (200, PROBLEM, me),  # a media type it does not list
+        (404, PROBLEM, {"status": 404}),  # a status it does not list
+    ]
+    for status, media_type, body in unlike:
+        with pytest.raises(AssertionError):
+            check_answer("GET", "/api/v1/me", status, media_type, body)
+    with pytest.raises(AssertionError):
+        check_answer("GET", "/api/v1/tasks", 200, "application/json", {"tasks": [{"id": 1}]})
+    with pytest.raises(AssertionError):
+        check_answer("GET", "/api/v1/nowhere", 404, PROBLEM, {"detail": "no title"})
 
 
 def test_without_a_token_the_api_answers_401(app: Flask) -> None:
@@ -303,13 +326,10 @@ def test_a_procedure_is_named_by_its_process_id_as_the_document_says(
     people: People, test_diagrams: None, api: Callable[[str], Api]
 ) -> None:
     secretariat = api("sec")
-    start_request = {"$defs": document()["components"]["schemas"], "$ref": "#/$defs/StartRequest"}
-    start_request = json.loads(
-        json.dumps(start_request).replace("#/components/schemas/", "#/$defs/")
-    )
+    start_request = validator(ref("StartRequest"))
 
     for process in ["", " ", "lane task", "1lane", "x" * 129]:
-        assert not Draft202012Validator(start_request).is_valid({"process": process})
+        assert not start_request.is_valid({"process": process})
         refused = problem_of(secretariat.post("/instances", {"process": process}), 400)
         assert [e["field"] for e in refused["errors"]] == ["process"]
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine.assignment import Grant, Participant
 from models import ApiToken, AuditEvent, User
 from tests.conftest import Clock, Database
+from tests.webui.api_contract import ContractClient
 from tests.webui.conftest import Browser
 from webui import create_app
 from webui.cli import main
@@ -185,6 +186,7 @@ def small_app(db: Database, tmp_path: Path) -> Iterator[Flask]:
             "MAX_CONTENT_LENGTH": 1024,
         }
     )
+    app.test_client_class = ContractClient
     yield app
     app.extensions["iisg"].engine.dispose()
 

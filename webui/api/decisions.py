@@ -9,16 +9,19 @@ from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID
 from webui.database import request_session
+from workflows.api_contract import as_json
 from workflows.api_views import decision_detail, decisions
 
 
 @api.get("/decisions")
 def register() -> ResponseReturnValue:
     """The decision register, the newest first."""
-    return jsonify({"decisions": decisions(request_session(), api_person().participant)})
+    return jsonify(as_json(decisions(request_session(), api_person().participant)))
 
 
 @api.get(f"/decisions/<{ID}:decision_id>")
 def decision(decision_id: int) -> ResponseReturnValue:
     """One decision, with each seat's answer or silence once it is closed."""
-    return jsonify(decision_detail(request_session(), api_person().participant, decision_id))
+    return jsonify(
+        as_json(decision_detail(request_session(), api_person().participant, decision_id))
+    )

@@ -13,7 +13,8 @@ from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object, process_id
 from webui.database import request_session, unit_of_work
 from webui.settings import minimum_notice
-from workflows.api_views import instance_detail, processes, visible_instances
+from workflows.api_contract import as_json
+from workflows.api_views import StartRequest, instance_detail, processes, visible_instances
 from workflows.procedure_pages import may_start, start_procedure
 
 START_REFUSAL = (
@@ -25,14 +26,14 @@ START_REFUSAL = (
 @api.get("/processes")
 def catalogue() -> ResponseReturnValue:
     """Every procedure new instances start on, and whether the caller may start it."""
-    return jsonify({"processes": processes(request_session(), api_person().participant)})
+    return jsonify(as_json(processes(request_session(), api_person().participant)))
 
 
 @api.post("/instances")
 def start() -> ResponseReturnValue:
     """Start a procedure with {"process": ..., "data": {...}}; 201 and the new instance."""
     participant = api_person().participant
-    body = json_object("process", "data")
+    body = json_object(StartRequest)
     process, data = process_id(body.get("process")), body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the start form's fields as a JSON object")
@@ -50,16 +51,18 @@ def start() -> ResponseReturnValue:
         raise Refused("process", f"there is no procedure '{process}' to start") from err
     found = instance_detail(request_session(), participant, instance_id)
     location = url_for("api.instance", instance_id=instance_id)
-    return jsonify(found), 201, {"Location": location}
+    return jsonify(as_json(found)), 201, {"Location": location}
 
 
 @api.get("/instances")
 def instances() -> ResponseReturnValue:
     """The instances the caller may see, newest first."""
-    return jsonify({"instances": visible_instances(request_session(), api_person().participant)})
+    return jsonify(as_json(visible_instances(request_session(), api_person().participant)))
 
 
 @api.get(f"/instances/<{ID}:instance_id>")
 def instance(instance_id: int) -> ResponseReturnValue:
     """One instance: its status, open tasks and history."""
-    return jsonify(instance_detail(request_session(), api_person().participant, instance_id))
+    return jsonify(
+        as_json(instance_detail(request_session(), api_person().participant, instance_id))
+    )

@@ -7,20 +7,12 @@ from flask.typing import ResponseReturnValue
 
 from webui.api.auth import api_person
 from webui.api.blueprint import bp
+from workflows.api_contract import as_json
+from workflows.api_views import whoami
 
 
 @bp.get("/me")
 def me() -> ResponseReturnValue:
     """The token's user: user name, name shown, and the roles they hold (with scope)."""
     person = api_person()
-    grants = sorted(
-        person.participant.grants,
-        key=lambda grant: (grant.role, grant.organisation or "", grant.pillar or ""),
-    )
-    return jsonify(
-        username=person.username,
-        display_name=person.display_name,
-        roles=[
-            {"role": g.role, "organisation": g.organisation, "pillar": g.pillar} for g in grants
-        ],
-    )
+    return jsonify(as_json(whoami(person.username, person.display_name, person.participant)))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated
 
 from flask import Blueprint, Response, current_app, json
 from flask_wtf.csrf import CSRFError
@@ -22,6 +23,7 @@ from engine.errors import (
     UnknownProcess,
 )
 from webui.database import app_database
+from workflows.api_contract import as_json, described
 from workflows.step_failures import report_step_failure
 
 MEDIA_TYPE = "application/problem+json"
@@ -67,19 +69,38 @@ PLAIN_WORDS: dict[int, tuple[str, str]] = {
 _KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
 
+@dataclass
+class FieldError:
+    """Which field or query parameter is wrong, and why."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class Problem:
+    """RFC 9457 problem details, with a plain-words detail."""
+
+    type: str
+    status: int
+    title: str
+    detail: str
+    errors: Annotated[
+        list[FieldError] | None,
+        described("Which field or query parameter is wrong and why (400, 422)"),
+    ] = None
+
+
 def problem(
-    status: int, title: str | None = None, detail: str | None = None, **extra: Any
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
 ) -> Response:
-    """A problem+json response: `status`, `title`, `detail`, and any further members."""
+    """A problem+json response: `status`, `title`, `detail`, and the fields at fault if any."""
     default_title, default_detail = PLAIN_WORDS.get(status, ("Error", "The request failed."))
-    body = {
-        "type": "about:blank",
-        "status": status,
-        "title": title or default_title,
-        "detail": detail or default_detail,
-        **extra,
-    }
-    return current_app.response_class(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    body = Problem("about:blank", status, title or default_title, detail or default_detail, errors)
+    return current_app.response_class(json.dumps(as_json(body)), status=status, mimetype=MEDIA_TYPE)
 
 
 def _sentence(err: Exception | str) -> str:
@@ -95,14 +116,14 @@ def engine_error_response(err: EngineError) -> Response:
             "Refused",
             " ".join(_sentence(m).rstrip(".") + "." for m in err.errors.values())
             + " Nothing was saved.",
-            errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
+            errors=[FieldError(field, reason) for field, reason in err.errors.items()],
         )
     if isinstance(err, FormInvalid):
         return problem(
             400,
             FORM_MISFIT,
             "Some fields are missing or wrong; see 'errors' for which and why. Nothing was saved.",
-            errors=[{"field": field, "message": reason} for field, reason in err.errors.items()],
+            errors=[FieldError(field, reason) for field, reason in err.errors.items()],
         )
     if isinstance(err, ClaimedByOther):
         return problem(409, "Claimed by someone else", _sentence(err) + " Nothing was changed.")

@@ -11,12 +11,8 @@ from typing import Any
 from flask import request
 
 from webui.api.blueprint import bp as api
-from webui.api.refusals import (
-    PROCESS_ID_MAX_CHARS,
-    PROCESS_ID_PATTERN,
-    PROCESS_ID_WORDS,
-    BadQuery,
-)
+from webui.api.refusals import BadQuery
+from workflows.api_views import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN, PROCESS_ID_WORDS
 from workflows.inbox import SEARCH_MAX_CHARS, SORTS, STATES
 from workflows.roles import PILLARS
 

@@ -4,6 +4,7 @@ takes, something that does not exist for the caller, a task someone else claimed
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from typing import Any
 
 from flask import request
@@ -11,17 +12,18 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import UnsupportedMediaType
 
 from webui.api.blueprint import bp as api
-from webui.api.problems import problem
+from webui.api.problems import FieldError, problem
 from webui.json_body import UnfitBody, read_json_body
 from workflows.access import NoAccess
-from workflows.api_views import NoSuchThing
+from workflows.api_views import (
+    PROCESS_ID_MAX_CHARS,
+    PROCESS_ID_PATTERN,
+    PROCESS_ID_WORDS,
+    NoSuchThing,
+)
 
 # Ids in the path: positive and within the database's integer, else the route does not match.
 ID = "int(min=1, max=2147483647)"
-# A BPMN process id is an XML name (xsd:ID); the database holds 128 characters of it.
-PROCESS_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-PROCESS_ID_MAX_CHARS = 128
-PROCESS_ID_WORDS = "give a BPMN process id, as GET /processes lists them"
 
 
 class BadRequestBody(Exception):
@@ -41,8 +43,8 @@ class BadQuery(BadRequestBody):
     title = "A query parameter is not valid"
 
 
-def json_object(*fields: str) -> dict[str, Any]:
-    """The request's JSON body, an object of some of `fields`, read strictly
+def json_object(shape: type[Any]) -> dict[str, Any]:
+    """The request's JSON body, an object of some of the fields of `shape`, read strictly
     (webui/json_body.py); 415 when it is not sent as JSON, BadRequestBody naming the field
     when it is anything else. Every API operation with a body reads it here."""
     if not request.is_json:
@@ -53,10 +55,11 @@ def json_object(*fields: str) -> dict[str, Any]:
         raise BadRequestBody(err.field, err.message) from err
     if not isinstance(body, dict):
         raise BadRequestBody("body", "send a JSON object with Content-Type: application/json")
+    names = [part.name for part in fields(shape)]
     for name in body:
-        if name not in fields:
+        if name not in names:
             # A misspelt field would otherwise be dropped without a word.
-            raise BadRequestBody(str(name)[:64], "no such field; send only " + ", ".join(fields))
+            raise BadRequestBody(str(name)[:64], "no such field; send only " + ", ".join(names))
     return body
 
 
@@ -77,7 +80,7 @@ def _bad_body(err: BadRequestBody) -> ResponseReturnValue:
         400,
         err.title,
         f"{err.field}: {err.message}.",
-        errors=[{"field": err.field, "message": err.message}],
+        errors=[FieldError(err.field, err.message)],
     )
 
 

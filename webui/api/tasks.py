@@ -15,11 +15,8 @@ from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
 from webui.database import app_database, request_session, unit_of_work
 from webui.settings import minimum_notice
-from workflows.api_views import (
-    my_open_tasks,
-    task_data,
-    task_detail,
-)
+from workflows.api_contract import as_json
+from workflows.api_views import CompleteRequest, my_open_tasks, task_data, task_detail
 from workflows.inbox import inbox_filter
 
 
@@ -30,22 +27,21 @@ def tasks() -> ResponseReturnValue:
     found = my_open_tasks(
         request_session(), person.participant, inbox_filter(request.args), datetime.now(UTC)
     )
-    return jsonify({"tasks": found})
+    return jsonify(as_json(found))
 
 
 @api.get(f"/tasks/<{ID}:task_id>")
 def task(task_id: int) -> ResponseReturnValue:
     """One task, with its documentation and form schema."""
     person = api_person()
-    return jsonify(task_detail(request_session(), person.participant, task_id))
+    return jsonify(as_json(task_detail(request_session(), person.participant, task_id)))
 
 
 def _change_claim(task_id: int, change: Callable[..., HumanTask]) -> ResponseReturnValue:
     """Claim or release in one unit of work, as the caller; the task as it then stands."""
     participant, now = api_person().participant, datetime.now(UTC)
-    return jsonify(
-        unit_of_work(lambda s: task_data(change(s, task_id, participant=participant, now=now)))
-    )
+    changed = unit_of_work(lambda s: change(s, task_id, participant=participant, now=now))
+    return jsonify(as_json(task_data(changed)))
 
 
 @api.post(f"/tasks/<{ID}:task_id>/claim")
@@ -64,8 +60,7 @@ def release(task_id: int) -> ResponseReturnValue:
 def complete(task_id: int) -> ResponseReturnValue:
     """Complete a task with {"data": {...}}, checked against its form."""
     participant = api_person().participant
-    body = json_object("data")
-    data = body.get("data", {})
+    data = json_object(CompleteRequest).get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the task's answers as a JSON object")
     task = complete_task_or_log_refusal(
@@ -76,4 +71,4 @@ def complete(task_id: int) -> ResponseReturnValue:
         now=datetime.now(UTC),
         notice=minimum_notice(),
     )
-    return jsonify(task_data(task))
+    return jsonify(as_json(task_data(task)))
