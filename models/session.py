@@ -12,8 +12,6 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from models import pipeline
-
 DEFAULT_INSTANCE_DIR = Path("instance")
 # A pooled connection back from use less than this long ago is not pinged before its next
 # use (as HikariCP does): under load a ping per checkout is a round trip per unit of work,
@@ -62,8 +60,6 @@ def make_engine(
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_after_idle(engine, ping_after_idle_s)
-    if engine.dialect.name == "postgresql" and kwargs.get("isolation_level") != "AUTOCOMMIT":
-        pipeline.enable(engine)  # (an engine without transactions has nothing to queue)
     return engine
 
 
