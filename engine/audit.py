@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import (
-    CTE,
-    ColumnElement,
-    Select,
-    Table,
-    Text,
-    bindparam,
-    func,
-    insert,
-    literal_column,
-    select,
-    update,
-)
-from sqlalchemy import cast as cast_as
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AuditChainHead, AuditEvent
-from models.pipeline import Write, can_queue, queue
 
 
 def event_hash(
@@ -53,8 +37,7 @@ def _canonical(value: Any) -> str:
 def _columns(occurred_at: datetime, actor: str, kind: str, instance_id: int | None) -> str:
     """The event's columns as the hash covers them: the canonical JSON array [seq, when, actor,
     kind, instance, payload, prev] is this text between the sequence number and the payload's
-    stored text (the chain head supplies the sequence number and the predecessor's hash on
-    PostgreSQL). Written with ensure_ascii=False, as every hash since the first was."""
+    stored text. Written with ensure_ascii=False, as every hash since the first was."""
     return _canonical([occurred_at.astimezone(UTC).isoformat(), actor, kind, instance_id])[1:-1]
 
 
@@ -79,11 +62,7 @@ _NEXT_SEQ = (
     .values(seq=AuditChainHead.seq + 1)
     .returning(AuditChainHead.seq, AuditChainHead.last_hash)
 )
-_LINK = (
-    update(AuditChainHead)
-    .where(AuditChainHead.id == 1)
-    .values(last_hash=bindparam("digest"), prev_hash=bindparam("prev"))
-)
+_LINK = update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=bindparam("digest"))
 # What an event says, and the chain's fields around it.
 _CONTENT = ("occurred_at", "actor", "kind", "instance_id", "payload_text")
 _FIELDS = ("seq", *_CONTENT, "prev_hash", "hash")
@@ -92,63 +71,6 @@ _EVENTS = cast(Table, AuditEvent.__table__)
 _APPEND = insert(_EVENTS).values(
     {name: bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _FIELDS}
 )
-# PostgreSQL appends an event in one statement, no round trip for the head first: the head's
-# UPDATE works out the new link from the hash it replaces with the same canonical text as
-# event_hash (the sequence number and the predecessor's hash around the event's columns and
-# the very payload text the row stores), and the event is inserted from what it returns.
-# The row lock orders appends: one that waited for it computes from the head as the other
-# left it.
-# (As WITH queries, their parameters' names after `prefix`, so that the event can go in one
-# statement with other writes: models/pipeline.py.)
-_HEAD = cast(Table, AuditChainHead.__table__)
-
-
-@cache
-def _appended_linked(prefix: str) -> tuple[Sequence[CTE], Sequence[ColumnElement[Any]]]:
-    """WITH head AS (UPDATE audit_chain_head SET seq = seq + 1, prev_hash = last_hash,
-    last_hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || :columns || ','
-    || :payload_text || ',' || to_json(last_hash)::text || ']', 'UTF8')), 'hex') WHERE id = 1
-    RETURNING seq, prev_hash, last_hash), appended AS (INSERT INTO audit_event (...) SELECT
-    seq, :occurred_at, ..., :payload_text, prev_hash, last_hash FROM head)."""
-    seq = _HEAD.c.seq + 1
-    payload = bindparam(f"{prefix}event_payload_text", type_=Text())
-    link = (
-        "["
-        + cast_as(seq, Text())
-        + ","
-        + bindparam(f"{prefix}columns", type_=Text())
-        + ","
-        + payload
-        + ","
-        + cast_as(func.to_json(_HEAD.c.last_hash), Text())
-        + "]"
-    )
-    head = (
-        update(_HEAD)
-        .where(_HEAD.c.id == 1)
-        .values(
-            seq=seq,
-            prev_hash=_HEAD.c.last_hash,
-            last_hash=func.encode(func.sha256(func.convert_to(link, "UTF8")), "hex"),
-        )
-        .returning(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.last_hash)
-        .cte(f"{prefix}head")
-    )
-    event = [
-        payload
-        if name == "payload_text"
-        else bindparam(f"{prefix}event_{name}", type_=_EVENTS.c[name].type)
-        for name in _CONTENT
-    ]
-    appended = (
-        insert(_EVENTS)
-        .from_select(_FIELDS, select(head.c.seq, *event, head.c.prev_hash, head.c.last_hash))
-        .cte(f"{prefix}appended")
-    )
-    return [head, appended], []
-
-
-_APPEND_LINKED: Select[Any] = select(literal_column("1")).add_cte(*_appended_linked("")[0])
 
 
 def record(
@@ -168,20 +90,14 @@ def record(
     # the statements).
     connection = session.connection()
     content = (now, actor, kind, instance_id, payload_text(payload or {}))
-    event = {f"event_{name}": value for name, value in zip(_CONTENT, content, strict=True)}
-    if connection.dialect.name == "postgresql":
-        linked = {**event, "columns": _columns(*content[:4])}
-        if can_queue(connection):  # nothing waits for its answer: it goes with the commit
-            queue(connection, Write("audit event", _appended_linked, linked, row="audit head"))
-        else:
-            connection.execute(_APPEND_LINKED, linked)
-        return
     seq, prev_hash = connection.execute(_NEXT_SEQ).one()
     digest = event_hash(seq, *content, prev_hash)
-    connection.execute(
-        _APPEND, {**event, "event_seq": seq, "event_prev_hash": prev_hash, "event_hash": digest}
-    )
-    connection.execute(_LINK, {"digest": digest, "prev": prev_hash})
+    event = {
+        f"event_{name}": value
+        for name, value in zip(_FIELDS, (seq, *content, prev_hash, digest), strict=True)
+    }
+    connection.execute(_APPEND, event)
+    connection.execute(_LINK, {"digest": digest})
 
 
 @dataclass(frozen=True)

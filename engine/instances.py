@@ -18,10 +18,9 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
-from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.util import identity_key
 
 from engine import audit, clock
 from engine.assignment import Participant, check_may_act
@@ -42,24 +41,21 @@ from engine.forms import (
     load_form,
     validate_submission,
 )
-from engine.guarded_writes import write_or_conflict
-from engine.rows_as_read import asserted_columns
 from engine.runtime import (
     LoadedInstance,
     find_task,
     load,
-    load_kept_for_task,
     new_workflow,
     record_answer,
     resolve_called,
     save,
     specs_of,
+    update_task_if,
     waiting_timers,
 )
 from engine.services import OperationContext, operation
 from engine.unit_of_work import is_conflict, run_in_transaction
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
-from models.pipeline import together
 
 log = logging.getLogger("iisg.engine")
 # A cycle timer could fall due again and again while catching up; bound the work per pass.
@@ -239,30 +235,6 @@ def require_open_task(session: Session, task_id: int) -> HumanTask:
     return row
 
 
-_TASK_WITH_INSTANCE = (
-    select(HumanTask, ProcessInstance)
-    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    .where(HumanTask.id == bindparam("task_id"))
-)
-
-
-def _open_task_with_instance(
-    session: Session, task_id: int
-) -> tuple[HumanTask, ProcessInstance | None]:
-    """As require_open_task, with the task's instance (and its version) read in the same
-    query; while the caller holds the instance, loading it costs no statement of its own."""
-    if identity_key(HumanTask, task_id) in session.identity_map:
-        # Read before in this unit of work: read afresh, as require_open_task does.
-        return require_open_task(session, task_id), None
-    # An instance this unit of work holds already is kept as it is held, as session.get does.
-    found = session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
-    if found is None:
-        raise TaskNotFound(f"there is no task {task_id}")
-    row, instance = found
-    ensure_open(row)
-    return row, instance
-
-
 def ensure_open(row: HumanTask) -> None:
     """Raise TaskAlreadyDone, saying by whom and when, unless the task still waits."""
     if row.status == "completed":
@@ -287,86 +259,17 @@ def complete_task(
     notice: timedelta = NO_NOTICE,
 ) -> HumanTask:
     """Complete a human task with the submitted data, checked against its form; a deadline
-    in it must lie more than `notice` after `now` (see check_notice)."""
-    kept = load_kept_for_task(session, task_id)
-    if kept is not None and _deadline_passed(kept[1], now):
-        # A deadline fires first, on the instance as stored: read it.
-        session.expunge_all()
-        kept = None
-    if kept is not None:
-        # Going on from rows as this process last saved them, unread: the writes assert
-        # them. A refusal or a failure before then is said only if they are still so.
-        row, loaded = kept
-        try:
-            check_may_act(participant, row)
-            return _complete(
-                session, row, loaded, data, participant=participant, now=now, notice=notice
-            )
-        except EngineError as refused:
-            if not session.is_active:
-                raise  # a write failed inside the step: nothing can be read in this session
-            if not isinstance(refused, ConcurrentUpdate) and not _as_held(session, row, loaded):
-                raise ConcurrentUpdate(
-                    "the procedure was changed by someone else a moment ago; please try again"
-                ) from refused
-            raise
-    # The instance is held (the session keeps objects only while someone does) for load().
-    row, _instance = _open_task_with_instance(session, task_id)
+    in it must lie more than `notice` after `now` (see check_notice).
+
+    Read top to bottom: the task and its instance are read, who may act and the form are
+    checked, the answer and its audit event are written, the step runs, and the state is
+    saved under the instance's optimistic lock with its inbox and timer rows.
+    """
+    row = require_open_task(session, task_id)
     check_may_act(participant, row)
-    return _complete(
-        session,
-        row,
-        load(session, row.instance_id),
-        data,
-        participant=participant,
-        now=now,
-        notice=notice,
-    )
-
-
-def _deadline_passed(loaded: LoadedInstance, now: datetime) -> bool:
-    """Whether a timer of the loaded state is due at `now`."""
-    return any(when <= now for _guid, _bpmn_id, when in loaded.saved_timers or ())
-
-
-def _as_held(session: Session, row: HumanTask, loaded: LoadedInstance) -> bool:
-    """Whether the inbox row and the instance are in the database as this unit of work holds
-    them (as kept, or as it wrote them). On PostgreSQL the read first sends any queued write,
-    and a refused one raises its conflict here."""
-    instance = loaded.row
-    held = select(
-        exists().where(
-            HumanTask.id == row.id,
-            *(
-                getattr(HumanTask, key).is_not_distinct_from(getattr(row, key))
-                for key in asserted_columns(HumanTask)
-            ),
-        )
-        & exists().where(
-            ProcessInstance.id == instance.id,
-            ProcessInstance.lock_version == instance.lock_version,
-            ProcessInstance.state_json == instance.state_json,
-        )
-    )
-    with session.no_autoflush:  # (what a failed step left pending is not written)
-        return bool(session.scalar(held))
-
-
-def _complete(
-    session: Session,
-    row: HumanTask,
-    loaded: LoadedInstance,
-    data: dict[str, Any],
-    *,
-    participant: Participant,
-    now: datetime,
-    notice: timedelta,
-) -> HumanTask:
-    """complete_task once the task and its instance are held and the person may answer."""
-    task_id = row.id
+    loaded = load(session, row.instance_id)
     # A deadline that has passed wins over an answer, even before the scheduler's next pass:
-    # fire what is due first; if that closed the task, the answer is refused. The timer rows
-    # mirror the state just loaded, so they are claimed only when one of its timers is due.
+    # fire what is due first; if that closed the task, the answer is refused.
     if _deadline_passed(loaded, now) and fire_due_timers(session, row.instance_id, now):
         name = row.name
         row = session.get(HumanTask, task_id, populate_existing=True) or row
@@ -384,19 +287,17 @@ def _complete(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    # The answer and its audit event, before the workflow moves on: on PostgreSQL the server
-    # writes them, as one statement, while the workflow runs here. (A step that fails
-    # inside the diagram rolls them back with the rest.)
-    with together(session.connection()):
-        record_answer(session, loaded, row, username=participant.username, now=now, answer=cleaned)
-        audit.record(
-            session,
-            kind="task.completed",
-            actor=participant.username,
-            now=now,
-            instance_id=row.instance_id,
-            payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned},
-        )
+    # The answer and its audit event before the workflow moves on: a service task reading
+    # the answers sees it. (A step that fails inside the diagram rolls them back.)
+    record_answer(session, row, username=participant.username, now=now, answer=cleaned)
+    audit.record(
+        session,
+        kind="task.completed",
+        actor=participant.username,
+        now=now,
+        instance_id=row.instance_id,
+        payload={"task": row.bpmn_id, "task_guid": row.task_guid, "data": cleaned},
+    )
     with _running(session, row.instance_id, participant.username, now, f"completing '{row.name}'"):
         # Every field of the form is defined in the data, so the diagram can refer to
         # optional fields that were left empty.
@@ -406,6 +307,11 @@ def _complete(
         loaded.workflow.do_engine_steps()
     save(session, loaded, now)
     return row
+
+
+def _deadline_passed(loaded: LoadedInstance, now: datetime) -> bool:
+    """Whether a timer of the loaded state is due at `now`."""
+    return any(when <= now for _guid, _bpmn_id, when in loaded.saved_timers or ())
 
 
 def complete_task_or_log_refusal(
@@ -483,15 +389,17 @@ def change_claim(session: Session, row: HumanTask, claimed_by: str | None) -> No
     a claim, a release or a completion got in first no row matches, and the unit of work
     starts again from what is stored now (where the later one is told who has the task).
     """
-    write_or_conflict(
+    held = row.claimed_by
+    update_task_if(
         session,
         row,
-        {"status": "open", "claimed_by": row.claimed_by},
+        [
+            HumanTask.status == "open",
+            HumanTask.claimed_by.is_(None) if held is None else HumanTask.claimed_by == held,
+        ],
         {"claimed_by": claimed_by},
-        lambda: ConcurrentUpdate(
-            f"'{row.name}' was claimed, released or completed by someone else just now; "
-            "please try again"
-        ),
+        f"'{row.name}' was claimed, released or completed by someone else just now; "
+        "please try again",
     )
 
 

@@ -11,10 +11,9 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
-import orjson
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
@@ -43,18 +42,12 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         dct.pop("spec", None)
         dct.pop("subprocess_specs", None)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
-
-
-def _uuid(value: str) -> Any:
-    from uuid import UUID
-
-    return UUID(value)
 
 
 _config = dict(SPIFF_CONFIG)
@@ -120,62 +113,7 @@ def workflow_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def workflow_to_json(workflow: BpmnWorkflow) -> str:
     """A running workflow's state as JSON, without its spec (as the engine saves it)."""
-    return workflow_state(workflow).text
-
-
-@dataclass(frozen=True)
-class SavedState:
-    """A running workflow's state as JSON, without its spec; and whether restoring the text
-    gives back exactly what the workflow holds (see `workflow_state`)."""
-
-    text: str
-    written_from: dict[str, Any]
-    exact: bool | None = None  # None: not checked yet
-
-    def restores_exactly(self) -> bool:
-        """Whether restoring the text gives back exactly what the workflow holds.
-
-        JSON keeps a tuple as a list and a numbered key as text: a workflow whose data holds
-        such values is not the same after a restore (a condition `x == (1, 2)` would turn
-        false), so only a workflow whose JSON reads back equal may go on in memory instead
-        of restored.
-
-        The text is read back with orjson, three times quicker than json: what orjson reads
-        otherwise than json would is never equal to the data (a whole number beyond 64 bits,
-        which it reads as a float, is equal only where json's int would be too), and what
-        it refuses (NaN, a lone surrogate) is not kept either.
-        """
-        if self.exact is not None:
-            return self.exact
-        return _reads_back(self.text, self.written_from)
-
-
-def _reads_back(text: str | bytes, data: dict[str, Any]) -> bool:
-    try:
-        return bool(orjson.loads(text) == data)
-    except orjson.JSONDecodeError:
-        return False
-
-
-def workflow_state(workflow: BpmnWorkflow) -> SavedState:
-    """A running workflow's state, to save.
-
-    Written by orjson (fourteen times quicker than json) when that reads back exactly; then
-    it is known to restore exactly. Otherwise json writes it, as SpiffWorkflow does: orjson
-    would write NaN as null, and refuses a number beyond 64 bits, a lone surrogate or a key
-    that is not text, which json writes as it always has (and json reads back). orjson's
-    text is plain JSON, which json, the engine's reader, restores as orjson read it back
-    (docs/BENCHMARKS.md, ninth round).
-    """
-    dct = workflow_dict(workflow)
-    try:
-        written = orjson.dumps(dct)
-    except orjson.JSONEncodeError:
-        pass
-    else:
-        if _reads_back(written, dct):
-            return SavedState(written.decode(), dct, exact=True)
-    return SavedState(json.dumps(dct, separators=(",", ":")), dct)
+    return json.dumps(workflow_dict(workflow), separators=(",", ":"))
 
 
 def workflow_from_json(text: str, specs: Specs) -> BpmnWorkflow:

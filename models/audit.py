@@ -47,6 +47,3 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     last_hash: Mapped[str] = mapped_column(String(64))
-    # The hash `last_hash` replaced: the last event's `prev_hash` (None until an event is
-    # appended after migration 0011).
-    prev_hash: Mapped[str | None] = mapped_column(String(64))

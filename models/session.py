@@ -11,8 +11,6 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from models import pipeline
-
 # A pooled connection back from use less than this long ago is not pinged before its next
 # use (as HikariCP does): under load a ping per checkout is a round trip per unit of work,
 # and a connection that dies in between is caught where it fails (engine/unit_of_work.py).
@@ -55,8 +53,6 @@ def make_engine(url: str, *, ping_after_idle_s: float = PING_AFTER_IDLE_S, **kwa
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_after_idle(engine, ping_after_idle_s)
-    if engine.dialect.name == "postgresql" and kwargs.get("isolation_level") != "AUTOCOMMIT":
-        pipeline.enable(engine)  # (an engine without transactions has nothing to queue)
     return engine
 
 

@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import runtime, task_tree
 from engine.assignment import Grant, Participant
 from engine.deploy import deploy_bundle
 from engine.diagram import read_directory, require_bundle
@@ -40,23 +37,6 @@ from workflows.roles import known_roles
 TESTS_DIR = Path(__file__).parent
 TEST_BPMN = TESTS_DIR / "bpmn"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _task_tree_walk_as_spiffworkflow_walks() -> Iterator[None]:
-    """Every save in the tests checks that the engine's walk of the task tree finds the steps
-    SpiffWorkflow's own iterator finds, in its order (engine/task_tree.py)."""
-    walk = task_tree.ready_or_waiting
-
-    def compared(workflow: BpmnWorkflow) -> list[Task]:
-        found = walk(workflow)
-        expected = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-        assert [t.id for t in found] == [t.id for t in expected], "the walk missed or added"
-        return found
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runtime, "ready_or_waiting", compared)
-        yield
 
 
 def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:

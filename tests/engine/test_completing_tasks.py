@@ -1,4 +1,5 @@
-"""Completing a step: concurrent answers both land; a wrong submission changes nothing."""
+"""Completing a step: concurrent answers both land; a wrong submission changes nothing; an
+answer always goes on from the state the database holds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine.assignment import Grant, Participant
@@ -14,7 +16,7 @@ from engine.errors import FormInvalid, NotAllowed, TaskAlreadyDone
 from engine.instances import complete_task
 from engine.runtime import load
 from engine.unit_of_work import run_in_transaction
-from models import HumanTask
+from models import HumanTask, ProcessInstance
 from tests.engine.conftest import SEATS, Procedures
 
 
@@ -140,3 +142,75 @@ def test_a_step_without_a_form_takes_no_data(
 
     assert refused.value.errors == {"seat": "this step takes no data"}
     assert snapshot(procedures, instance_id) == before
+
+
+def test_an_answer_whose_unit_of_work_rolled_back_can_still_be_given_once(
+    procedures: Procedures, board: dict[str, Participant]
+) -> None:
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    al_task = procedures.task(instance_id, "answer_task", "AL")
+    with procedures.db.session() as session:
+        complete_task(
+            session,
+            al_task.id,
+            {"answer": "no_objection"},
+            participant=board["AL"],
+            now=procedures.clock.now(),
+        )
+        session.rollback()  # saved, then never committed
+
+    assert [t.organisation for t in procedures.open_tasks(instance_id)] == list(SEATS)
+    done = procedures.complete(al_task.id, {"answer": "objection"}, board["AL"])
+    assert (done.status, done.submitted) == ("completed", {"answer": "objection"})
+    with pytest.raises(TaskAlreadyDone):
+        procedures.complete(al_task.id, {"answer": "no_objection"}, board["AL"])
+    for seat in ("BA", "XK"):
+        seat_task = procedures.task(instance_id, "answer_task", seat)
+        procedures.complete(seat_task.id, {"answer": "no_objection"}, board[seat])
+    assert procedures.data(instance_id)["answers"] == {
+        "AL": "objection",
+        "BA": "no_objection",
+        "XK": "no_objection",
+    }
+
+
+@pytest.mark.parametrize("version_moved", [True, False], ids=["another-step", "a-restore"])
+def test_the_next_answer_goes_on_from_the_state_stored_whoever_wrote_it(
+    procedures: Procedures, board: dict[str, Participant], version_moved: bool
+) -> None:
+    instance_id = procedures.start("mi_vote", {"seats": SEATS})
+    before_al = procedures.instance(instance_id).state_json
+    al_task = procedures.task(instance_id, "answer_task", "AL")
+    procedures.complete(al_task.id, {"answer": "no_objection"}, board["AL"])
+    ba_task = procedures.task(instance_id, "answer_task", "BA")
+    # The database goes back to before AL's answer: by another process's steps (which move
+    # the version), or by a restore from a backup (which may not).
+    version = procedures.instance(instance_id).lock_version + (1 if version_moved else 0)
+
+    def back_to_before_al(session: Session) -> None:
+        session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == instance_id)
+            .values(state_json=before_al, lock_version=version)
+        )
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == al_task.id)
+            .values(status="open", completed_by=None, completed_at=None, submitted=None)
+        )
+
+    procedures.db.run(back_to_before_al)
+
+    procedures.complete(ba_task.id, {"answer": "no_objection"}, board["BA"])
+
+    # BA's answer went on from the state stored, in which AL has not answered.
+    assert [t.organisation for t in procedures.open_tasks(instance_id)] == ["AL", "XK"]
+    assert procedures.instance(instance_id).lock_version == version + 1
+    for seat, answer in (("AL", "objection"), ("XK", "no_objection")):
+        seat_task = procedures.task(instance_id, "answer_task", seat)
+        procedures.complete(seat_task.id, {"answer": answer}, board[seat])
+    assert procedures.data(instance_id)["answers"] == {
+        "AL": "objection",
+        "BA": "no_objection",
+        "XK": "no_objection",
+    }

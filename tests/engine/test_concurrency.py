@@ -13,18 +13,17 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from engine import guarded_writes
 from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
-from models import AuditEvent, HumanTask, pipeline
+from models import AuditEvent, HumanTask
 from tests.conftest import Database, record_figures
 from tests.engine.conftest import SEATS, Procedures
 
@@ -61,14 +60,11 @@ class Witness:
     claiming: set[int] = field(default_factory=set)
 
     def saw(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if "UPDATE human_task SET" in statement:
-            self.wrote(statement)
-
-    def wrote(self, columns: Any) -> None:
-        """The inbox row written with these columns (or a statement naming them)."""
-        if "completed_by" in columns:
+        if "UPDATE human_task SET" not in statement:
+            return
+        if "completed_by" in statement:
             self.completing.add(threading.get_ident())
-        elif "claimed_by" in columns:
+        elif "claimed_by" in statement:
             self.claiming.add(threading.get_ident())
 
     def clear(self) -> None:
@@ -77,20 +73,10 @@ class Witness:
 
 
 @pytest.fixture
-def witness(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Witness]:
-    """A witness listening on the test database's connections, and to the writes queued on
-    PostgreSQL (which go to the server with the commit, models/pipeline.py)."""
+def witness(db: Database) -> Iterator[Witness]:
+    """A witness listening on the test database's connections."""
     seen = Witness()
     event.listen(db.engine, "before_cursor_execute", seen.saw)
-
-    def queue(connection: Any, write: pipeline.Write) -> None:
-        # (only guarded writes pass here: "guarded write", table, guards, columns)
-        _kind, table, _guards, columns = cast(tuple[str, str, Any, tuple[str, ...]], write.shape)
-        if table == "human_task":
-            seen.wrote(columns)
-        pipeline.queue(connection, write)
-
-    monkeypatch.setattr(guarded_writes, "queue", queue)
     yield seen
     event.remove(db.engine, "before_cursor_execute", seen.saw)
 

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from engine import runtime
 from engine.assignment import Participant
-from engine.kept_workflows import DEFAULT_SIZE, KeptWorkflows
 from engine.specs import SpecCache
 from models import ProcessInstance, make_engine, make_session_factory
 from tests.conftest import Database
@@ -21,7 +20,7 @@ from tests.engine.conftest import Procedures
 def restart(
     procedures: Procedures, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], Procedures]]:
-    """Restarting: a new database engine and sessions, no specs and no workflows in memory."""
+    """Restarting: a new database engine and sessions, no specs in memory."""
     engines: list[Engine] = []
 
     def restart_now() -> Procedures:
@@ -29,7 +28,6 @@ def restart(
         engines.append(engine)
         # The runtime looks specs up in this cache; a new process starts with an empty one.
         monkeypatch.setattr(runtime, "spec_cache", SpecCache())
-        monkeypatch.setattr(runtime, "kept_workflows", KeptWorkflows(DEFAULT_SIZE))
         database = Database(procedures.db.url, engine, make_session_factory(engine))
         return Procedures(database, procedures.clock)
 

@@ -13,9 +13,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Engine, bindparam, make_url, text
+from sqlalchemy import JSON, Engine, bindparam, inspect, make_url, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
 
 from engine.audit import verify
 from models import GENESIS_HASH, AuditEvent, Base, make_engine, make_session_factory
@@ -51,19 +50,6 @@ def test_the_instance_state_is_compressed_with_lz4_where_the_server_has_it(db: D
             )
         )
     assert compression == ("l" if has_lz4 else "")
-
-
-def test_postgresql_refuses_a_guarded_write_that_wrote_no_row(db: Database) -> None:
-    # engine/guarded_writes.py: a write whose row changed meanwhile is a conflict (40001).
-    if not db.is_postgresql:
-        pytest.skip("SQLite counts the rows written in Python: nothing to check there")
-    refuse = text("SELECT iisg_one_row_written(:written, 'the row changed')")
-    with db.engine.connect() as connection:
-        assert connection.scalar(refuse, {"written": 1}) == 1
-        with pytest.raises(DBAPIError) as refused:
-            connection.scalar(refuse, {"written": 0})
-    assert getattr(refused.value.orig, "sqlstate", None) == "40001"
-    assert "the row changed" in str(refused.value)
 
 
 @pytest.fixture
@@ -163,3 +149,39 @@ def test_an_intact_audit_chain_stays_intact_through_the_payload_text_migration(
             assert list(kept) == OLD_PAYLOADS
     finally:
         engine.dispose()
+
+
+def _head_columns_and_function(url: str) -> tuple[set[str], bool]:
+    """The chain head's columns, and whether PostgreSQL has the function iisg_one_row_written."""
+    engine = make_engine(url)
+    try:
+        columns = {column["name"] for column in inspect(engine).get_columns("audit_chain_head")}
+        with engine.connect() as connection:
+            function = engine.dialect.name == "postgresql" and bool(
+                connection.scalar(
+                    text("SELECT to_regprocedure('iisg_one_row_written(bigint, text)') IS NOT NULL")
+                )
+            )
+        return columns, function
+    finally:
+        engine.dispose()
+
+
+def test_the_plain_writes_migration_drops_the_guarded_write_function_and_downgrade_restores_it(
+    blank_url: str,
+) -> None:
+    postgresql = blank_url.startswith("postgresql")
+    upgrade(blank_url, "0014")
+    assert _head_columns_and_function(blank_url) == (
+        {"id", "seq", "last_hash", "prev_hash"},
+        postgresql,
+    )
+
+    upgrade(blank_url, "0015")
+    assert _head_columns_and_function(blank_url) == ({"id", "seq", "last_hash"}, False)
+
+    command.downgrade(alembic_config(blank_url), "0014")
+    assert _head_columns_and_function(blank_url) == (
+        {"id", "seq", "last_hash", "prev_hash"},
+        postgresql,
+    )

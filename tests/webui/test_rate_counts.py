@@ -62,7 +62,7 @@ def test_a_scripts_steady_requests_start_no_thread(
     app: Flask, db: Database, clock: Clock, board_member: Participant
 ) -> None:
     # (limits' own memory store started a timer thread for nearly every request.)
-    assert isinstance(app.extensions[EXTENSION]._storage, ProcessCounts)
+    assert isinstance(app.extensions[EXTENSION].storage, ProcessCounts)
     api = app.test_client()
     secret = make_token(db, clock, "board-al")
     assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
