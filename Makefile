@@ -73,10 +73,11 @@ pytest: setup chromium
 		IISG_TEST_DATABASE_URL="$$IISG_TEST_POSTGRESQL_URL" $(BIN)/pytest; \
 	fi
 
-## bench: a task completion against bare SpiffWorkflow, the inbox and task list as history
-## grows, the scheduler, throughput, memory and stored bytes, on SQLite and on PostgreSQL
-## (IISG_BENCH_POSTGRESQL_URL, else the local server: a database of its own, dropped after);
-## prints each figure against its target, writes bench/results.json, exits 1 on a miss
+## bench: every page a person opens at 10,000 instances, a task completion through the API,
+## 8 clients at once, the scheduler and stored bytes, on SQLite and on PostgreSQL
+## (IISG_BENCH_POSTGRESQL_URL, else the local server: databases of its own, dropped after);
+## prints each figure against its budget, writes bench/results.json, exits 1 on a miss.
+## IISG_BENCH_SOURCE=<tree> measures that source tree's code with this bench
 bench: setup
 	$(BIN)/python -m bench
 

@@ -1,26 +1,16 @@
-"""One task completion three ways: bare SpiffWorkflow in memory (the limit), through our engine
-with the database, and through the HTTP API of a running web process.
+"""A task completion through the HTTP API of a running web process (the budget), and, recorded
+beside it, the same completion through the engine and in bare SpiffWorkflow in memory.
 
 The typical completion is a Board member's answer to a silent procedure: five seats answer in
 turn in each instance (the procedure stays open). Bare SpiffWorkflow does exactly the
-workflow's part of it: restore the state from JSON onto the cached spec (the engine's own
-converter and spec), complete the task, run the engine steps, serialize with json, as
-SpiffWorkflow's serializer does (the engine writes with orjson where that is exact). The
-three take turns instance by instance, so a machine growing busier or quieter favours none
-of them.
-
-Each ratio is taken instance by instance: the p50 of the instance's five answers through the
-engine (or the API) over the p50 of the five bare answers taken just before or after them,
-and the median of those over the measured instances. This machine's speed changes by up to
-1.75x from one second to the next, and the p50 of all answers one way over the p50 of all
-answers the other (kept in results.json as `..._of_p50s`) moved by a tenth or more from run
-to run around the same centre (docs/BENCHMARKS.md, seventh round).
+workflow's part of it: restore the state from JSON onto the cached spec, complete the task,
+run the engine steps, serialize with json. The three take turns instance by instance, so a
+machine growing busier or quieter favours none of them.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,14 +34,9 @@ from engine.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 
 WARM_UP = 4  # instances whose completions are not counted: caches filled, statements prepared
-# Instances measured: 540 completions each way. This machine drifts between spells lasting
-# seconds in which the engine costs relatively more or less; the median of 36 instances'
-# ratios (about 3 s) moved with them by sd 0.078 from one group to the next, the median of
-# 108 by sd 0.031, around the same centre (docs/BENCHMARKS.md, eighth round).
-MEASURED = 108
+MEASURED = 40  # instances measured: 200 answers each way
 INSTANCES_NEEDED = WARM_UP + MEASURED
-MAX_ENGINE_VS_BARE = 2.0
-MAX_HTTP_VS_BARE = 4.0
+MAX_HTTP_P95_S = 0.050
 
 
 class BareCompletion:
@@ -74,7 +59,7 @@ class BareCompletion:
 
     def answer(self, state: str, seat: str) -> str:
         """One seat's answer: deserialize, complete, run engine steps, serialize (as
-        SpiffWorkflow does, with json; the engine writes with orjson where that is exact)."""
+        SpiffWorkflow does, and as the engine does, with json)."""
         workflow: BpmnWorkflow = workflow_from_json(state, self.specs)
         workflow.script_engine = self.script_engine
         task = workflow.get_task_from_id(UUID(self.guid_of[seat]))
@@ -164,46 +149,32 @@ def measure(
         name: percentiles([second for block in each for second in block])
         for name, each in blocks.items()
     }
-    bare_p50 = figures["bare"]["p50_s"]
     for way in ("engine", "http"):
-        figures[f"{way}_vs_bare"] = round(by_instance(blocks[way], blocks["bare"]), 3)
-        figures[f"{way}_vs_bare_of_p50s"] = round(figures[way]["p50_s"] / bare_p50, 3)
+        figures[f"{way}_vs_bare"] = round(figures[way]["p50_s"] / figures["bare"]["p50_s"], 3)
     figures["state_bytes"] = len(bare.state.encode("utf-8"))
     return figures
 
 
-def by_instance(way: list[list[float]], bare: list[list[float]]) -> float:
-    """The median over instances of each one's p50 `way` over the p50 of its bare answers."""
-    return statistics.median(
-        statistics.median(answers) / statistics.median(limit)
-        for answers, limit in zip(way, bare, strict=True)
-    )
-
-
 def checks(name: str, figures: dict[str, Any]) -> list[Check]:
-    """Bare, engine and HTTP p50/p95, and the two ratios against their targets."""
+    """The API's p95 against its budget; the engine's ratio to bare SpiffWorkflow recorded."""
 
     def spread(key: str) -> str:
         return f"p50 {ms(figures[key]['p50_s'])}, p95 {ms(figures[key]['p95_s'])}"
 
-    def ratio(key: str) -> str:
-        return f"{figures[key]:.2f}x (p50s {figures[f'{key}_of_p50s']:.2f}x)"
-
-    engine, http = figures["engine_vs_bare"], figures["http_vs_bare"]
+    http_p95 = figures["http"]["p95_s"]
     return [
-        Check("completion: bare SpiffWorkflow", name, spread("bare"), "the limit", None),
         Check(
-            "completion: engine + database, p50 vs bare, by instance",
+            "task completion through the API, p95",
             name,
-            f"{spread('engine')}: {ratio('engine_vs_bare')}",
-            f"<= {MAX_ENGINE_VS_BARE:.0f}x bare",
-            engine <= MAX_ENGINE_VS_BARE,
+            spread("http"),
+            f"<= {ms(MAX_HTTP_P95_S)}",
+            http_p95 <= MAX_HTTP_P95_S,
         ),
         Check(
-            "completion: HTTP API, p50 vs bare, by instance",
+            "engine vs bare SpiffWorkflow, p50s (no target)",
             name,
-            f"{spread('http')}: {ratio('http_vs_bare')}",
-            f"<= {MAX_HTTP_VS_BARE:.0f}x bare",
-            http <= MAX_HTTP_VS_BARE,
+            f"engine {spread('engine')}; bare {spread('bare')}: {figures['engine_vs_bare']:.2f}x",
+            "recorded",
+            None,
         ),
     ]

@@ -1,5 +1,6 @@
-"""The web app as it runs in production: `iisg serve` (waitress) in a process of its own, and
-small HTTP clients that keep their connection open, as a script or a browser does."""
+"""The web app as it runs in production: `iisg serve` (waitress) in a process of its own, run
+from the source tree the bench imports (see bench/__init__.py), and small HTTP clients that keep
+their connection open, as a script or a browser does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-IISG = Path(sys.executable).with_name("iisg")
+import models
+
+# The tree whose code is measured: where `models` was imported from.
+SOURCE = Path(models.__file__).resolve().parent.parent
 THREADS = 8
 START_TIMEOUT_S = 60.0
 
@@ -31,6 +36,17 @@ class Server:
 
     port: int
     pid: int
+
+
+def iisg_command() -> list[str]:
+    """The source tree's own `iisg` command (its pyproject.toml's entry point), run by this
+    Python, so that a tree whose command line moved is measured as it is."""
+    scripts = tomllib.loads((SOURCE / "pyproject.toml").read_text(encoding="utf-8"))
+    module, function = scripts["project"]["scripts"]["iisg"].split(":")
+    call = (
+        f"import sys; from {module} import {function}; sys.argv[0] = 'iisg'; sys.exit({function}())"
+    )
+    return [sys.executable, "-c", call]
 
 
 def _free_port() -> int:
@@ -47,13 +63,14 @@ def served(database_url: str) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="iisg-bench-instance-") as instance:
         env = {
             **os.environ,
+            "PYTHONPATH": str(SOURCE),
             "IISG_DATABASE_URL": database_url,
             "IISG_INSTANCE_DIR": instance,
             # The clients call far faster than the default limit per token allows.
             "IISG_API_RATE_LIMIT": "1000000/minute",
         }
         command = [
-            str(IISG),
+            *iisg_command(),
             "serve",
             "--no-scheduler",
             "--host",
@@ -64,7 +81,7 @@ def served(database_url: str) -> Iterator[Server]:
             str(THREADS),
         ]
         process = subprocess.Popen(  # noqa: S603 - our own command line
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, cwd=SOURCE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         try:
             _wait_until_up(port, process)

@@ -8,7 +8,7 @@ A step writes its rows only if they still hold what the step read (engine/guarde
 On PostgreSQL the check is the server's: the UPDATE sits in a WITH, and
 iisg_one_row_written() raises SQLSTATE 40001 (serialization_failure, which the unit of work
 retries like any conflict) unless it wrote exactly one row. Then no write waits for its
-answer, and a step's writes go to the server together with the commit (models/pipeline.py).
+answer, and a step's writes went to the server together with the commit (since dropped, 0015).
 SQLite checks the row count in Python, as before.
 """
 
