@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from engine.assignment import Participant, offered_clause
 from engine.errors import FormInvalid, NotAllowed
@@ -435,10 +435,52 @@ def decision_page(session: Session, decision_id: int) -> DecisionPage | None:
     )
 
 
+# Decisions on one page of the register: the Board takes a few dozen a year.
+REGISTER_PAGE_SIZE = 50
+_NEWEST_FIRST = (Decision.launched_at.desc(), Decision.id.desc())
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One line of the decision register: the decision, its method and outcome in words."""
+
+    decision: Decision
+    method: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the decision register, the newest decisions on page 1."""
+
+    rows: list[RegisterRow]
+    number: int
+    last: int
+
+
+def decision_register_page(session: Session, number: int) -> RegisterPage:
+    """Page `number` of the register (a number outside 1..last gives the nearest page)."""
+    total = session.scalar(select(func.count()).select_from(Decision)) or 0
+    last = max(1, -(-total // REGISTER_PAGE_SIZE))
+    number = min(max(number, 1), last)
+    decisions = session.scalars(
+        select(Decision)
+        .order_by(*_NEWEST_FIRST)
+        .limit(REGISTER_PAGE_SIZE)
+        .offset((number - 1) * REGISTER_PAGE_SIZE)
+    )
+    rows = [
+        RegisterRow(d, METHOD_WORDS.get(d.method, d.method), outcome_words(d)) for d in decisions
+    ]
+    return RegisterPage(rows, number, last)
+
+
 def decision_pages(session: Session) -> list[DecisionPage]:
-    """Every Board decision with its answers, the newest first."""
+    """Every Board decision with its answers, the newest first (the print and the CSV)."""
     decisions = list(
-        session.scalars(select(Decision).order_by(Decision.launched_at.desc(), Decision.id.desc()))
+        session.scalars(
+            select(Decision).order_by(*_NEWEST_FIRST).options(selectinload(Decision.answers))
+        )
     )
     names = _display_names(session, (a.answered_by for d in decisions for a in d.answers))
     return [

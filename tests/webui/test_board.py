@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -661,3 +662,55 @@ def test_a_seat_that_answered_reads_its_step_again_and_another_seat_learns_nothi
     assert "board-al" not in stranger.get_data(as_text=True)
     bosnia_api = Api(app, token_for(db, clock, "board-ba")).get(f"/tasks/{step.id}")
     assert bosnia_api.status_code == 403
+
+
+def test_the_register_shows_fifty_decisions_a_page_the_newest_first(
+    db: Database,
+    clock: Clock,
+    make_person: Callable[..., Participant],
+    browser: Callable[..., Browser],
+) -> None:
+    make_person("member-al", Grant("member", "AL"))
+
+    def record(session: Session) -> None:
+        for number in range(1, 121):
+            text = f"The Board decides matter {number}."
+            session.add(
+                Decision(
+                    method="meeting",
+                    subject=f"Matter {number:03d}",
+                    text=text,
+                    text_sha256=text_hash(text),
+                    launched_at=clock.now() + timedelta(hours=number),
+                    outcome="adopted",
+                    outcome_reason="meeting of 2026-11-20",
+                    recorded_by="secretariat",
+                )
+            )
+
+    db.run(record)
+    member = browser("member-al")
+
+    def register(address: str) -> tuple[list[str], list[str], str]:
+        main = lxml_html.fromstring(member.text(address)).find(".//main")
+        assert main is not None
+
+        def words(path: str) -> list[str]:
+            return [
+                " ".join("".join(str(t) for t in e.itertext()).split()) for e in main.findall(path)
+            ]
+
+        [where] = words(".//nav/span")
+        return words(".//tbody/tr/th"), words(".//nav/a"), where
+
+    first, links, where = register("/decisions")
+    assert first == [f"Matter {n:03d}" for n in range(120, 70, -1)]
+    assert (links, where) == (["Older decisions"], "Page 1 of 3")
+
+    last, links, where = register("/decisions?page=3")
+    assert last == [f"Matter {n:03d}" for n in range(20, 0, -1)]
+    assert (links, where) == (["Newer decisions"], "Page 3 of 3")
+
+    # A page number past the end, or not a number, gives the nearest page.
+    assert register("/decisions?page=99")[0] == last
+    assert register("/decisions?page=x")[0] == first

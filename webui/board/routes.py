@@ -22,6 +22,7 @@ from workflows.board_pages import (
     decision_page,
     decision_pages,
     decision_register_csv,
+    decision_register_page,
     may_read_registers,
     may_read_silent_procedures,
     member_register,
@@ -120,9 +121,12 @@ def answer(instance_id: int) -> ResponseReturnValue:
 
 @bp.get("/decisions")
 def decisions() -> ResponseReturnValue:
-    """The decision register: every Board decision, the newest first."""
+    """The decision register: the Board's decisions, the newest first, a page at a time."""
     _check_register_reader()
-    return render_template("board/decisions.html", pages=decision_pages(request_session()))
+    number = request.args.get("page", 1, type=int)
+    return render_template(
+        "board/decisions.html", register=decision_register_page(request_session(), number)
+    )
 
 
 @bp.get("/decisions/print")
