@@ -49,7 +49,7 @@ from tests.webui.test_api import token_for
 from workflows import accounts
 from workflows.methodology import BPMN_DIR, deploy_directory
 
-# The roles of issue 9, in the order of the table's columns.
+# The seven people the table checks, in the order of the table's columns.
 ROLES = ("anonymous", "applicant", "fp_other", "support", "board_other", "observer", "sec")
 LOGIN = 3020  # a redirect to /login (a 302 whose Location is the login page)
 _PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

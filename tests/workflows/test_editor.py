@@ -1,6 +1,6 @@
 """The Secretariat amends a methodology in the editor: opens membership, adds a step, sees
 what is wrong, saves a draft, proposes it; the Board adopts it; new applications take the
-new step (issue 6; PROCEDURES.md, section 5)."""
+new step (PROCEDURES.md, section 5)."""
 
 from __future__ import annotations
 

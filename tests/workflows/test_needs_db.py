@@ -1,4 +1,4 @@
-"""The IISG database (issue 7): needs, responses, gaps, duplications, exports, reports."""
+"""The IISG database: needs, responses, gaps, duplications, exports, reports."""
 
 from __future__ import annotations
 
