@@ -35,7 +35,7 @@ from bench.procedures import (
 from bench.report import Check, ms, percentiles
 from bench.serving import Client, Server
 from models import Base, HumanTask, ProcessInstance, Timer
-from workflows.roles import BOARD_SEATS
+from workflows.people.roles import BOARD_SEATS
 
 SIZES = (100, 1_000, 10_000)
 OPEN_FOR_MEMBER = 10

@@ -57,7 +57,7 @@ from models import (
     make_session_factory,
 )
 from models.migrate import upgrade
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 BENCH_DIR = Path(__file__).resolve().parent
 SETTLED = "process_instance, timer"

@@ -27,14 +27,14 @@ from models.restore import RestoreRefused, restore_backup
 from webui.scheduler_process import procedure_scheduler
 from webui.scheduler_status import status_lines
 from webui.settings import Settings, read_settings
-from workflows.accounts import AccountError, change_password, create_user, set_active
 from workflows.demo import load_demo, start_demo_procedures
-from workflows.mail import use_mail_settings
-from workflows.methodology import BPMN_DIR, deploy_directory, validate_files
-from workflows.roles import KOSOVO_FOOTNOTE
-from workflows.scheduling import pass_jobs, periodic_jobs
+from workflows.jobs.schedule import pass_jobs, periodic_jobs
+from workflows.mail.messages import use_mail_settings
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
+from workflows.people.accounts import AccountError, change_password, create_user, set_active
+from workflows.people.roles import KOSOVO_FOOTNOTE
+from workflows.people.tokens import TokenError, create_token_for
 from workflows.settings import ProcedureSettings, SettingsError
-from workflows.tokens import TokenError, create_token_for
 
 
 def _now() -> datetime:
@@ -328,7 +328,7 @@ def user_activate(username: str) -> None:
 @click.argument("username")
 def user_clear_failures(username: str) -> None:
     """Forget the failed logins for USERNAME, so that nobody waits before trying it (audited)."""
-    from workflows.login_throttle import forget_failures
+    from workflows.people.login_throttle import forget_failures
 
     forgotten = run_in_transaction(
         _factory(), lambda s: forget_failures(s, username, actor="cli", now=_now())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.scheduler import TimerScheduler
-from workflows.scheduling import pass_jobs, periodic_jobs
+from workflows.jobs.schedule import pass_jobs, periodic_jobs
 from workflows.settings import ProcedureSettings
 
 

@@ -40,8 +40,8 @@ from models.migrate import current_is_head, upgrade
 from models.restore import restore_backup
 from tests.conftest import Clock, Database
 from webui.cli import main
-from workflows.accounts import participant
-from workflows.scheduling import pass_jobs
+from workflows.jobs.schedule import pass_jobs
+from workflows.people.accounts import participant
 from workflows.settings import ProcedureSettings
 
 DUMPS = sorted((Path(__file__).parent / "dumps").glob("*.backup"))

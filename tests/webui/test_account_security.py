@@ -22,8 +22,8 @@ from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
 from webui.cli import main
 from webui.settings import read_settings, served_locally
-from workflows.accounts import hash_password
-from workflows.login_throttle import ThrottleRule
+from workflows.people.accounts import hash_password
+from workflows.people.login_throttle import ThrottleRule
 
 
 def audit_events(db: Database, kind: str) -> list[AuditEvent]:

@@ -21,8 +21,8 @@ from tests.webui.conftest import Browser
 from webui import create_app
 from webui.cli import main
 from webui.settings import read_settings
-from workflows.accounts import find_user
-from workflows.tokens import TokenError, create_token, revoke_token, token_hash
+from workflows.people.accounts import find_user
+from workflows.people.tokens import TokenError, create_token, revoke_token, token_hash
 
 PROBLEM = "application/problem+json"
 

@@ -24,17 +24,15 @@ from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_needs_mapping import NeedsMapping
 from tests.workflows.test_response_mapping import open_mapping
-from workflows import needs_analysis as analysis
-from workflows import needs_db as db7
-from workflows import needs_exports as exports
-from workflows import needs_reports as db_reports
-from workflows.access import NoAccess
 from workflows.demo import load_demo
-from workflows.documents import stored_path
-from workflows.inbox import Refused
-from workflows.needs_db import NeedFilter
-from workflows.needs_db_demo import load_database_history
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.inbox.documents import stored_path
+from workflows.needs_database import analysis, exports
+from workflows.needs_database import database as db7
+from workflows.needs_database import reports as db_reports
+from workflows.needs_database.database import NeedFilter
+from workflows.needs_database.demo_history import load_database_history
+from workflows.people.roles import PILLARS, WB_PARTNERS
+from workflows.refusals import NoAccess, RequestRefused
 
 
 @dataclass
@@ -310,13 +308,13 @@ def test_a_focal_point_updates_only_its_own_partners_needs_and_every_change_is_k
                 now=clock.now(),
             )
         )
-    with pytest.raises(Refused, match="not a status"):
+    with pytest.raises(RequestRefused, match="not a status"):
         people.run(
             lambda s: db7.update_need(
                 s, ids["al_law"], {"status": "finished"}, viewer=fp, now=clock.now()
             )
         )
-    with pytest.raises(Refused, match="partner cannot be changed"):
+    with pytest.raises(RequestRefused, match="partner cannot be changed"):
         people.run(
             lambda s: db7.update_need(
                 s, ids["al_law"], {"partner": "RS"}, viewer=fp, now=clock.now()
@@ -742,9 +740,9 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
 
         with pytest.raises(error):
             people.run(upload)
-    with pytest.raises(Refused, match=r"must be a Word document \(\.docx\)"):
+    with pytest.raises(RequestRefused, match=r"must be a Word document \(\.docx\)"):
         db_reports.check_report_upload("report.exe", b"MZ")
-    with pytest.raises(Refused, match="is empty"):
+    with pytest.raises(RequestRefused, match="is empty"):
         db_reports.check_report_upload("report.docx", b"")
     people.run(
         lambda s: db_reports.upload_report(
