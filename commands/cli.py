@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands.scheduler_process import procedure_scheduler
+from commands.scheduler_status import status_lines
 from engine import audit
 from engine.assignment import Grant
 from engine.errors import DiagramRejected, EngineError
@@ -24,8 +26,6 @@ from models import make_engine, make_session_factory
 from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
-from webui.scheduler_process import procedure_scheduler
-from webui.scheduler_status import status_lines
 from webui.settings import Settings, read_settings
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.jobs.schedule import pass_jobs, periodic_jobs
@@ -152,7 +152,7 @@ def demo(password: str) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Serve only (run `iisg scheduler` apart).")
 def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with a production WSGI server, and the scheduler in this process."""
-    from webui.serve import serve_forever
+    from commands.serve import serve_forever
 
     serve_forever(
         host=host, port=port, threads=threads, with_scheduler=not no_scheduler, settings=_settings()

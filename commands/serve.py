@@ -6,8 +6,8 @@ import logging
 
 from waitress import serve
 
+from commands.scheduler_process import procedure_scheduler
 from webui.app import create_app
-from webui.scheduler_process import procedure_scheduler
 from webui.settings import Settings, served_locally
 
 log = logging.getLogger("iisg.serve")
