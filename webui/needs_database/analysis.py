@@ -11,7 +11,7 @@ from webui.database import request_session
 from webui.needs_database.blueprint import bp
 from webui.needs_database.chart import trend_chart
 from workflows.needs_database.analysis import coverage_matrix, duplications, gaps, trends
-from workflows.needs_database.database import NeedFilter
+from workflows.needs_database.filters import NeedFilter
 from workflows.people.roles import PILLARS
 
 # Background by share of needs with a response: light enough that the dark number written

@@ -18,15 +18,10 @@ from models.mapping import NEED_KINDS, NEED_STATUSES, PERSPECTIVES, SUB_PILLARS
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.needs_database.blueprint import bp
-from workflows.needs_database.database import (
-    NEED_FIELDS,
-    PERIODS,
-    RESPONSE_FIELDS,
-    RESPONSE_STATUSES,
-    need_detail,
-)
-from workflows.needs_database.database import add_response as record_response
-from workflows.needs_database.database import update_need as record_need_change
+from workflows.needs_database.changes import add_response as record_response
+from workflows.needs_database.changes import update_need as record_need_change
+from workflows.needs_database.search import need_detail
+from workflows.needs_database.terms import NEED_FIELDS, PERIODS, RESPONSE_FIELDS, RESPONSE_STATUSES
 from workflows.people.roles import BOARD_SEATS
 from workflows.refusals import RequestRefused
 

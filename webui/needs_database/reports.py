@@ -18,7 +18,6 @@ from webui.database import request_session, unit_of_work
 from webui.inbox.queries import documents_dir, max_upload_bytes
 from webui.needs_database.blueprint import bp, public_bp
 from workflows.inbox.documents import Upload, discard_upload, size_words
-from workflows.needs_database.database import REPORT_KINDS
 from workflows.needs_database.reports import (
     check_report_upload,
     draft_report_docx,
@@ -26,6 +25,7 @@ from workflows.needs_database.reports import (
     reports,
     upload_report,
 )
+from workflows.needs_database.terms import REPORT_KINDS
 from workflows.people.roles import PILLARS
 from workflows.procedures.pages import SECRETARIAT
 from workflows.refusals import RequestRefused

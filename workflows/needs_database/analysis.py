@@ -14,15 +14,10 @@ from models import Need, Response
 from models.mapping import SUB_PILLARS
 
 # Who reads the database: members, in whichever role; applicants and strangers do not.
-from workflows.needs_database.database import (
-    NO_SUB_PILLAR,
-    NeedFilter,
-    check_member,
-    has_response,
-    need_where,
-    search_needs,
-    search_responses,
-)
+from workflows.needs_database.access import check_member
+from workflows.needs_database.filters import NeedFilter, has_response, need_where
+from workflows.needs_database.search import search_needs, search_responses
+from workflows.needs_database.terms import NO_SUB_PILLAR
 from workflows.people.roles import PILLARS, WB_PARTNERS
 
 # --- analysis -----------------------------------------------------------------------------

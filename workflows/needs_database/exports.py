@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Who reads the database: members, in whichever role; applicants and strangers do not.
-from workflows.needs_database.database import (
-    SUB_PILLAR_TITLES,
-)
+from workflows.needs_database.terms import SUB_PILLAR_TITLES
 from workflows.people.roles import partner_name
 
 # --- exports ------------------------------------------------------------------------------

@@ -19,15 +19,11 @@ from models.mapping import SUB_PILLARS
 from workflows.inbox.documents import Upload, add_document, check_upload
 
 # Who reads the database: members, in whichever role; applicants and strangers do not.
-from workflows.needs_database.database import (
-    REPORT_KINDS,
-    SUB_PILLAR_TITLES,
-    NeedFilter,
-    check_member,
-    checked_choice,
-    search_needs,
-    search_responses,
-)
+from workflows.needs_database.access import check_member
+from workflows.needs_database.checks import checked_choice
+from workflows.needs_database.filters import NeedFilter
+from workflows.needs_database.search import search_needs, search_responses
+from workflows.needs_database.terms import REPORT_KINDS, SUB_PILLAR_TITLES
 from workflows.people.roles import PILLARS, WB_PARTNERS, partner_name
 from workflows.procedures.pages import SECRETARIAT
 from workflows.refusals import RequestRefused
