@@ -38,8 +38,8 @@ from bench.report import Check, ms, percentiles
 from bench.serving import Client, Server
 from engine.unit_of_work import run_in_transaction
 from models import Base, Decision, DecisionAnswer, HumanTask, ProcessInstance, Timer
-from workflows.needs_db_demo import load_database_history
-from workflows.roles import BOARD_SEATS
+from workflows.needs_database.demo_history import load_database_history
+from workflows.people.roles import BOARD_SEATS
 
 SIZES = (100, 10_000)
 OPEN_FOR_MEMBER = 10

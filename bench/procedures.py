@@ -16,11 +16,11 @@ from engine.assignment import Grant, Participant
 from engine.instances import start_instance
 from engine.unit_of_work import run_in_transaction
 from models import HumanTask, Organisation
-from workflows import decisions  # noqa: F401 - registers the silent procedure's services
-from workflows.accounts import create_user, participant
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.roles import BOARD_SEATS
-from workflows.tokens import create_token
+from workflows.board import decisions  # noqa: F401 - registers the silent procedure's services
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people.accounts import create_user, participant
+from workflows.people.roles import BOARD_SEATS
+from workflows.people.tokens import create_token
 
 PROCESS = "silent_procedure"
 ANSWER = "answer_silent_procedure"

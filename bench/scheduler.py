@@ -53,7 +53,7 @@ from models import (
     make_session_factory,
 )
 from models.migrate import upgrade
-from workflows.methodology import deploy_directory
+from workflows.methodology.diagrams import deploy_directory
 
 BENCH_DIR = Path(__file__).resolve().parent
 SETTLED = "process_instance, timer"

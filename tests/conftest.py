@@ -31,8 +31,8 @@ from models import (
     make_session_factory,
 )
 from models.migrate import upgrade
-from workflows.accounts import create_user, participant
-from workflows.roles import known_roles
+from workflows.people.accounts import create_user, participant
+from workflows.people.roles import known_roles
 
 TESTS_DIR = Path(__file__).parent
 TEST_BPMN = TESTS_DIR / "bpmn"

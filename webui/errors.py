@@ -22,7 +22,7 @@ from engine.errors import (
 from webui.api.blueprint import PREFIX as API_PREFIX
 from webui.api.problems import http_error_response
 from webui.database import app_database
-from workflows.step_failures import report_step_failure
+from workflows.procedures.step_failures import report_step_failure
 
 CSRF_MESSAGE = lazy_gettext(
     "This form has expired or was not sent from this site. Go back, reload the page and try again."

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import gettext
 
 from models import HumanTask
-from workflows.roles import KOSOVO_FOOTNOTE
+from workflows.people.roles import KOSOVO_FOOTNOTE
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
 

@@ -1,12 +1,13 @@
-"""The IISG procedures' Python side: roles, accounts, the methodology's diagrams, demo data,
-and the service tasks the diagrams call (registered with the engine on import).
+"""The IISG procedures' Python side, one package per feature (as `webui/` is arranged): the
+rules the pages and the API call, and the service tasks the diagrams call (registered with
+the engine on import).
 
 Imports engine and models; never imports Flask.
 """
 
-from workflows import decisions as decisions  # registers the Board's service tasks
-from workflows import mail as mail  # mails the holders of every newly opened task
-from workflows import membership as membership  # registers the membership's service tasks
-from workflows import methodology as methodology  # registers the amendment's service tasks
-from workflows import needs_mapping as needs_mapping  # registers the needs mapping's service tasks
-from workflows import response_mapping as response_mapping  # registers its service tasks
+from workflows.board import decisions as decisions  # registers the Board's service tasks
+from workflows.board import membership as membership  # registers the membership's services
+from workflows.mail import messages as messages  # mails the holders of every newly opened task
+from workflows.mappings import needs_mapping as needs_mapping  # the needs mapping's services
+from workflows.mappings import response_mapping as response_mapping  # its service tasks
+from workflows.methodology import diagrams as diagrams  # registers the amendment's services

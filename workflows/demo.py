@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from engine.assignment import Grant
 from engine.instances import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
-from workflows.accounts import add_grant, create_user, find_user, participant
-from workflows.calendar import add_public_holiday, public_holidays
-from workflows.membership import start_demo_membership
-from workflows.needs_db_demo import load_database_history
-from workflows.needs_mapping import start_demo_needs_mapping
-from workflows.response_mapping import start_demo_response_mapping
-from workflows.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
+from workflows.board.membership import start_demo_membership
+from workflows.calendar.holidays import add_public_holiday, public_holidays
+from workflows.mappings.needs_mapping import start_demo_needs_mapping
+from workflows.mappings.response_mapping import start_demo_response_mapping
+from workflows.needs_database.demo_history import load_database_history
+from workflows.people.accounts import add_grant, create_user, find_user, participant
+from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
 DEMO_SILENT_PROCEDURE_KEY = "demo-response-mapping-summaries-2026"

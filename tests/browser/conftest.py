@@ -27,9 +27,9 @@ from engine.instances import complete_task, start_instance
 from models import HumanTask
 from tests.conftest import Database
 from webui import create_app
-from workflows import accounts
 from workflows.demo import load_demo
-from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people import accounts
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -15,7 +15,7 @@ from models import Need, Organisation, Report, Response
 from models.mapping import NEED_KINDS, SUB_PILLARS
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Iisg, log_in, screenshot
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.people.roles import PILLARS, WB_PARTNERS
 
 SUMMARY = "Across the six partners, legal frameworks are largely in place; capacity is the gap."
 

@@ -16,7 +16,7 @@ from engine.assignment import Grant
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Iisg, log_in, screenshot
-from workflows.methodology import BPMN_DIR
+from workflows.methodology.diagrams import BPMN_DIR
 
 NEW_STEP = "Check the applicant's eligibility"
 DOCUMENTATION = (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import Document, HumanTask, Need
 from tests.browser.conftest import Iisg, log_in, screenshot
-from workflows.response_mapping import start_demo_response_mapping
+from workflows.mappings.response_mapping import start_demo_response_mapping
 
 TASK = "Deliver the information on responses to your mapped needs"
 ATTACHMENT: FilePayload = {

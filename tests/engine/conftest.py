@@ -18,7 +18,7 @@ from engine.instances import complete_task, fire_due_timers, start_instance
 from engine.runtime import load
 from models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import Clock, Database
-from workflows import accounts
+from workflows.people import accounts
 
 
 @dataclass

@@ -10,7 +10,7 @@ from bench.pages import CLONE_KEY, History
 from bench.procedures import deploy
 from models import Decision, DecisionAnswer, ProcessInstance
 from tests.conftest import Database
-from workflows.roles import BOARD_SEATS
+from workflows.people.roles import BOARD_SEATS
 
 
 def test_each_cloned_silent_procedure_has_its_own_decision_with_its_answers(db: Database) -> None:

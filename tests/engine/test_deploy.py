@@ -16,7 +16,7 @@ from engine.runtime import load
 from models import ProcessDefinition
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.engine.conftest import Procedures
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 
 def deploy(db: Database, clock: Clock, files: dict[str, str]) -> list[Deployed]:

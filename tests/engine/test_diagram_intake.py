@@ -12,7 +12,7 @@ from engine.diagram import check_bundle, read_directory, require_bundle
 from engine.errors import DiagramRejected, Problem
 from models import AuditEvent, ProcessDefinition
 from tests.conftest import TEST_BPMN, Clock, Database
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 HOSTILE = TEST_BPMN / "hostile"
 LINT_MISTAKES = Path(__file__).parent / "diagrams"

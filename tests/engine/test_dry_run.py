@@ -8,7 +8,7 @@ from engine.diagram import DiagramBundle, read_directory, require_bundle
 from engine.dry_run import DryRunReport, dry_run
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, Timer
 from tests.conftest import TEST_BPMN, Clock, Database
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 EDITOR_DIAGRAMS = TEST_BPMN / "editor"
 

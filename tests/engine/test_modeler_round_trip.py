@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from engine.changes import diagram_changes
 from engine.diagram import check_bundle, read_directory
 from engine.modeler_round_trip import restore_spiff_details
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"

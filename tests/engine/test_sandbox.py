@@ -39,7 +39,7 @@ from engine.sandbox import (
 from models import ProcessInstance
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.engine.conftest import Procedures
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 TEMPLATE = (TEST_BPMN / "hostile" / "sandbox_probe.bpmn.template").read_text(encoding="utf-8")
 HARMLESS = {"SCRIPT": "noted = True", "CONDITION": "True", "TIMER": '"PT1H"'}

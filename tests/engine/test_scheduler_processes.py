@@ -28,7 +28,7 @@ from engine.instances import start_instance
 from engine.scheduler import TimerScheduler
 from models import AuditEvent, ProcessInstance, SchedulerPass, Timer
 from tests.conftest import TEST_BPMN, Database, record_figures
-from workflows.roles import known_roles
+from workflows.people.roles import known_roles
 
 IISG = str(Path(sys.executable).parent / "iisg")
 TIMERS = 500

@@ -44,9 +44,9 @@ from engine.diagram import read_directory, require_bundle
 from engine.runtime import load
 from models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import Database, record_figures
-from workflows.accounts import create_user
-from workflows.roles import known_roles
-from workflows.tokens import create_token
+from workflows.people.accounts import create_user
+from workflows.people.roles import known_roles
+from workflows.people.tokens import create_token
 
 IISG = str(Path(sys.executable).parent / "iisg")
 DIAGRAMS = Path(__file__).parent / "bpmn"

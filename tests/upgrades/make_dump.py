@@ -27,14 +27,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.cli import main
 from engine.instances import claim_task, complete_task, start_instance
 from engine.unit_of_work import run_in_transaction
 from models import Decision, HumanTask, ProcessInstance, make_engine, make_session_factory
 from models.backup import database_revision
-from webui.cli import main
-from workflows.accounts import find_user, participant
-from workflows.membership import DEMO_MEMBERSHIP_KEY
-from workflows.response_mapping import DEMO_RESPONSE_MAPPING_KEY
+from workflows.board.membership import DEMO_MEMBERSHIP_KEY
+from workflows.mappings.response_mapping import DEMO_RESPONSE_MAPPING_KEY
+from workflows.people.accounts import find_user, participant
 
 MADE_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
 PASSWORD = "previous-release"

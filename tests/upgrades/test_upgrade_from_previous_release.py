@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands.cli import main
 from engine import audit
 from engine.assignment import Participant, is_offered_to
 from engine.forms import example_answer, load_form
@@ -39,9 +40,8 @@ from models import (
 from models.migrate import current_is_head, upgrade
 from models.restore import restore_backup
 from tests.conftest import Clock, Database
-from webui.cli import main
-from workflows.accounts import participant
-from workflows.scheduling import pass_jobs
+from workflows.jobs.schedule import pass_jobs
+from workflows.people.accounts import participant
 from workflows.settings import ProcedureSettings
 
 DUMPS = sorted((Path(__file__).parent / "dumps").glob("*.backup"))

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from webui.api import PREFIX
 from webui.api.openapi import PROBLEM, document
-from workflows.api_contract import ref
+from workflows.api.contract import ref
 
 
 @cache

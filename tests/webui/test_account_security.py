@@ -14,16 +14,16 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from commands.cli import main
 from engine.assignment import Participant
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token
 from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
-from webui.cli import main
 from webui.settings import read_settings, served_locally
-from workflows.accounts import hash_password
-from workflows.login_throttle import ThrottleRule
+from workflows.people.accounts import hash_password
+from workflows.people.login_throttle import ThrottleRule
 
 
 def audit_events(db: Database, kind: str) -> list[AuditEvent]:

@@ -20,9 +20,9 @@ from tests.conftest import Clock, Database
 from tests.webui.api_contract import check_answer, validator
 from tests.webui.conftest import People, task_of
 from webui.api.openapi import PROBLEM, document
-from workflows.accounts import find_user
-from workflows.api_contract import ref
-from workflows.tokens import create_token
+from workflows.api.contract import ref
+from workflows.people.accounts import find_user
+from workflows.people.tokens import create_token
 
 TASK_FIELDS = {
     "id",

@@ -13,16 +13,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from commands.cli import main
 from engine.assignment import Grant, Participant
 from models import ApiToken, AuditEvent, User
 from tests.conftest import Clock, Database
 from tests.webui.api_contract import ContractClient
 from tests.webui.conftest import Browser
 from webui import create_app
-from webui.cli import main
 from webui.settings import read_settings
-from workflows.accounts import find_user
-from workflows.tokens import TokenError, create_token, revoke_token, token_hash
+from workflows.people.accounts import find_user
+from workflows.people.tokens import TokenError, create_token, revoke_token, token_hash
 
 PROBLEM = "application/problem+json"
 

@@ -17,8 +17,8 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import Reply, post
 from tests.webui.test_api import Api, problem_of, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
-from workflows import accounts
-from workflows.roles import BOARD_SEATS
+from workflows.people import accounts
+from workflows.people.roles import BOARD_SEATS
 
 PROPOSAL = "The Board admits the OSCE as an IISG member."
 ANSWER = "answer_silent_procedure"

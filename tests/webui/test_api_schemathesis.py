@@ -29,11 +29,11 @@ from tests.webui.conftest import serving
 from webui import create_app
 from webui.api.openapi import document
 from webui.api.problems import FORM_MISFIT
-from workflows import accounts
-from workflows.accounts import find_user
 from workflows.demo import load_demo, start_demo_procedures
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.tokens import create_token
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people import accounts
+from workflows.people.accounts import find_user
+from workflows.people.tokens import create_token
 
 # Enough to reach every status an operation documents, short enough for every CI run.
 EXAMPLES_PER_OPERATION = 60

@@ -46,8 +46,8 @@ from models import (
 from tests.conftest import Clock, Database, tally
 from tests.webui.conftest import Browser, csrf_token
 from tests.webui.test_api import token_for
-from workflows import accounts
-from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people import accounts
 
 # The seven people the table checks, in the order of the table's columns.
 ROLES = ("anonymous", "applicant", "fp_other", "support", "board_other", "observer", "sec")

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Connection, Engine, Table, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands.cli import main
 from engine import audit
 from engine.assignment import Grant, Participant
 from engine.instances import complete_task, start_instance
@@ -40,7 +41,6 @@ from models import (
 from models import backup as backup_module
 from models.migrate import upgrade
 from tests.conftest import Clock, Database
-from webui.cli import main
 
 INSTANCES = 3
 

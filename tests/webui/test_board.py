@@ -25,9 +25,10 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
 from tests.webui.test_api import Api, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
-from workflows import accounts
-from workflows.board_pages import CSV_HEADER, time_left
-from workflows.decisions import text_hash
+from workflows.board.decisions import text_hash
+from workflows.board.register_csv import CSV_HEADER
+from workflows.board.silent_procedure import time_left
+from workflows.people import accounts
 
 PROPOSAL = "The Board admits the OSCE as an IISG member.\n\nIt takes effect at once."
 ANSWER = "answer_silent_procedure"

@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
+from commands.cli import main
 from engine.instances import start_instance
 from models import ProcessDefinition, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database
-from webui.cli import main
-from workflows.accounts import check_password, find_user
-from workflows.methodology import BPMN_DIR
+from workflows.methodology.diagrams import BPMN_DIR
+from workflows.people.accounts import check_password, find_user
 
 
 @pytest.fixture

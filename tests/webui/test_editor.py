@@ -20,8 +20,8 @@ from engine.instances import complete_task
 from models import ProcessDefinition, ProcessInstance
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, task_of
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.roles import known_roles
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people.roles import known_roles
 
 LANE_TASK = (TEST_BPMN / "lane_task.bpmn").read_text(encoding="utf-8")
 REVIEW_FORM = (TEST_BPMN / "review.json").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ from tests.engine.test_sandbox import causes, deploy_unchecked, probe_diagram
 from tests.webui.conftest import Browser, People, csrf_token, task_of
 from tests.webui.test_api import token_for
 from webui.api.openapi import document as openapi_document
-from workflows.methodology import BPMN_DIR
+from workflows.methodology.diagrams import BPMN_DIR
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

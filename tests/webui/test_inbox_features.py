@@ -22,9 +22,10 @@ from models import AuditEvent, Comment, Document, HumanTask
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, set_due, snapshot, task_of
 from webui import create_app
-from workflows import accounts
-from workflows.documents import display_name
-from workflows.inbox import comments, like_pattern
+from workflows.inbox.comments import comments
+from workflows.inbox.documents import display_name
+from workflows.inbox.tasks import like_pattern
+from workflows.people import accounts
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 UPLOAD_CAP = 64 * 1024

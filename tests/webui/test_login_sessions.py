@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from commands.cli import main
 from engine.assignment import Participant
 from models import AuditEvent, LoginSession
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser
-from webui.cli import main
 
 
 def copy_of(visitor: Browser, make_browser: Callable[..., Browser]) -> Browser:

@@ -14,7 +14,7 @@ from engine.instances import start_instance
 from models import HumanTask
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
-from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
 
 TWO_NEEDS = {
     "needs-0-kind": "legislative",

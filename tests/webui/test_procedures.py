@@ -23,9 +23,9 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token
 from webui import create_app
 from webui.procedures.routes import BPMN_JS_DIR, VIEWER_SCRIPT
-from workflows import accounts
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.roles import BOARD_SEATS
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people import accounts
+from workflows.people.roles import BOARD_SEATS
 
 PROCEDURES = {
     "board_decision": "Board decision",

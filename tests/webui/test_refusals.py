@@ -26,8 +26,8 @@ from tests.webui.test_api import Api, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
 from tests.workflows.test_membership import ASSESSMENT, apply_and_express_interest
 from tests.workflows.test_response_mapping import Mapping, open_mapping
-from workflows import accounts
-from workflows.roles import known_roles
+from workflows.people import accounts
+from workflows.people.roles import known_roles
 
 NEVER_SHOWN = ("INSERT", "SELECT", "Traceback", "0x", "sqlalchemy", "psycopg", ".py")
 

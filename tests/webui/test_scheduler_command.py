@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session, sessionmaker
 
+from commands import cli
+from commands.cli import main
 from engine.instances import start_instance
 from engine.scheduler import Periodic, worker_name
 from tests.conftest import Clock, Database
-from webui import cli
-from webui.cli import main
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from engine.runtime import load
 from engine.scheduler import PassResult, run_pass
 from models import Decision, HumanTask
 from tests.conftest import Clock, Database
-from workflows import accounts
-from workflows.methodology import BPMN_DIR, deploy_directory
-from workflows.roles import BOARD_SEATS
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.people import accounts
+from workflows.people.roles import BOARD_SEATS
 from workflows.settings import DEFAULT_MIN_NOTICE
 
 

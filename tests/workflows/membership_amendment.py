@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from workflows.methodology import BPMN_DIR
+from workflows.methodology.diagrams import BPMN_DIR
 
 NEW_TASK = "check_expression_of_interest"
 NEW_TASK_NAME = "Check that the expression of interest is complete"

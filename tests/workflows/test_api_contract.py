@@ -9,7 +9,7 @@ from typing import Annotated
 
 from jsonschema import Draft202012Validator
 
-from workflows.api_contract import as_json, described, json_schemas
+from workflows.api.contract import as_json, described, json_schemas
 
 
 @dataclass

@@ -11,7 +11,7 @@ from engine.dates import add_working_days
 from engine.services import OperationContext, operation
 from models import AuditEvent
 from tests.workflows.conftest import Iisg
-from workflows.calendar import CalendarError, add_public_holiday, public_holidays
+from workflows.calendar.holidays import CalendarError, add_public_holiday, public_holidays
 
 FRIDAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

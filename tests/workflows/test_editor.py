@@ -30,7 +30,8 @@ from tests.workflows.membership_amendment import (
     with_new_step,
 )
 from tests.workflows.test_membership import application, expression_of_interest
-from workflows.editor import (
+from workflows.methodology.diagrams import BPMN_DIR
+from workflows.methodology.editor import (
     DraftCheck,
     DraftRejected,
     changes_between,
@@ -40,7 +41,6 @@ from workflows.editor import (
     save_draft,
     version_history,
 )
-from workflows.methodology import BPMN_DIR
 
 MakePerson = Callable[..., Participant]
 

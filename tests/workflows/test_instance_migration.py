@@ -19,7 +19,7 @@ from tests.workflows.membership_amendment import (
 )
 from tests.workflows.test_editor import adopt_the_new_step, save
 from tests.workflows.test_membership import application, expression_of_interest
-from workflows.editor import MigrationRefused, migrate_instance, migration_check
+from workflows.methodology.editor import MigrationRefused, migrate_instance, migration_check
 
 MakePerson = Callable[..., Participant]
 

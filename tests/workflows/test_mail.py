@@ -18,7 +18,8 @@ from engine.scheduler import run_pass
 from models import AuditEvent, HumanTask, Notice
 from tests.conftest import START, Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named
-from workflows.mail import (
+from workflows.jobs.schedule import pass_jobs, periodic_jobs
+from workflows.mail.messages import (
     choose_mail_mode,
     deliver_pending,
     digest_job,
@@ -26,7 +27,6 @@ from workflows.mail import (
     page_link,
     send_digests,
 )
-from workflows.scheduling import pass_jobs, periodic_jobs
 from workflows.settings import MailSettings, ProcedureSettings
 
 SETTINGS = MailSettings(digest_hour_utc=7)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.assignment import Grant, Participant
 from tests.conftest import Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named
-from workflows.mail import deliver_pending, enqueue
+from workflows.mail.messages import deliver_pending, enqueue
 from workflows.settings import MailSettings
 
 

@@ -15,8 +15,8 @@ from engine.instances import complete_task
 from engine.runtime import load
 from models import AuditEvent, FocalPoint, HumanTask, Organisation, ProcessInstance
 from tests.workflows.conftest import Iisg
-from workflows.accounts import find_user
-from workflows.membership import start_demo_membership
+from workflows.board.membership import start_demo_membership
+from workflows.people.accounts import find_user
 
 MakePerson = Callable[..., Participant]
 

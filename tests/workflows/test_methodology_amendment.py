@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.errors import EngineError
 from models import ProcessDefinition, ProcessInstance
 from tests.workflows.conftest import Iisg
-from workflows.methodology import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
 
 PROPOSAL = {
     "process_key": "silent_procedure",

@@ -13,8 +13,8 @@ from lxml import etree
 from engine.diagram import check_bundle, read_directory
 from engine.lint import NS, role_key, task_properties
 from workflows.demo import demo_accounts
-from workflows.methodology import BPMN_DIR
-from workflows.roles import ROLES, known_roles
+from workflows.methodology.diagrams import BPMN_DIR
+from workflows.people.roles import ROLES, known_roles
 
 DIAGRAMS = sorted(BPMN_DIR.glob("*.bpmn"))
 HELD_ROLES = {grant.role for account in demo_accounts() for grant in account.grants}

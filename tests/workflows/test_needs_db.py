@@ -24,17 +24,14 @@ from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_needs_mapping import NeedsMapping
 from tests.workflows.test_response_mapping import open_mapping
-from workflows import needs_analysis as analysis
-from workflows import needs_db as db7
-from workflows import needs_exports as exports
-from workflows import needs_reports as db_reports
-from workflows.access import NoAccess
 from workflows.demo import load_demo
-from workflows.documents import stored_path
-from workflows.inbox import Refused
-from workflows.needs_db import NeedFilter
-from workflows.needs_db_demo import load_database_history
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.inbox.documents import stored_path
+from workflows.needs_database import analysis, changes, exports, search
+from workflows.needs_database import reports as db_reports
+from workflows.needs_database.demo_history import load_database_history
+from workflows.needs_database.filters import NeedFilter
+from workflows.people.roles import PILLARS, WB_PARTNERS
+from workflows.refusals import NoAccess, RequestRefused
 
 
 @dataclass
@@ -154,11 +151,11 @@ def test_an_approved_needs_mapping_lands_its_needs_and_a_response_mapping_links_
     mapping.all_inputs(instance_id)
     mapping.compile(instance_id)
     mapping.consult(instance_id)
-    assert people.run(lambda s: db7.search_needs(s, NeedFilter(), viewer=people.observer)) == []
+    assert people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=people.observer)) == []
     mapping.board_decides(instance_id, "adopted")
 
     needs: list[Need] = people.run(
-        lambda s: db7.search_needs(s, NeedFilter(year=2026), viewer=people.observer)
+        lambda s: search.search_needs(s, NeedFilter(year=2026), viewer=people.observer)
     )
     assert len(needs) == len(WB_PARTNERS) * len(PILLARS) + 2
     assert {(n.source_kind, n.source_instance_id, n.status) for n in needs} == {
@@ -204,13 +201,15 @@ def test_an_approved_needs_mapping_lands_its_needs_and_a_response_mapping_links_
         },
     )
     responses: list[Response] = people.run(
-        lambda s: db7.search_responses(s, NeedFilter(partner="AL"), viewer=people.observer)
+        lambda s: search.search_responses(s, NeedFilter(partner="AL"), viewer=people.observer)
     )
     assert [(r.need_id, r.provider, r.provider_kind, r.source_instance_id) for r in responses] == [
         (al_cti[0], "AL", "partner", response_id),
         (al_cti[0], "EC", "project_support", response_id),
     ]
-    detail: db7.NeedDetail = people.run(lambda s: db7.need_detail(s, al_cti[0], people.observer))
+    detail: search.NeedDetail = people.run(
+        lambda s: search.need_detail(s, al_cti[0], people.observer)
+    )
     assert [r.provider for r in detail.responses] == ["AL", "EC"]
     assert not detail.may_edit and not detail.may_respond
     gaps: list[Need] = people.run(
@@ -243,7 +242,7 @@ def test_gaps_duplications_coverage_and_trends_count_what_the_data_says(people: 
     al = matrix.cell("AL", "WBCTi")
     assert (al.needs, al.with_response, al.share) == (2, 1, 0.5)
     assert matrix.cell("BA", "WBCTi").share is None
-    listed: list[Need] = people.run(lambda s: db7.search_needs(s, al.filter, viewer=viewer))
+    listed: list[Need] = people.run(lambda s: search.search_needs(s, al.filter, viewer=viewer))
     assert sorted(n.id for n in listed) == sorted([ids["al_law"], ids["al_train"]])
     by_sub: analysis.Matrix = people.run(
         lambda s: analysis.coverage_matrix(s, NeedFilter(pillar="WBBSi"), viewer=viewer)
@@ -252,7 +251,7 @@ def test_gaps_duplications_coverage_and_trends_count_what_the_data_says(people: 
     assert by_sub.cell("MK", "none").needs == 1
     assert by_sub.cell("RS", "institutional_setup").with_response == 1
     mk: list[Need] = people.run(
-        lambda s: db7.search_needs(s, by_sub.cell("MK", "none").filter, viewer=viewer)
+        lambda s: search.search_needs(s, by_sub.cell("MK", "none").filter, viewer=viewer)
     )
     assert [n.id for n in mk] == [ids["mk_old"]]
 
@@ -273,7 +272,7 @@ def test_a_focal_point_updates_only_its_own_partners_needs_and_every_change_is_k
     clock = people.iisg.clock
     fp = people.fp[("AL", "WBCTi")]
     people.run(
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s,
             ids["al_train"],
             {"status": "partly_addressed", "description": "Training of 40 first responders."},
@@ -281,7 +280,7 @@ def test_a_focal_point_updates_only_its_own_partners_needs_and_every_change_is_k
             now=clock.now(),
         )
     )
-    detail: db7.NeedDetail = people.run(lambda s: db7.need_detail(s, ids["al_train"], fp))
+    detail: search.NeedDetail = people.run(lambda s: search.need_detail(s, ids["al_train"], fp))
     assert detail.need.status == "partly_addressed" and detail.need.updated_by == fp.username
     assert detail.may_edit
     [change] = detail.history
@@ -295,14 +294,14 @@ def test_a_focal_point_updates_only_its_own_partners_needs_and_every_change_is_k
 
     with pytest.raises(NotAllowed, match="Serbia's focal points for WBBSi"):
         people.run(
-            lambda s: db7.update_need(
+            lambda s: changes.update_need(
                 s, ids["rs_centre"], {"status": "addressed"}, viewer=fp, now=clock.now()
             )
         )
     # Albania's focal point for border security does not speak for its WBCTi needs.
     with pytest.raises(NotAllowed):
         people.run(
-            lambda s: db7.update_need(
+            lambda s: changes.update_need(
                 s,
                 ids["al_law"],
                 {"status": "addressed"},
@@ -310,20 +309,20 @@ def test_a_focal_point_updates_only_its_own_partners_needs_and_every_change_is_k
                 now=clock.now(),
             )
         )
-    with pytest.raises(Refused, match="not a status"):
+    with pytest.raises(RequestRefused, match="not a status"):
         people.run(
-            lambda s: db7.update_need(
+            lambda s: changes.update_need(
                 s, ids["al_law"], {"status": "finished"}, viewer=fp, now=clock.now()
             )
         )
-    with pytest.raises(Refused, match="partner cannot be changed"):
+    with pytest.raises(RequestRefused, match="partner cannot be changed"):
         people.run(
-            lambda s: db7.update_need(
+            lambda s: changes.update_need(
                 s, ids["al_law"], {"partner": "RS"}, viewer=fp, now=clock.now()
             )
         )
     people.run(
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s, ids["rs_centre"], {"status": "addressed"}, viewer=people.secretariat, now=clock.now()
         )
     )
@@ -340,13 +339,13 @@ def test_partners_and_support_group_add_responses_each_for_their_own(people: Peo
     now = people.iisg.clock.now()
     data = {"description": "A project.", "period": "planned", "status": "planned", "year": 2027}
     own: Response = people.run(
-        lambda s: db7.add_response(
+        lambda s: changes.add_response(
             s, ids["al_train"], data, viewer=people.fp[("AL", "WBCTi")], now=now
         )
     )
     assert (own.provider, own.provider_kind, own.year) == ("AL", "partner", 2027)
     support: Response = people.run(
-        lambda s: db7.add_response(
+        lambda s: changes.add_response(
             s, ids["al_train"], {**data, "funding": "GIZ"}, viewer=people.sg["WBCTi"], now=now
         )
     )
@@ -358,29 +357,29 @@ def test_partners_and_support_group_add_responses_each_for_their_own(people: Peo
     # The WBCSCi Support Group is not asked about counter-terrorism needs.
     with pytest.raises(NotAllowed):
         people.run(
-            lambda s: db7.add_response(
+            lambda s: changes.add_response(
                 s, ids["al_train"], data, viewer=people.sg["WBCSCi"], now=now
             )
         )
     with pytest.raises(NotAllowed):
         people.run(
-            lambda s: db7.update_response(
+            lambda s: changes.update_response(
                 s, own.id, {"status": "completed"}, viewer=people.sg["WBCTi"], now=now
             )
         )
     people.run(
-        lambda s: db7.update_response(
+        lambda s: changes.update_response(
             s, support.id, {"status": "ongoing"}, viewer=people.sg["WBCTi"], now=now
         )
     )
     later = now + timedelta(days=1)
     people.run(
-        lambda s: db7.update_response(
+        lambda s: changes.update_response(
             s, own.id, {"status": "completed"}, viewer=people.fp[("AL", "WBCTi")], now=later
         )
     )
-    detail: db7.NeedDetail = people.run(
-        lambda s: db7.need_detail(s, ids["al_train"], people.secretariat)
+    detail: search.NeedDetail = people.run(
+        lambda s: search.need_detail(s, ids["al_train"], people.secretariat)
     )
     assert [r.status for r in detail.responses] == ["completed", "ongoing"]
     assert len(detail.history) == 4
@@ -391,20 +390,20 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
     ids = seed(people)
     now = people.iisg.clock.now()
     observer = people.observer
-    assert len(people.run(lambda s: db7.search_needs(s, NeedFilter(), viewer=observer))) == 6
-    assert len(people.run(lambda s: db7.search_responses(s, NeedFilter(), viewer=observer))) == 6
+    assert len(people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=observer))) == 6
+    assert len(people.run(lambda s: search.search_responses(s, NeedFilter(), viewer=observer))) == 6
     for write in (
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s, ids["al_law"], {"status": "addressed"}, viewer=observer, now=now
         ),
-        lambda s: db7.add_response(
+        lambda s: changes.add_response(
             s,
             ids["al_law"],
             {"description": "x", "period": "planned", "status": "planned"},
             viewer=observer,
             now=now,
         ),
-        lambda s: db7.add_need(
+        lambda s: changes.add_need(
             s,
             {"partner": "AL", "pillar": "WBCTi", "kind": "operational"},
             viewer=observer,
@@ -417,15 +416,15 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
     # A plain member reads and writes nothing either.
     with pytest.raises(NotAllowed):
         people.run(
-            lambda s: db7.update_need(
+            lambda s: changes.update_need(
                 s, ids["al_law"], {"status": "addressed"}, viewer=people.other_member, now=now
             )
         )
     for outsider in (people.applicant, None):
         for read in (
-            lambda s, o=outsider: db7.search_needs(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.search_responses(s, NeedFilter(), viewer=o),
-            lambda s, o=outsider: db7.need_detail(s, ids["al_law"], o),
+            lambda s, o=outsider: search.search_needs(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: search.search_responses(s, NeedFilter(), viewer=o),
+            lambda s, o=outsider: search.need_detail(s, ids["al_law"], o),
             lambda s, o=outsider: analysis.gaps(s, NeedFilter(), viewer=o),
             lambda s, o=outsider: analysis.duplications(s, NeedFilter(), viewer=o),
             lambda s, o=outsider: analysis.coverage_matrix(s, NeedFilter(), viewer=o),
@@ -441,7 +440,7 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
 def test_a_focal_point_adds_a_need_between_mappings(people: People) -> None:
     now = people.iisg.clock.now()
     need: Need = people.run(
-        lambda s: db7.add_need(
+        lambda s: changes.add_need(
             s,
             {
                 "partner": "ME",
@@ -458,7 +457,7 @@ def test_a_focal_point_adds_a_need_between_mappings(people: People) -> None:
     assert (need.source_kind, need.source_year, need.status) == ("member_update", now.year, "open")
     with pytest.raises(NotAllowed):
         people.run(
-            lambda s: db7.add_need(
+            lambda s: changes.add_need(
                 s,
                 {"partner": "RS", "pillar": "WBCSCi", "kind": "legislative"},
                 viewer=people.fp[("ME", "WBCSCi")],
@@ -513,7 +512,7 @@ def test_exports_hold_exactly_the_filtered_rows(people: People) -> None:
     ids = seed(people)
     viewer = people.fp[("RS", "WBBSi")]
     wanted = NeedFilter(pillar="WBCTi", status="open")
-    needs: list[Need] = people.run(lambda s: db7.search_needs(s, wanted, viewer=viewer))
+    needs: list[Need] = people.run(lambda s: search.search_needs(s, wanted, viewer=viewer))
     assert sorted(n.id for n in needs) == sorted([ids["al_law"], ids["al_train"], ids["xk_refer"]])
 
     parsed = list(csv.DictReader(io.StringIO(exports.export_csv(needs, exports.NEED_COLUMNS))))
@@ -528,7 +527,7 @@ def test_exports_hold_exactly_the_filtered_rows(people: People) -> None:
     assert [row[0] for row in values[1:]] == [n.id for n in needs]
 
     responses: list[Response] = people.run(
-        lambda s: db7.search_responses(
+        lambda s: search.search_responses(
             s, NeedFilter(provider_kind="project_support"), viewer=viewer
         )
     )
@@ -547,7 +546,7 @@ def test_a_formula_in_a_description_is_exported_as_text(people: People) -> None:
     ids = seed(people)
     now = people.iisg.clock.now()
     people.run(
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s,
             ids["al_law"],
             {"description": '=HYPERLINK("http://x")'},
@@ -556,7 +555,7 @@ def test_a_formula_in_a_description_is_exported_as_text(people: People) -> None:
         )
     )
     needs: list[Need] = people.run(
-        lambda s: db7.search_needs(s, NeedFilter(text="hyperlink"), viewer=people.observer)
+        lambda s: search.search_needs(s, NeedFilter(text="hyperlink"), viewer=people.observer)
     )
     assert [n.id for n in needs] == [ids["al_law"]]
     [row] = list(csv.DictReader(io.StringIO(exports.export_csv(needs, exports.NEED_COLUMNS))))
@@ -570,12 +569,12 @@ def test_a_formula_in_an_xlsx_export_is_the_text_as_typed_never_run(
     ids = seed(people)
     now = people.iisg.clock.now()
     people.run(
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s, ids["al_law"], {"description": typed}, viewer=people.secretariat, now=now
         )
     )
     needs: list[Need] = people.run(
-        lambda s: db7.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
+        lambda s: search.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
     )
     sheet = load_workbook(io.BytesIO(exports.export_xlsx(needs, exports.NEED_COLUMNS))).active
     assert sheet is not None
@@ -594,7 +593,7 @@ def test_a_control_character_pasted_into_a_need_still_exports_to_xlsx(people: Pe
     ids = seed(people)
     now = people.iisg.clock.now()
     people.run(
-        lambda s: db7.update_need(
+        lambda s: changes.update_need(
             s,
             ids["al_law"],
             {"description": "Border\x01 law\x1b"},
@@ -603,7 +602,7 @@ def test_a_control_character_pasted_into_a_need_still_exports_to_xlsx(people: Pe
         )
     )
     needs: list[Need] = people.run(
-        lambda s: db7.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
+        lambda s: search.search_needs(s, NeedFilter(partner="AL"), viewer=people.observer)
     )
     sheet = load_workbook(io.BytesIO(exports.export_xlsx(needs, exports.NEED_COLUMNS))).active
     assert sheet is not None
@@ -673,10 +672,10 @@ def test_the_demo_fills_the_database_with_a_two_year_history_once_and_fast(iisg:
     viewer = Participant("reader", frozenset({Grant("observer")}))
 
     def look(s: Session) -> tuple[Any, ...]:
-        needs = db7.search_needs(s, NeedFilter(), viewer=viewer)
+        needs = search.search_needs(s, NeedFilter(), viewer=viewer)
         return (
             needs,
-            db7.search_responses(s, NeedFilter(), viewer=viewer),
+            search.search_responses(s, NeedFilter(), viewer=viewer),
             analysis.gaps(s, NeedFilter(), viewer=viewer),
             analysis.duplications(s, NeedFilter(), viewer=viewer),
             analysis.trends(s, NeedFilter(), viewer=viewer),
@@ -742,9 +741,9 @@ def test_the_secretariat_uploads_the_edited_report_back(people: People, tmp_path
 
         with pytest.raises(error):
             people.run(upload)
-    with pytest.raises(Refused, match=r"must be a Word document \(\.docx\)"):
+    with pytest.raises(RequestRefused, match=r"must be a Word document \(\.docx\)"):
         db_reports.check_report_upload("report.exe", b"MZ")
-    with pytest.raises(Refused, match="is empty"):
+    with pytest.raises(RequestRefused, match="is empty"):
         db_reports.check_report_upload("report.docx", b"")
     people.run(
         lambda s: db_reports.upload_report(

@@ -16,8 +16,8 @@ from engine.instances import complete_task
 from models import Need, ProcessInstance, Report
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
-from workflows.needs_mapping import start_demo_needs_mapping
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.mappings.needs_mapping import start_demo_needs_mapping
+from workflows.people.roles import PILLARS, WB_PARTNERS
 
 DEADLINE = datetime(2026, 12, 18, 16, 0, tzinfo=UTC)
 KINDS = ("legislative", "institutional", "operational")

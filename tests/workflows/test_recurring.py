@@ -13,7 +13,7 @@ from engine.scheduler import run_pass
 from models import ProcessInstance, RecurringStart, SchedulerPass, make_engine, make_session_factory
 from tests.conftest import Clock, Database
 from tests.workflows.conftest import Iisg
-from workflows.recurring import current_period, next_period, recurring_job
+from workflows.jobs.recurring import current_period, next_period, recurring_job
 from workflows.settings import ProcedureSettings, RecurringSchedule, parse_settings
 
 ANNUAL = RecurringSchedule(

@@ -11,8 +11,8 @@ from engine.scheduler import run_pass
 from models import AuditEvent, OutboxMessage, User
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_silent_procedure import launch
-from workflows.calendar import add_public_holiday
-from workflows.reminders import reminders_job
+from workflows.calendar.holidays import add_public_holiday
+from workflows.jobs.reminders import reminders_job
 from workflows.settings import ProcedureSettings, ReminderSettings
 
 SETTINGS = ProcedureSettings(reminders=ReminderSettings(working_days_before=(3, 1)))

@@ -19,8 +19,11 @@ from engine.runtime import load
 from models import HumanTask, Need, ProcessInstance, Report, Response
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
-from workflows.response_mapping import DEMO_RESPONSE_MAPPING_KEY, start_demo_response_mapping
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.mappings.response_mapping import (
+    DEMO_RESPONSE_MAPPING_KEY,
+    start_demo_response_mapping,
+)
+from workflows.people.roles import PILLARS, WB_PARTNERS
 
 # (partner, pillar, description): the needs mapped by the last needs mapping.
 MAPPED_NEEDS = (

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from webui.api.problems import problem
 from webui.auth.login import Person
 from webui.database import one_statement
-from workflows.tokens import authenticate_token
+from workflows.people.tokens import authenticate_token
 
 # The one address anyone may read: what the API offers says nothing about anybody.
 PUBLIC = {("GET", "/api/v1/openapi.json"), ("HEAD", "/api/v1/openapi.json")}

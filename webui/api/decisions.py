@@ -9,8 +9,8 @@ from webui.api.auth import api_person
 from webui.api.blueprint import bp as api
 from webui.api.refusals import ID
 from webui.database import request_session
-from workflows.api_contract import as_json
-from workflows.api_views import decision_detail, decisions
+from workflows.api.contract import as_json
+from workflows.api.views import decision_detail, decisions
 
 
 @api.get("/decisions")

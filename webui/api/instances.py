@@ -13,9 +13,9 @@ from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object, process_id
 from webui.database import request_session, unit_of_work
 from webui.settings import minimum_notice
-from workflows.api_contract import as_json
-from workflows.api_views import StartRequest, instance_detail, processes, visible_instances
-from workflows.procedure_pages import may_start, start_procedure
+from workflows.api.contract import as_json
+from workflows.api.views import StartRequest, instance_detail, processes, visible_instances
+from workflows.procedures.pages import may_start, start_procedure
 
 START_REFUSAL = (
     "You may not start this procedure: the Secretariat starts procedures, and an applicant "

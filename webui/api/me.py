@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from webui.api.auth import api_person
 from webui.api.blueprint import bp
-from workflows.api_contract import as_json
-from workflows.api_views import whoami
+from workflows.api.contract import as_json
+from workflows.api.views import whoami
 
 
 @bp.get("/me")

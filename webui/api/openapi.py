@@ -11,8 +11,8 @@ from webui.api.blueprint import PREFIX
 from webui.api.blueprint import bp as api
 from webui.api.problems import Problem
 from webui.api.queries import query_parameters
-from workflows.api_contract import json_schemas, ref
-from workflows.api_views import (
+from workflows.api.contract import json_schemas, ref
+from workflows.api.views import (
     FORM_SCHEMAS,
     CompleteRequest,
     Decision,

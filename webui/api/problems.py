@@ -23,8 +23,8 @@ from engine.errors import (
     UnknownProcess,
 )
 from webui.database import app_database
-from workflows.api_contract import as_json, described
-from workflows.step_failures import report_step_failure
+from workflows.api.contract import as_json, described
+from workflows.procedures.step_failures import report_step_failure
 
 MEDIA_TYPE = "application/problem+json"
 # The title of a 400 for data that fits the OpenAPI document but not the task's own form.

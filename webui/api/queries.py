@@ -12,9 +12,9 @@ from flask import request
 
 from webui.api.blueprint import bp as api
 from webui.api.refusals import BadQuery
-from workflows.api_views import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN, PROCESS_ID_WORDS
-from workflows.inbox import SEARCH_MAX_CHARS, SORTS, STATES
-from workflows.roles import PILLARS
+from workflows.api.views import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN, PROCESS_ID_WORDS
+from workflows.inbox.filters import SEARCH_MAX_CHARS, SORTS, STATES
+from workflows.people.roles import PILLARS
 
 
 @dataclass(frozen=True)

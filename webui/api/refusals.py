@@ -14,13 +14,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 from webui.api.blueprint import bp as api
 from webui.api.problems import FieldError, problem
 from webui.json_body import UnfitBody, read_json_body
-from workflows.access import NoAccess
-from workflows.api_views import (
-    PROCESS_ID_MAX_CHARS,
-    PROCESS_ID_PATTERN,
-    PROCESS_ID_WORDS,
-    NoSuchThing,
-)
+from workflows.api.views import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN, PROCESS_ID_WORDS
+from workflows.refusals import NoAccess, NoSuchThing
 
 # Ids in the path: positive and within the database's integer, else the route does not match.
 ID = "int(min=1, max=2147483647)"

@@ -15,9 +15,9 @@ from webui.api.blueprint import bp as api
 from webui.api.refusals import ID, BadRequestBody, json_object
 from webui.database import app_database, request_session, unit_of_work
 from webui.settings import minimum_notice
-from workflows.api_contract import as_json
-from workflows.api_views import CompleteRequest, my_open_tasks, task_data, task_detail
-from workflows.inbox import inbox_filter
+from workflows.api.contract import as_json
+from workflows.api.views import CompleteRequest, my_open_tasks, task_data, task_detail
+from workflows.inbox.filters import inbox_filter
 
 
 @api.get("/tasks")

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from engine.assignment import Participant
 from models import User
 from webui.database import one_statement, unit_of_work
-from workflows.accounts import participant
-from workflows.login_sessions import SessionRule, end_session, live_session, start_session
+from workflows.people.accounts import participant
+from workflows.people.login_sessions import SessionRule, end_session, live_session, start_session
 
 # Where Flask-Login keeps what `Person.get_id` gave at login: here, the session's secret.
 SESSION_KEY = "_user_id"

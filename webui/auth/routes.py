@@ -30,8 +30,8 @@ from webui.auth.login import (
     require_person,
 )
 from webui.database import request_session, unit_of_work
-from workflows.login_sessions import end_sessions_of, secret_hash, sessions_of
-from workflows.login_throttle import ThrottleRule, attempt_login
+from workflows.people.login_sessions import end_sessions_of, secret_hash, sessions_of
+from workflows.people.login_throttle import ThrottleRule, attempt_login
 
 bp = Blueprint("auth", __name__)
 

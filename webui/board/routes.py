@@ -15,20 +15,14 @@ from werkzeug.exceptions import Forbidden, NotFound
 from engine.errors import FormInvalid
 from webui.auth.login import current_person, login_required_response, require_person
 from webui.database import app_database, request_session
-from workflows.board_pages import (
-    ANSWER_WORDS,
-    FOCAL_POINT_WORDS,
-    answer_silent_procedure,
-    decision_page,
-    decision_pages,
-    decision_register_csv,
-    decision_register_page,
-    may_read_registers,
-    may_read_silent_procedures,
-    member_register,
-    silent_procedure_page,
-)
-from workflows.roles import partner_name
+from workflows.board.answering import answer_silent_procedure
+from workflows.board.members import FOCAL_POINT_WORDS, member_register
+from workflows.board.readers import may_read_registers, may_read_silent_procedures
+from workflows.board.register import decision_page, decision_pages, decision_register_page
+from workflows.board.register_csv import decision_register_csv
+from workflows.board.seats import ANSWER_WORDS
+from workflows.board.silent_procedure import silent_procedure_page
+from workflows.people.roles import partner_name
 
 bp = Blueprint("board", __name__)
 bp.before_request(login_required_response)

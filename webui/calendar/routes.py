@@ -14,14 +14,14 @@ from werkzeug.exceptions import Forbidden, NotFound
 from models import PublicHoliday
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
-from workflows.calendar import (
+from workflows.calendar.holidays import (
     CalendarError,
     add_public_holiday,
     public_holidays,
     remove_public_holiday,
 )
-from workflows.procedure_pages import SECRETARIAT
-from workflows.roles import WB_PARTNERS, Partner, partner_name
+from workflows.people.roles import WB_PARTNERS, Partner, partner_name
+from workflows.procedures.pages import SECRETARIAT
 
 bp = Blueprint("calendar", __name__)
 bp.before_request(login_required_response)

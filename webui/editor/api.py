@@ -1,8 +1,8 @@
 """The editor page's JSON calls: a version's diagram and forms, checking a draft, saving it.
 
 The diagram and forms come from the browser and are untrusted: the checks in
-`workflows.editor` refuse entities, oversize files and scripts that leave the sandbox, and a
-refused draft stores nothing.
+`workflows.methodology.editor` refuse entities, oversize files and scripts that leave the
+sandbox, and a refused draft stores nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.editor.blueprint import bp, definition_or_404
 from webui.json_body import UnfitBody, read_json_body
-from workflows.editor import DraftRejected, EditorProblem, check_draft, save_draft
-from workflows.methodology_pages import changes_from_active
+from workflows.methodology.editor import DraftRejected, EditorProblem, check_draft, save_draft
+from workflows.methodology.pages import changes_from_active
 
 
 def _problems_json(problems: list[EditorProblem]) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from models import ProcessDefinition
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session
 from webui.procedures.routes import BPMN_JS_DIR
-from workflows.editor import editable_bundle
-from workflows.procedure_pages import SECRETARIAT
+from workflows.methodology.editor import editable_bundle
+from workflows.procedures.pages import SECRETARIAT
 
 bp = Blueprint("editor", __name__)
 

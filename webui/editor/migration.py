@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound
 from webui.auth.login import require_person
 from webui.database import unit_of_work
 from webui.editor.blueprint import bp
-from workflows.editor import MigrationRefused, migrate_instance
+from workflows.methodology.editor import MigrationRefused, migrate_instance
 
 
 @bp.post("/instances/<int:instance_id>/migrate")

@@ -22,20 +22,20 @@ from webui.editor.blueprint import (
     bpmn_js_installed,
     definition_or_404,
 )
-from workflows.editor import (
+from workflows.methodology.editor import (
     VersionEntry,
     changes_between,
     editable_bundle,
     propose_draft,
     version_history,
 )
-from workflows.methodology_pages import (
+from workflows.methodology.pages import (
     active_version,
     change_sections,
     changes_from_active,
     methodology_catalogue,
 )
-from workflows.roles import ROLES
+from workflows.people.roles import ROLES
 
 SUMMARY_LENGTH = 20000  # methodology_amendment_start.json: proposal_summary
 

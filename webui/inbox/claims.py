@@ -16,7 +16,10 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.inbox.queries import task_page
 from webui.inbox.routes import bp
-from workflows.inbox import Refused, inbox_filter, reassign_task, scope_words, who_may_take
+from workflows.inbox.filters import inbox_filter
+from workflows.inbox.reassignment import reassign_task, who_may_take
+from workflows.inbox.tasks import scope_words
+from workflows.refusals import RequestRefused
 
 
 def _back(task_id: int) -> Response:
@@ -92,7 +95,7 @@ def reassign(task_id: int) -> ResponseReturnValue:
         task = unit_of_work(
             lambda s: reassign_task(s, task_id, username, actor=person.participant, now=now)
         )
-    except Refused as refused:
+    except RequestRefused as refused:
         return _render_reassign(task_id, str(refused)), 400
     flash(
         gettext(

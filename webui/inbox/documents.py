@@ -17,15 +17,16 @@ from webui.database import request_session, unit_of_work
 from webui.errors import render_error
 from webui.inbox.queries import documents_dir, max_upload_bytes, task_page
 from webui.inbox.routes import bp
-from workflows.access import NoAccess, check_may_see_instance
-from workflows.documents import (
+from workflows.inbox.comments import add_comment
+from workflows.inbox.documents import (
     add_document,
     check_upload,
     discard_upload,
     document_to_download,
     size_words,
 )
-from workflows.inbox import Refused, add_comment
+from workflows.procedures.access import check_may_see_instance
+from workflows.refusals import NoAccess, RequestRefused
 
 
 @bp.post("/tasks/<int:task_id>/documents")
@@ -43,7 +44,7 @@ def upload(task_id: int) -> ResponseReturnValue:
             sent.read() if sent else b"",
             max_bytes=max_upload_bytes(),
         )
-    except Refused as refused:
+    except RequestRefused as refused:
         flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
     now = datetime.now(UTC)
@@ -92,7 +93,7 @@ def comment(task_id: int) -> ResponseReturnValue:
         unit_of_work(
             lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
         )
-    except Refused as refused:
+    except RequestRefused as refused:
         flash(gettext("Not posted: %(refused)s", refused=refused), "error")
     else:
         flash(gettext("Comment posted."), "success")

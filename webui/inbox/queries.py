@@ -16,17 +16,16 @@ from engine.errors import TaskNotFound
 from engine.forms import load_form
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
-from workflows.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
-from workflows.inbox import (
-    COMMENT_MAX_CHARS,
-    INBOX_SHOWN,
+from workflows.inbox.comments import COMMENT_MAX_CHARS, comments
+from workflows.inbox.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
+from workflows.inbox.filters import (
     SORTS,
     STATES,
-    comments,
     partner_choices,
     pillar_choices,
     procedure_choices,
 )
+from workflows.inbox.tasks import INBOX_SHOWN
 
 # "Done by me" shows the most recent ones; older work stays in the audit trail.
 DONE_SHOWN = 100

@@ -23,8 +23,9 @@ from webui.inbox.queries import (
     task_page,
 )
 from webui.settings import minimum_notice
-from workflows.access import check_may_open, check_may_open_or_follow
-from workflows.inbox import inbox_filter, open_tasks
+from workflows.inbox.filters import inbox_filter
+from workflows.inbox.tasks import open_tasks
+from workflows.procedures.access import check_may_open, check_may_open_or_follow
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(login_required_response)

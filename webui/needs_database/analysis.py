@@ -10,9 +10,9 @@ from webui.auth.login import require_person
 from webui.database import request_session
 from webui.needs_database.blueprint import bp
 from webui.needs_database.chart import trend_chart
-from workflows.needs_analysis import coverage_matrix, duplications, gaps, trends
-from workflows.needs_db import NeedFilter
-from workflows.roles import PILLARS
+from workflows.needs_database.analysis import coverage_matrix, duplications, gaps, trends
+from workflows.needs_database.filters import NeedFilter
+from workflows.people.roles import PILLARS
 
 # Background by share of needs with a response: light enough that the dark number written
 # in the cell keeps its contrast; the number, not the colour, carries the meaning.

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext
 from werkzeug.exceptions import Forbidden
 
 from webui.auth.login import current_person, login_required_response, require_person
-from workflows.needs_db import SUB_PILLAR_TITLES, is_member
-from workflows.roles import partner_name
+from workflows.needs_database.access import is_member
+from workflows.needs_database.terms import SUB_PILLAR_TITLES
+from workflows.people.roles import partner_name
 
 bp = Blueprint("database", __name__, url_prefix="/database")
 # No login, no form: only what the Board approved for publication.

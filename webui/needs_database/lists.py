@@ -12,15 +12,16 @@ from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from webui.auth.login import require_person
 from webui.database import request_session
 from webui.needs_database.blueprint import bp
-from workflows.needs_db import NeedFilter, search_needs, search_responses
-from workflows.needs_exports import (
+from workflows.needs_database.exports import (
     NEED_COLUMNS,
     RESPONSE_COLUMNS,
     Column,
     export_csv,
     export_xlsx,
 )
-from workflows.roles import PILLARS, WB_PARTNERS
+from workflows.needs_database.filters import NeedFilter
+from workflows.needs_database.search import search_needs, search_responses
+from workflows.people.roles import PILLARS, WB_PARTNERS
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -18,17 +18,12 @@ from models.mapping import NEED_KINDS, NEED_STATUSES, PERSPECTIVES, SUB_PILLARS
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.needs_database.blueprint import bp
-from workflows.inbox import Refused
-from workflows.needs_db import (
-    NEED_FIELDS,
-    PERIODS,
-    RESPONSE_FIELDS,
-    RESPONSE_STATUSES,
-    need_detail,
-)
-from workflows.needs_db import add_response as record_response
-from workflows.needs_db import update_need as record_need_change
-from workflows.roles import BOARD_SEATS
+from workflows.needs_database.changes import add_response as record_response
+from workflows.needs_database.changes import update_need as record_need_change
+from workflows.needs_database.search import need_detail
+from workflows.needs_database.terms import NEED_FIELDS, PERIODS, RESPONSE_FIELDS, RESPONSE_STATUSES
+from workflows.people.roles import BOARD_SEATS
+from workflows.refusals import RequestRefused
 
 
 def _render(
@@ -77,7 +72,7 @@ def _change(need_id: int, work: Callable[[Session], Any], done: str) -> Response
         unit_of_work(work)
     except NotAllowed as refused:
         return _render(need_id, [_sentence(refused)], request.form), 403
-    except Refused as refused:
+    except RequestRefused as refused:
         return _render(need_id, [_sentence(refused)], request.form), 400
     flash(done, "success")
     return redirect(url_for("database.need", need_id=need_id))

@@ -17,18 +17,18 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.inbox.queries import documents_dir, max_upload_bytes
 from webui.needs_database.blueprint import bp, public_bp
-from workflows.documents import Upload, discard_upload, size_words
-from workflows.inbox import Refused
-from workflows.needs_db import REPORT_KINDS
-from workflows.needs_reports import (
+from workflows.inbox.documents import Upload, discard_upload, size_words
+from workflows.needs_database.reports import (
     check_report_upload,
     draft_report_docx,
     public_summaries,
     reports,
     upload_report,
 )
-from workflows.procedure_pages import SECRETARIAT
-from workflows.roles import PILLARS
+from workflows.needs_database.terms import REPORT_KINDS
+from workflows.people.roles import PILLARS
+from workflows.procedures.pages import SECRETARIAT
+from workflows.refusals import RequestRefused
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOT_THE_SECRETARIAT = lazy_gettext(
@@ -93,7 +93,7 @@ def upload(report_id: int) -> ResponseReturnValue:
     filename = (sent.filename or "") if sent else ""
     try:
         checked = check_report_upload(filename, sent.read() if sent else b"")
-    except Refused as refused:
+    except RequestRefused as refused:
         flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("database.report_list", _anchor=f"report-{report_id}"))
     directory = documents_dir()
@@ -103,7 +103,7 @@ def upload(report_id: int) -> ResponseReturnValue:
                 s, report_id, checked, viewer=viewer, now=datetime.now(UTC), directory=directory
             )
         )
-    except (Refused, NotAllowed) as refused:
+    except (RequestRefused, NotAllowed) as refused:
         _discard(directory, report_id, checked)
         flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
         return redirect(url_for("database.report_list", _anchor=f"report-{report_id}"))

@@ -29,9 +29,9 @@ from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
 from webui.settings import minimum_notice
-from workflows.access import may_see_instance
-from workflows.methodology_pages import migration_offer
-from workflows.procedure_pages import (
+from workflows.methodology.pages import migration_offer
+from workflows.procedures.access import may_see_instance
+from workflows.procedures.pages import (
     SECRETARIAT,
     StartPage,
     catalogue,

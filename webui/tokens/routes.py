@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 from models import User
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
-from workflows.tokens import NAME_LENGTH, TokenError, create_token, revoke_token, tokens_of
+from workflows.people.tokens import NAME_LENGTH, TokenError, create_token, revoke_token, tokens_of
 
 bp = Blueprint("tokens", __name__)
 bp.before_request(login_required_response)

@@ -1,0 +1,5 @@
+"""`python -m commands`: the `iisg` command line."""
+
+from commands.cli import main
+
+main()

@@ -1,0 +1,424 @@
+"""The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
+(and `scheduler status`), `user create|password|deactivate|activate|clear-failures`,
+`token create`, `audit verify`, `backup`, `restore`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from commands.scheduler_process import procedure_scheduler
+from commands.scheduler_status import status_lines
+from engine import audit
+from engine.assignment import Grant
+from engine.errors import DiagramRejected, EngineError
+from engine.scheduler import run_pass
+from engine.scheduler_status import scheduler_status
+from engine.unit_of_work import run_in_transaction
+from models import make_engine, make_session_factory
+from models.backup import BackupError, write_backup
+from models.migrate import current_is_head, upgrade
+from models.restore import RestoreRefused, restore_backup
+from webui.settings import Settings, read_settings
+from workflows.demo import load_demo, start_demo_procedures
+from workflows.jobs.schedule import pass_jobs, periodic_jobs
+from workflows.mail.messages import use_mail_settings
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
+from workflows.people.accounts import AccountError, change_password, create_user, set_active
+from workflows.people.roles import KOSOVO_FOOTNOTE
+from workflows.people.tokens import TokenError, create_token_for
+from workflows.settings import ProcedureSettings, SettingsError
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings() -> Settings:
+    """The settings, read from the environment and the settings file once, as a command starts."""
+    try:
+        settings = read_settings(os.environ)
+    except SettingsError as err:
+        raise click.ClickException(
+            f"the settings cannot be used: {err}. Correct it and start again."
+        ) from err
+    use_mail_settings(settings.procedures.mail)
+    return settings
+
+
+def _factory(settings: Settings | None = None) -> sessionmaker[Session]:
+    url = (settings or _settings()).database()
+    if not current_is_head(url):
+        raise click.ClickException("the database is not up to date; run `iisg db upgrade` first")
+    return make_session_factory(make_engine(url))
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what the scheduler and server do.")
+def main(verbose: bool) -> None:
+    """IISG Procedures: the IISG's governance procedures as BPMN, with a task inbox."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (safe to run again)."""
+    url = _settings().database()
+    upgrade(url)
+    click.echo(f"Database is up to date ({url.split('@')[-1]}).")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check diagrams: BPMN schema, roles, call activities, sandboxed expressions, forms."""
+    problems = validate_files(files)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(files)} file(s) valid.")
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Store changed processes as drafts, for the Board to adopt by amendment.",
+)
+def deploy(directory: Path | None, draft: bool) -> None:
+    """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version."""
+    source = directory or BPMN_DIR
+    status = "draft" if draft else "active"
+    factory = _factory()
+    try:
+        results = run_in_transaction(
+            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now(), status=status)
+        )
+    except DiagramRejected as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("nothing was deployed") from err
+    done = "drafted as" if draft else "deployed as"
+    for result in results:
+        state = done if result.created else "unchanged, still"
+        click.echo(f"{result.process_key}: {state} version {result.version}")
+
+
+@main.command()
+@click.option("--password", required=True, help="The password for every demo login.")
+def demo(password: str) -> None:
+    """Create the demo organisations, people and a first procedure (idempotent)."""
+    factory = _factory()
+    try:
+        accounts = run_in_transaction(factory, lambda s: load_demo(s, password, now=_now()))
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        started = run_in_transaction(factory, lambda s: start_demo_procedures(s, now=_now()))
+    except EngineError as err:
+        click.echo(f"No demo procedure started: {err}", err=True)
+        started = []
+    for instance in started:
+        click.echo(f"Started '{instance.title}'.")
+    click.echo("Demo logins (password for all: the one you gave):")
+    for account in accounts:
+        click.echo(f"  {account.username:<16} {account.display_name}")
+    if any("*" in account.display_name for account in accounts):
+        click.echo(f"* {KOSOVO_FOOTNOTE}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Serve only (run `iisg scheduler` apart).")
+def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the web app with a production WSGI server, and the scheduler in this process."""
+    from commands.serve import serve_forever
+
+    serve_forever(
+        host=host, port=port, threads=threads, with_scheduler=not no_scheduler, settings=_settings()
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.option("--once", is_flag=True, help="Run one pass, print what fired, and exit.")
+@click.option(
+    "--interval",
+    type=float,
+    help="Safety-net interval in seconds between passes "
+    "(default: scheduler.safety_interval_seconds in the settings, 60).",
+)
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool, interval: float | None) -> None:
+    """Fire due timers at their due time (its own process in production).
+
+    `iisg scheduler status` shows the timers waiting and the last passes.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+    factory = _factory(settings)
+    if once:
+        _run_once(factory, settings.procedures)
+        return
+    click.echo("Scheduler running; Ctrl+C stops it.")
+    procedure_scheduler(
+        factory, settings.procedures, blocking=True, safety_interval=interval
+    ).start()
+
+
+def _run_once(factory: sessionmaker[Session], settings: ProcedureSettings) -> None:
+    result = run_pass(factory, jobs=pass_jobs(settings))
+    click.echo(f"Fired {result.fired_count} timer(s) in {len(result.fired)} instance(s).")
+    for instance_id, reason in result.failed.items():
+        click.echo(f"Instance {instance_id} stopped: {reason}", err=True)
+    if result.other:
+        click.echo(f"The procedures' jobs did {result.other} thing(s).")
+    for error in result.errors:
+        click.echo(f"A job failed: {error}", err=True)
+    for periodic in periodic_jobs(settings):
+        try:
+            done = periodic.job(factory, _now())
+        except Exception as err:  # one job failing must not hide what the others did
+            click.echo(f"{periodic.name} failed: {err}", err=True)
+            continue
+        if done:
+            click.echo(f"{periodic.name}: {done} done.")
+    if result.next_due:
+        click.echo(f"Next due at {result.next_due.isoformat()} (a timer, a reminder or a job).")
+
+
+@scheduler.command("status")
+def scheduler_status_command() -> None:
+    """The next timers due, the last passes, and whether a scheduler is running.
+
+    Exits 1 when no scheduler has finished a pass within three safety intervals.
+    """
+    settings = _settings()
+    factory = _factory(settings)
+    with factory() as session:
+        status = scheduler_status(
+            session, _now(), safety_interval_seconds=settings.procedures.safety_interval_seconds
+        )
+    for line in status_lines(status):
+        click.echo(line)
+    if not status.alive:
+        sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """People and their roles."""
+
+
+def _parse_role(text: str) -> Grant:
+    parts = text.split(":")
+    if len(parts) > 3 or not parts[0]:
+        raise click.BadParameter(f"'{text}' is not ROLE[:ORGANISATION[:PILLAR]]")
+    return Grant(
+        parts[0],
+        (parts[1] or None) if len(parts) > 1 else None,
+        (parts[2] or None) if len(parts) > 2 else None,
+    )
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", help="The person's name as shown.")
+@click.option("--email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="ROLE[:ORGANISATION[:PILLAR]], e.g. board_member:AL or focal_point:RS:WBBSi.",
+)
+def user_create(
+    username: str,
+    password: str,
+    display_name: str | None,
+    email: str | None,
+    roles: tuple[str, ...],
+) -> None:
+    """Create a user who can log in."""
+    grants = [_parse_role(r) for r in roles]
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory,
+            lambda s: create_user(
+                s,
+                username,
+                password,
+                display_name=display_name or username,
+                email=email,
+                now=_now(),
+                grants=grants,
+            ),
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Created {username}" + (f" ({', '.join(roles)})" if roles else "") + ".")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_password(username: str, password: str) -> None:
+    """Give USERNAME a new password; every session they have open ends (audited)."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory,
+            lambda s: change_password(s, username, password, actor="cli", now=_now()),
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"New password for {username}; they were logged out everywhere.")
+
+
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Stop USERNAME logging in or using the API; their open sessions end (audited)."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory, lambda s: set_active(s, username, False, actor="cli", now=_now())
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Deactivated {username}: they were logged out everywhere and cannot log in.")
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Let a deactivated USERNAME log in again (audited)."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory, lambda s: set_active(s, username, True, actor="cli", now=_now())
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Activated {username}: they can log in again.")
+
+
+@user.command("clear-failures")
+@click.argument("username")
+def user_clear_failures(username: str) -> None:
+    """Forget the failed logins for USERNAME, so that nobody waits before trying it (audited)."""
+    from workflows.people.login_throttle import forget_failures
+
+    forgotten = run_in_transaction(
+        _factory(), lambda s: forget_failures(s, username, actor="cli", now=_now())
+    )
+    click.echo(f"Forgot {forgotten} failed logins for {username}: nobody has to wait to try it.")
+
+
+@main.group()
+def token() -> None:
+    """Personal access tokens for the JSON API."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="command line", show_default=True, help="Where it is used.")
+def token_create(username: str, name: str) -> None:
+    """Create an API token for USERNAME and print it once (only its hash is kept)."""
+    factory = _factory()
+
+    try:
+        _token, secret = run_in_transaction(
+            factory, lambda s: create_token_for(s, username, name, now=_now())
+        )
+    except TokenError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(secret)
+    click.echo(
+        f"API token '{name}' for {username}: shown only this once; keep it safe. "
+        "Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit chain; name the first broken one."""
+    factory = _factory()
+    with factory() as session:
+        report = audit.verify(session)
+    if report.intact:
+        click.echo(f"Audit chain intact: {report.checked} event(s) verified.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at event {report.broken_seq}: {report.reason}. "
+        f"{report.checked} event(s) before it verified.",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def backup(file: Path) -> None:
+    """Write every table to FILE, read in one transaction (safe while the system runs)."""
+    factory = _factory()
+    engine = factory.kw["bind"]
+    began = time.monotonic()
+    try:
+        summary = write_backup(engine, file, created_at=_now())
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Backed up {summary.total_rows} row(s) of {len(summary.rows)} tables "
+        f"(database revision {summary.revision}) to {file}: "
+        f"{file.stat().st_size:,} bytes in {time.monotonic() - began:.1f} s."
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def restore(file: Path) -> None:
+    """Restore a backup FILE into this empty database (run `iisg db upgrade` first)."""
+    factory = _factory()
+    engine = factory.kw["bind"]
+    began = time.monotonic()
+    try:
+        summary = restore_backup(engine, file)
+    except RestoreRefused as err:
+        raise click.ClickException(f"{err}. Nothing was restored.") from err
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Restored {summary.total_rows} row(s) of {len(summary.rows)} tables from {file} "
+        f"(backed up {summary.created_at}) in {time.monotonic() - began:.1f} s. "
+        "Run `iisg audit verify` to check the audit trail."
+    )

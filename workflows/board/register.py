@@ -1,0 +1,127 @@
+"""The decision register: every Board decision with its outcome, documents and each seat's
+answer or silence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Decision
+from workflows.board.seats import SeatState, closed_seats, display_names, recorded_seats
+
+METHOD_WORDS = {"silent_procedure": "silent procedure", "meeting": "meeting"}
+OUTCOME_REASON_WORDS = {
+    "objection": "a seat objected",
+    "all_no_objection": "every seat answered no objection",
+    "silence_at_deadline": "silence at the deadline",
+}
+
+
+def document_names(decision: Decision) -> list[str]:
+    """The names of a decision's documents, whether given as names or as {name, url}."""
+    names = []
+    for document in decision.documents or []:
+        if isinstance(document, dict):
+            names.append(str(document.get("name") or document.get("url") or "(unnamed)"))
+        else:
+            names.append(str(document))
+    return names
+
+
+def outcome_words(decision: Decision) -> str:
+    """The outcome in plain words, with its reason."""
+    if decision.outcome is None:
+        return "open: the Board is deciding"
+    verdict = "adopted" if decision.outcome == "adopted" else "not adopted"
+    reason = decision.outcome_reason or ""
+    if decision.method == "meeting" or reason.startswith("meeting"):
+        return f"{verdict} at a {reason}" if reason else f"{verdict} at a meeting"
+    because = OUTCOME_REASON_WORDS.get(reason, reason.replace("_", " "))
+    return f"{verdict}: {because}" if because else verdict
+
+
+@dataclass(frozen=True)
+class DecisionPage:
+    """One decision of the register: its record, documents and each seat's answer."""
+
+    decision: Decision
+    outcome: str
+    method: str
+    documents: list[str]
+    seats: list[SeatState]
+
+
+def decision_page(session: Session, decision_id: int) -> DecisionPage | None:
+    """One decision of the register with each seat's answer or silence (None: no such one)."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        return None
+    return DecisionPage(
+        decision=decision,
+        outcome=outcome_words(decision),
+        method=METHOD_WORDS.get(decision.method, decision.method),
+        documents=document_names(decision),
+        seats=closed_seats(session, list(decision.answers)),
+    )
+
+
+# Decisions on one page of the register: the Board takes a few dozen a year.
+REGISTER_PAGE_SIZE = 50
+_NEWEST_FIRST = (Decision.launched_at.desc(), Decision.id.desc())
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One line of the decision register: the decision, its method and outcome in words."""
+
+    decision: Decision
+    method: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the decision register, the newest decisions on page 1."""
+
+    rows: list[RegisterRow]
+    number: int
+    last: int
+
+
+def decision_register_page(session: Session, number: int) -> RegisterPage:
+    """Page `number` of the register (a number outside 1..last gives the nearest page)."""
+    total = session.scalar(select(func.count()).select_from(Decision)) or 0
+    last = max(1, -(-total // REGISTER_PAGE_SIZE))
+    number = min(max(number, 1), last)
+    decisions = session.scalars(
+        select(Decision)
+        .order_by(*_NEWEST_FIRST)
+        .limit(REGISTER_PAGE_SIZE)
+        .offset((number - 1) * REGISTER_PAGE_SIZE)
+    )
+    rows = [
+        RegisterRow(d, METHOD_WORDS.get(d.method, d.method), outcome_words(d)) for d in decisions
+    ]
+    return RegisterPage(rows, number, last)
+
+
+def decision_pages(session: Session) -> list[DecisionPage]:
+    """Every Board decision with its answers, the newest first (the print and the CSV)."""
+    decisions = list(
+        session.scalars(
+            select(Decision).order_by(*_NEWEST_FIRST).options(selectinload(Decision.answers))
+        )
+    )
+    names = display_names(session, (a.answered_by for d in decisions for a in d.answers))
+    return [
+        DecisionPage(
+            decision=decision,
+            outcome=outcome_words(decision),
+            method=METHOD_WORDS.get(decision.method, decision.method),
+            documents=document_names(decision),
+            seats=recorded_seats(list(decision.answers), names),
+        )
+        for decision in decisions
+    ]

@@ -1,0 +1,2 @@
+"""The working-day calendar: the public holidays the Secretariat keeps. Serves
+`webui/calendar/`."""

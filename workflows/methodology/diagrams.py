@@ -1,0 +1,111 @@
+"""The methodology's diagrams: validating them with the IISG's roles and deploying them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.deploy import Deployed, change_status, deploy_bundle, find_version
+from engine.diagram import check_bundle, read_directory, require_bundle
+from engine.errors import Problem
+from engine.services import ServiceCall, register
+from models import ProcessDefinition
+from workflows.people.roles import known_roles
+
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+
+
+def validate_files(paths: Iterable[Path]) -> list[Problem]:
+    """Every problem in the given diagram files; their directories' other files resolve calls."""
+    files: dict[str, str] = {}
+    library: dict[str, str] = {}
+    for path in paths:
+        if not path.is_file():
+            files[path.name] = ""
+            continue
+        files[path.name] = path.read_text(encoding="utf-8", errors="replace")
+        for name, text in read_directory(path.parent).items():
+            library.setdefault(name, text)
+    _, problems = check_bundle(files, known_roles(), library)
+    return problems
+
+
+def deploy_directory(
+    session: Session,
+    directory: Path,
+    *,
+    actor: str,
+    now: datetime,
+    status: str = "active",
+) -> list[Deployed]:
+    """Deploy every process in a directory; unchanged processes keep their version.
+
+    With status "draft", changed processes become drafts that the amendment procedure can put
+    to the Board; calls resolve against the methodology's own diagrams too.
+    """
+    library = read_directory(BPMN_DIR) if directory.resolve() != BPMN_DIR else None
+    bundle = require_bundle(read_directory(directory), known_roles(), library)
+    return deploy_bundle(session, bundle, actor=actor, now=now, status=status)
+
+
+def active_processes(session: Session) -> list[ProcessDefinition]:
+    """The catalogue: the active version of every process."""
+    return list(
+        session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.status == "active")
+            .order_by(ProcessDefinition.name)
+        )
+    )
+
+
+def _version(call: ServiceCall) -> ProcessDefinition:
+    return find_version(
+        call.context.session, str(call.params["process_key"]), int(call.params["version"])
+    )
+
+
+@register("propose_methodology_version")
+def propose_methodology_version(call: ServiceCall) -> dict[str, Any]:
+    """Put a draft version of a procedure's diagram to the Board."""
+    definition = _version(call)
+    change_status(
+        call.context.session, definition, "proposed", actor=call.context.actor, now=call.context.now
+    )
+    return {
+        "definition_id": definition.id,
+        "process_key": definition.process_key,
+        "version": definition.version,
+        "name": definition.name,
+    }
+
+
+@register("adopt_methodology_version")
+def adopt_methodology_version(call: ServiceCall) -> dict[str, Any]:
+    """The Board adopted it: new instances start on this version from now on."""
+    definition = _version(call)
+    decision_id = call.params.get("decision_id")
+    change_status(
+        call.context.session,
+        definition,
+        "active",
+        actor=call.context.actor,
+        now=call.context.now,
+        decision_id=int(decision_id) if decision_id else None,
+    )
+    return {"definition_id": definition.id, "status": definition.status}
+
+
+@register("return_methodology_version_to_draft")
+def return_methodology_version_to_draft(call: ServiceCall) -> dict[str, Any]:
+    """The Board did not adopt it: the version goes back to the Secretariat as a draft."""
+    definition = _version(call)
+    change_status(
+        call.context.session, definition, "draft", actor=call.context.actor, now=call.context.now
+    )
+    return {"definition_id": definition.id, "status": definition.status}

@@ -1,0 +1,92 @@
+"""Who reads the IISG database and who may change a need or a response in it.
+
+Members only: every function takes the person asking (`viewer`); anyone who is not an IISG
+member (an applicant, nobody signed in) is refused with `NoAccess`.
+
+Who may change what:
+
+- a need: the Secretariat, or a focal point of the need's partner *for the need's pillar* (a
+  focal point speaks for one partner in one pillar; a grant without a pillar covers them all);
+- a response of the partner itself: the Secretariat or, as for the need, the partner's focal
+  point of that pillar;
+- project support (a response by another member): the Secretariat or a Support Group member
+  of the need's pillar, for the organisation the member belongs to, which is never the
+  partner itself;
+- observers, Board members and plain members read and change nothing.
+
+Refusals are `NotAllowed` (who may do it instead) and `RequestRefused` (what is wrong with
+the data), both in plain words. Every change is kept in the need's history (`NeedChange`)
+and audited.
+"""
+
+from __future__ import annotations
+
+from engine.assignment import Participant
+from models import Need, Response
+from workflows.needs_database.terms import READER_ROLES
+from workflows.refusals import NoAccess
+
+
+def is_member(viewer: Participant | None) -> bool:
+    """True when the person reads the members-only database."""
+    return viewer is not None and any(g.role in READER_ROLES for g in viewer.grants)
+
+
+def check_member(viewer: Participant | None) -> Participant:
+    """The viewer, or NoAccess when they are not an IISG member."""
+    if viewer is None or not is_member(viewer):
+        raise NoAccess(
+            "The IISG database is for IISG members only; sign in with a member's account."
+        )
+    return viewer
+
+
+def speaks_for(viewer: Participant, partner: str, pillar: str) -> bool:
+    return any(
+        g.role == "focal_point"
+        and g.organisation == partner
+        and (g.pillar is None or g.pillar == pillar)
+        for g in viewer.grants
+    )
+
+
+def may_edit_need(viewer: Participant | None, need: Need) -> bool:
+    """The Secretariat, or a focal point of the need's partner for the need's pillar."""
+    if viewer is None or not is_member(viewer):
+        return False
+    return viewer.holds("secretariat") or speaks_for(viewer, need.partner, need.pillar)
+
+
+def support_organisation(viewer: Participant, pillar: str) -> str | None:
+    """The organisation a Support Group member of `pillar` gives project support for."""
+    if not any(
+        g.role == "support_group" and (g.pillar is None or g.pillar == pillar)
+        for g in viewer.grants
+    ):
+        return None
+    own = sorted(
+        (g for g in viewer.grants if g.organisation),
+        key=lambda g: (g.role != "member", g.role, g.organisation or ""),
+    )
+    return own[0].organisation if own else None
+
+
+def may_respond(viewer: Participant | None, need: Need) -> bool:
+    """True when the person may add a response to the need (their own or project support)."""
+    if viewer is None or not is_member(viewer):
+        return False
+    if viewer.holds("secretariat") or speaks_for(viewer, need.partner, need.pillar):
+        return True
+    provider = support_organisation(viewer, need.pillar)
+    return provider is not None and provider != need.partner
+
+
+def may_edit_response(viewer: Participant | None, response: Response, need: Need) -> bool:
+    """The Secretariat; the partner's focal point for its own; the provider's Support Group."""
+    if viewer is None or not is_member(viewer):
+        return False
+    if viewer.holds("secretariat"):
+        return True
+    if response.provider_kind == "partner":
+        return speaks_for(viewer, need.partner, need.pillar)
+    return support_organisation(viewer, need.pillar) == response.provider

@@ -1,0 +1,321 @@
+"""What the procedure pages read and do: the catalogue and who may start what, starting a
+procedure, one instance (where it stands, what happened, who holds its open tasks, its data)
+and the Secretariat's overview of every running procedure."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.assignment import Participant, describe_holder
+from engine.diagram_state import DiagramState, step_names, workflow_state
+from engine.instances import active_definition, start_form, start_instance
+from engine.runtime import current_data, load
+from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from workflows.methodology.diagrams import active_processes
+from workflows.people.roles import ROLES, partner_name
+
+SECRETARIAT = "secretariat"
+APPLICANT = "applicant"
+MEMBERSHIP = "membership"
+# The applicant starts their own membership application (the expression of interest is its
+# first step for them); the Secretariat starts any procedure.
+APPLICANT_MAY_START = frozenset({MEMBERSHIP})
+# Fields of the start form an applicant does not fill in: the system knows who they are,
+# and an application the applicant starts is one where the partner reached out.
+APPLICANT_FILLED = ("applicant_username", "how_it_began")
+# Start-form fields that name an instance, in order of preference.
+TITLE_FIELDS = ("subject", "organisation_name", "mapping_year", "report_year", "process_key")
+VALUE_SHOWN = 300
+STATUS_WORDS = {
+    "running": "running",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "error": "stopped with an error",
+}
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """One procedure in the catalogue, and whether this person may start it."""
+
+    key: str
+    name: str
+    version: int
+    description: str
+    may_start: bool
+
+
+def may_start(participant: Participant, process_key: str) -> bool:
+    """The Secretariat starts any procedure; an applicant starts their membership application."""
+    if participant.holds(SECRETARIAT):
+        return True
+    return participant.holds(APPLICANT) and process_key in APPLICANT_MAY_START
+
+
+def catalogue(session: Session, participant: Participant) -> list[Procedure]:
+    """Every procedure new instances can start on, with its description."""
+    return [
+        Procedure(
+            d.process_key,
+            d.name,
+            d.version,
+            d.description,
+            may_start(participant, d.process_key),
+        )
+        for d in active_processes(session)
+    ]
+
+
+def _fills_for(participant: Participant, process_key: str) -> dict[str, Any]:
+    if process_key == MEMBERSHIP and not participant.holds(SECRETARIAT):
+        return {"applicant_username": participant.username, "how_it_began": "approach"}
+    return {}
+
+
+@dataclass(frozen=True)
+class StartPage:
+    """A procedure's start form as this person fills it in (None: it takes no start data)."""
+
+    procedure: Procedure
+    schema: dict[str, Any] | None
+
+
+def start_page(session: Session, participant: Participant, process_key: str) -> StartPage:
+    """The start form of a procedure's active version; UnknownProcess when there is none."""
+    definition = active_definition(session, process_key)
+    schema = start_form(definition)
+    filled = _fills_for(participant, process_key)
+    if schema is not None and filled:
+        schema = dict(schema)
+        schema["properties"] = {
+            k: v for k, v in schema.get("properties", {}).items() if k not in filled
+        }
+        schema["required"] = [k for k in schema.get("required", []) if k not in filled]
+    procedure = Procedure(
+        definition.process_key, definition.name, definition.version, definition.description, True
+    )
+    return StartPage(procedure, schema)
+
+
+def instance_title(name: str, data: dict[str, Any]) -> str:
+    """A title that tells this instance from the others: the procedure and what it is about."""
+    about = next((str(data[k]).strip() for k in TITLE_FIELDS if data.get(k)), "")
+    title = f"{name}: {about}" if about else name
+    return title if len(title) <= 255 else title[:254] + "…"
+
+
+def start_procedure(
+    session: Session,
+    participant: Participant,
+    process_key: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    notice: timedelta,
+) -> ProcessInstance:
+    """Start the active version of a procedure with what the person filled in; a deadline
+    in it must lie more than the minimum `notice` ahead."""
+    definition = active_definition(session, process_key)
+    data = {**data, **_fills_for(participant, process_key)}
+    return start_instance(
+        session,
+        process_key,
+        data,
+        actor=participant.username,
+        now=now,
+        title=instance_title(definition.name, data),
+        notice=notice,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened to the instance, in words."""
+
+    at: datetime
+    words: str
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """An open task of the instance and who it is for."""
+
+    task: HumanTask
+    holder: str
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    """Everything the instance page shows; `data` is None for those who may not see it."""
+
+    instance: ProcessInstance
+    definition: ProcessDefinition
+    status: str
+    state: DiagramState
+    timeline: list[TimelineEntry]
+    open_tasks: list[OpenTask]
+    data: list[tuple[str, str]] | None
+
+
+def holder_of(task: HumanTask) -> str:
+    """Who a task is for, naming a partner as the IISG does (Kosovo* with its asterisk)."""
+    if task.assignee or task.role not in ROLES:
+        return describe_holder(task)
+    organisation = partner_name(task.organisation)
+    scope = ", ".join(s for s in (organisation, task.pillar) if s)
+    role = ROLES[task.role].lane
+    return f"{role} ({scope})" if scope else role
+
+
+def _who(actor: str) -> str:
+    return "the scheduler" if actor == "scheduler" else actor
+
+
+def _event_words(event: AuditEvent, names: dict[str, str]) -> str:
+    """An audit event in a sentence: who did what."""
+    payload, who = event.payload or {}, _who(event.actor)
+
+    def step(key: str) -> str:
+        bpmn_id = str(payload.get(key) or "")
+        return f"'{names.get(bpmn_id, bpmn_id)}'"
+
+    sentences = {
+        "instance.started": lambda: f"{who} started the procedure",
+        "task.completed": lambda: f"{who} completed {step('task')}",
+        "task.claimed": lambda: f"{who} claimed {step('task')}",
+        "task.released": lambda: f"{who} released {step('task')}",
+        "task.refused": lambda: (
+            f"{who} answered {step('task')} after it had closed; nothing was changed"
+        ),
+        "timer.fired": lambda: f"{who} fired {step('timer')}",
+        "signal.sent": lambda: f"{who} sent the signal '{payload.get('signal', '')}'",
+        "board.notified": lambda: f"{who} notified the Board: {payload.get('subject', '')}",
+        "instance.failed": lambda: (
+            f"the procedure stopped with an error: {payload.get('reason', '')}"
+        ),
+    }
+    sentence = sentences.get(event.kind)
+    return sentence() if sentence else f"{who}: {event.kind.replace('.', ' ')}"
+
+
+def timeline(session: Session, instance_id: int, names: dict[str, str]) -> list[TimelineEntry]:
+    """What happened to the instance, oldest first, from the audit trail."""
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.seq)
+    )
+    return [TimelineEntry(e.occurred_at, _event_words(e, names)) for e in events]
+
+
+def open_tasks_of(session: Session, instance_id: int) -> list[OpenTask]:
+    """The instance's open tasks, soonest due first, with who holds them."""
+    tasks = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
+    )
+    return [OpenTask(t, holder_of(t)) for t in tasks]
+
+
+def value_text(value: Any) -> str:
+    """A data value as text, cut short when it is long."""
+    if value is None or value in ("", [], {}):
+        text = "(empty)"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
+
+
+def _labelled(data: dict[str, Any], schema: dict[str, Any] | None) -> list[tuple[str, str]]:
+    titles = {k: p.get("title") for k, p in (schema or {}).get("properties", {}).items()}
+    return [
+        (str(titles.get(key) or key.replace("_", " ").capitalize()), value_text(value))
+        for key, value in data.items()
+    ]
+
+
+def instance_page(
+    session: Session, participant: Participant, instance: ProcessInstance
+) -> InstancePage:
+    """The instance page; the data gathered is shown to the Secretariat only."""
+    workflow = load(session, instance.id).workflow
+    data = None
+    if participant.holds(SECRETARIAT):
+        data = _labelled(current_data(workflow), start_form(instance.definition))
+    return InstancePage(
+        instance=instance,
+        definition=instance.definition,
+        status=STATUS_WORDS.get(instance.status, instance.status),
+        state=workflow_state(workflow),
+        timeline=timeline(session, instance.id, step_names(workflow)),
+        open_tasks=open_tasks_of(session, instance.id),
+        data=data,
+    )
+
+
+@dataclass(frozen=True)
+class LateTask:
+    """An open task past its due time, and who holds it."""
+
+    name: str
+    holder: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """A running procedure: its phase (the names of its open tasks) and what is late."""
+
+    instance: ProcessInstance
+    status: str
+    phase: list[str]
+    late: list[LateTask]
+
+
+def running_overview(session: Session, now: datetime, newest_first: bool) -> list[OverviewRow]:
+    """Every running procedure (and any stopped with an error), by started date."""
+    order = ProcessInstance.started_at.desc() if newest_first else ProcessInstance.started_at
+    instances = list(
+        session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.status.in_(("running", "error")))
+            .order_by(order, ProcessInstance.id)
+        )
+    )
+    tasks: dict[int, list[HumanTask]] = defaultdict(list)
+    for task in session.scalars(
+        select(HumanTask)
+        .where(
+            HumanTask.status == "open",
+            HumanTask.instance_id.in_([i.id for i in instances]),
+        )
+        .order_by(HumanTask.id)
+    ):
+        tasks[task.instance_id].append(task)
+    rows = []
+    for instance in instances:
+        own = tasks[instance.id]
+        late = [
+            LateTask(t.name, holder_of(t), t.due_at)
+            for t in sorted(own, key=lambda t: (t.due_at or now, t.id))
+            if t.due_at is not None and t.due_at < now
+        ]
+        rows.append(
+            OverviewRow(
+                instance,
+                STATUS_WORDS.get(instance.status, instance.status),
+                list(dict.fromkeys(t.name for t in own)),
+                late,
+            )
+        )
+    return rows
