@@ -284,6 +284,11 @@ def complete_task(
     check_notice(form.schema if form is not None else None, cleaned, now=now, notice=notice)
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
+        # Someone else's step was saved between reading the task and its instance: their
+        # row says who answered, and when.
+        fresh = session.get(HumanTask, task_id, populate_existing=True)
+        if fresh is not None:
+            ensure_open(fresh)
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )

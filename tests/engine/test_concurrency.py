@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from engine import instances, runtime
 from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
@@ -113,6 +114,35 @@ def both_answer(db: Database, review: HumanTask, people: list[Participant], now:
         )
 
     return at_once(*(answer(person) for person in people))
+
+
+def test_an_answer_that_read_the_task_open_just_before_another_was_saved_is_told_by_whom(
+    db: Database,
+    procedures: Procedures,
+    secretariat_pair: tuple[Participant, Participant],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    amra, luka = secretariat_pair
+    instance_id = procedures.start("lane_task", {"seat": "AL"})
+    review = procedures.task(instance_id, "review")
+    now = procedures.clock.now()
+    load_instance = runtime.load
+
+    def amra_saves_first(session: Session, loaded_id: int) -> Any:
+        # Luka has read the task as open; Amra's answer is saved before his instance is read.
+        monkeypatch.setattr(instances, "load", load_instance)
+        complete_task_or_log_refusal(
+            db.factory, review.id, ANSWERS["amra"], participant=amra, now=now
+        )
+        return load_instance(session, loaded_id)
+
+    monkeypatch.setattr(instances, "load", amra_saves_first)
+    with pytest.raises(TaskAlreadyDone) as told:
+        complete_task_or_log_refusal(
+            db.factory, review.id, ANSWERS["luka"], participant=luka, now=now
+        )
+
+    assert "'Review the proposal' was already completed by amra" in str(told.value)
 
 
 def test_two_secretaries_answer_the_same_review_at_once_one_wins_the_other_is_told(
