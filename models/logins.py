@@ -23,7 +23,7 @@ class LoginSession(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
-    # Written at most once a minute (workflows/login_sessions.py), not on every request.
+    # Written at most once a minute (workflows/people/login_sessions.py), not on every request.
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 

@@ -5,7 +5,7 @@ Revises: 0013
 Create Date: 2026-12-07 18:00:00.000000
 
 The lock-out's columns go: a stranger could lock anyone out with them. Failed logins are
-rows of their own now, counted per name and address (workflows/login_throttle.py).
+rows of their own now, counted per name and address (workflows/people/login_throttle.py).
 """
 
 from __future__ import annotations
