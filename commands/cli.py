@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from commands.scheduler_process import procedure_scheduler
 from commands.scheduler_status import status_lines
 from engine import audit
-from engine.assignment import Grant
 from engine.errors import DiagramRejected, EngineError
-from engine.scheduler import run_pass
-from engine.scheduler_status import scheduler_status
-from engine.unit_of_work import run_in_transaction
+from engine.instances.assignment import Grant
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import run_pass
+from engine.scheduler.status import scheduler_status
 from models import make_engine, make_session_factory
 from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.scheduler import TimerScheduler
+from engine.scheduler.passes import TimerScheduler
 from workflows.jobs.schedule import pass_jobs, periodic_jobs
 from workflows.settings import ProcedureSettings
 

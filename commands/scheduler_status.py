@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from engine.scheduler_status import PassRecord, SchedulerStatus, WaitingTimer
+from engine.scheduler.status import PassRecord, SchedulerStatus, WaitingTimer
 
 
 def span(delta: timedelta) -> str:

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
-from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import claim_task, complete_task, complete_task_or_log_refusal
 from models import AuditEvent, HumanTask
 from tests.conftest import Database, record_figures
 from tests.engine.conftest import SEATS, Procedures

@@ -6,7 +6,7 @@ starts, daily digests); periodic jobs run on their own interval (the mail sender
 
 from __future__ import annotations
 
-from engine.scheduler import PassJob, Periodic
+from engine.scheduler.passes import PassJob, Periodic
 from workflows.jobs.recurring import recurring_job
 from workflows.jobs.reminders import reminders_job
 from workflows.mail.messages import digest_job, sender_job
