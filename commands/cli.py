@@ -14,21 +14,20 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from commands.scheduler_process import procedure_scheduler
-from commands.scheduler_status import status_lines
 from engine import audit
 from engine.errors import DiagramRejected, EngineError
 from engine.instances.assignment import Grant
 from engine.instances.unit_of_work import run_in_transaction
 from engine.scheduler.passes import run_pass
 from engine.scheduler.status import scheduler_status
+from engine.scheduler.status_lines import status_lines
 from models import make_engine, make_session_factory
 from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
 from workflows.demo import load_demo, start_demo_procedures
-from workflows.jobs.schedule import pass_jobs, periodic_jobs
+from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
 from workflows.mail.messages import use_mail_settings
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
 from workflows.people.accounts import AccountError, change_password, create_user, set_active

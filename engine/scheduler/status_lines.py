@@ -1,5 +1,5 @@
-"""`iisg scheduler status` in plain lines: the timers waiting next, the last passes, and
-whether a scheduler is running."""
+"""How the scheduler stands, in plain lines (what `iisg scheduler status` prints): the timers
+waiting next, the last passes, and whether a scheduler is running."""
 
 from __future__ import annotations
 
