@@ -24,13 +24,13 @@ from bench.databases import now
 from bench.procedures import ANSWERING, NO_OBJECTION, Person, answer_tasks
 from bench.report import Check, ms, percentiles
 from bench.serving import Client
-from engine.assignment import Participant
-from engine.forms import load_form
-from engine.instances import complete_task
-from engine.runtime import instance_specs
-from engine.sandbox import script_engine
-from engine.specs import workflow_dict, workflow_from_json
-from engine.unit_of_work import run_in_transaction
+from engine.diagrams.forms import load_form
+from engine.diagrams.specs import workflow_dict, workflow_from_json
+from engine.instances.assignment import Participant
+from engine.instances.loading import instance_specs
+from engine.instances.script_engine import script_engine
+from engine.instances.steps import complete_task
+from engine.instances.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 
 WARM_UP = 4  # instances whose completions are not counted: caches filled, statements prepared

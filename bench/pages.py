@@ -36,7 +36,7 @@ from bench.procedures import (
 )
 from bench.report import Check, ms, percentiles
 from bench.serving import Client, Server
-from engine.unit_of_work import run_in_transaction
+from engine.instances.unit_of_work import run_in_transaction
 from models import Base, Decision, DecisionAnswer, HumanTask, ProcessInstance, Timer
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.roles import BOARD_SEATS

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.databases import now
-from engine.assignment import Grant, Participant
-from engine.instances import start_instance
-from engine.unit_of_work import run_in_transaction
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import start_instance
+from engine.instances.unit_of_work import run_in_transaction
 from models import HumanTask, Organisation
 from workflows.board import decisions  # noqa: F401 - registers the silent procedure's services
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory

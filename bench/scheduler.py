@@ -41,9 +41,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.databases import bound, each_database, settle
 from bench.databases import now as wall_clock
 from bench.report import Check, ms, print_checks
-from engine.instances import start_instance
-from engine.scheduler import TimerScheduler, run_pass
-from engine.unit_of_work import run_in_transaction
+from engine.instances.steps import start_instance
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import TimerScheduler, run_pass
 from models import (
     AuditEvent,
     Base,

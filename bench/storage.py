@@ -19,7 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.report import Check
-from engine.runtime import load
+from engine.instances.loading import load
 from models import AuditEvent, Base, HumanTask, ProcessInstance, Timer
 
 _STOCK = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))

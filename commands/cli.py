@@ -14,24 +14,25 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from commands.scheduler_process import procedure_scheduler
-from commands.scheduler_status import status_lines
+from commands.serve import serve_forever
 from engine import audit
-from engine.assignment import Grant
 from engine.errors import DiagramRejected, EngineError
-from engine.scheduler import run_pass
-from engine.scheduler_status import scheduler_status
-from engine.unit_of_work import run_in_transaction
+from engine.instances.assignment import Grant
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import run_pass
+from engine.scheduler.status import scheduler_status
+from engine.scheduler.status_lines import status_lines
 from models import make_engine, make_session_factory
 from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
 from workflows.demo import load_demo, start_demo_procedures
-from workflows.jobs.schedule import pass_jobs, periodic_jobs
+from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
 from workflows.mail.messages import use_mail_settings
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
 from workflows.people.accounts import AccountError, change_password, create_user, set_active
+from workflows.people.login_throttle import forget_failures
 from workflows.people.roles import KOSOVO_FOOTNOTE
 from workflows.people.tokens import TokenError, create_token_for
 from workflows.settings import ProcedureSettings, SettingsError
@@ -152,8 +153,6 @@ def demo(password: str) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Serve only (run `iisg scheduler` apart).")
 def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with a production WSGI server, and the scheduler in this process."""
-    from commands.serve import serve_forever
-
     serve_forever(
         host=host, port=port, threads=threads, with_scheduler=not no_scheduler, settings=_settings()
     )
@@ -328,8 +327,6 @@ def user_activate(username: str) -> None:
 @click.argument("username")
 def user_clear_failures(username: str) -> None:
     """Forget the failed logins for USERNAME, so that nobody waits before trying it (audited)."""
-    from workflows.people.login_throttle import forget_failures
-
     forgotten = run_in_transaction(
         _factory(), lambda s: forget_failures(s, username, actor="cli", now=_now())
     )

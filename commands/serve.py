@@ -6,9 +6,9 @@ import logging
 
 from waitress import serve
 
-from commands.scheduler_process import procedure_scheduler
 from webui.app import create_app
 from webui.settings import Settings, served_locally
+from workflows.jobs.schedule import procedure_scheduler
 
 log = logging.getLogger("iisg.serve")
 

@@ -3,7 +3,8 @@
 A diagram names an operation with `spiffworkflow:serviceTaskOperator id="..."`; its
 parameters are sandboxed expressions. The handler runs inside the caller's unit of work
 (session, time, actor, instance) and returns a JSON-serializable result, which lands in the
-task's result variable. The engine never imports the handlers: the layers above register them.
+task's result variable. The engine never imports the handlers: the layers above register them
+(the engine's own, `reschedule_timer`, is registered beside the script engine).
 """
 
 from __future__ import annotations
@@ -110,24 +111,3 @@ class ServiceScriptEngine(PythonScriptEngine):  # type: ignore[misc]
                 f"the operation '{name}' failed", task=task, exception=err
             ) from err
         return json.dumps(result, default=str)
-
-
-@register("reschedule_timer")
-def reschedule_timer(call: ServiceCall) -> dict[str, str]:
-    """Move a waiting timer to a new due time (e.g. a deadline extended by the Secretariat).
-
-    Parameters: `timer` (the timer event's BPMN id), `due` (ISO 8601 with offset).
-    """
-    from engine.dates import parse_moment  # engine.dates reads the operation from here
-    from engine.runtime import waiting_timers
-
-    timer_id, due = str(call.params["timer"]), str(call.params["due"])
-    parse_moment(due, "new due time")
-    workflow = call.task.workflow
-    while workflow is not None:
-        for task, _when in waiting_timers(workflow.top_workflow):
-            if task.task_spec.bpmn_id == timer_id and task.workflow is workflow:
-                task.internal_data["event_value"] = due
-                return {"timer": timer_id, "due": due}
-        workflow = workflow.parent_workflow
-    raise EngineError(f"no timer '{timer_id}' is waiting in this procedure")

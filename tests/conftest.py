@@ -17,10 +17,10 @@ import time_machine
 from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.assignment import Grant, Participant
-from engine.deploy import deploy_bundle
-from engine.diagram import read_directory, require_bundle
-from engine.unit_of_work import run_in_transaction
+from engine.diagrams.bundle import read_directory, require_bundle
+from engine.diagrams.deploy import deploy_bundle
+from engine.instances.assignment import Grant, Participant
+from engine.instances.unit_of_work import run_in_transaction
 from models import (
     GENESIS_HASH,
     AuditChainHead,

@@ -10,7 +10,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.unit_of_work import lost_connection_before_commit, run_in_transaction
+from engine.instances.unit_of_work import lost_connection_before_commit, run_in_transaction
 from models import make_engine, make_session_factory
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.scheduler_status import scheduler_status
+from engine.scheduler.status import scheduler_status
 from webui.database import request_session
 from webui.settings import procedure_settings
 

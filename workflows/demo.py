@@ -11,8 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant
-from engine.instances import complete_task, start_instance
+from engine.instances.assignment import Grant
+from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.board.membership import start_demo_membership
 from workflows.calendar.holidays import add_public_holiday, public_holidays

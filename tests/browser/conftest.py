@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from waitress import create_server
 
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task, start_instance
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task, start_instance
 from models import HumanTask
 from tests.conftest import Database
 from webui import create_app

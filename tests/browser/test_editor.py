@@ -12,7 +12,7 @@ from typing import Any
 from playwright.sync_api import FilePayload, FloatRect, Page, expect
 from sqlalchemy import func, select
 
-from engine.assignment import Grant
+from engine.instances.assignment import Grant
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Iisg, log_in, screenshot

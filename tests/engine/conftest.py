@@ -13,9 +13,9 @@ from SpiffWorkflow.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task, fire_due_timers, start_instance
-from engine.runtime import load
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task, fire_due_timers, start_instance
 from models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import Clock, Database
 from workflows.people import accounts

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from engine.assignment import (
+from engine.instances.assignment import (
     Grant,
     Participant,
     is_offered_to,

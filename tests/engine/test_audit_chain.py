@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant, Participant
 from engine.audit import ChainReport, verify
+from engine.instances.assignment import Grant, Participant
 from models import AuditChainHead, AuditEvent
 from tests.conftest import Database
 from tests.engine.conftest import Procedures

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant, offered_clause
+from engine.instances.assignment import Grant, Participant, offered_clause
 from models import HumanTask
 from tests.engine.conftest import Procedures
 

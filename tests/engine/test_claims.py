@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant, offered_clause
 from engine.errors import NotAllowed
-from engine.instances import claim_task, complete_task, release_task
+from engine.instances.assignment import Grant, Participant, offered_clause
+from engine.instances.steps import claim_task, complete_task, release_task
 from models import AuditEvent, HumanTask
 from tests.conftest import Clock, Database
 from tests.engine.conftest import Procedures

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import FormInvalid, NotAllowed, TaskAlreadyDone
-from engine.instances import complete_task
-from engine.runtime import load
-from engine.unit_of_work import run_in_transaction
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task
+from engine.instances.unit_of_work import run_in_transaction
 from models import HumanTask, ProcessInstance
 from tests.engine.conftest import SEATS, Procedures
 

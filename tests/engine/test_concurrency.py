@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from engine import instances, runtime
-from engine.assignment import Grant, Participant
 from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
-from engine.instances import claim_task, complete_task, complete_task_or_log_refusal
+from engine.instances import loading, steps
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import claim_task, complete_task, complete_task_or_log_refusal
 from models import AuditEvent, HumanTask
 from tests.conftest import Database, record_figures
 from tests.engine.conftest import SEATS, Procedures
@@ -126,17 +126,17 @@ def test_an_answer_that_read_the_task_open_just_before_another_was_saved_is_told
     instance_id = procedures.start("lane_task", {"seat": "AL"})
     review = procedures.task(instance_id, "review")
     now = procedures.clock.now()
-    load_instance = runtime.load
+    load_instance = loading.load
 
     def amra_saves_first(session: Session, loaded_id: int) -> Any:
         # Luka has read the task as open; Amra's answer is saved before his instance is read.
-        monkeypatch.setattr(instances, "load", load_instance)
+        monkeypatch.setattr(steps, "load", load_instance)
         complete_task_or_log_refusal(
             db.factory, review.id, ANSWERS["amra"], participant=amra, now=now
         )
         return load_instance(session, loaded_id)
 
-    monkeypatch.setattr(instances, "load", amra_saves_first)
+    monkeypatch.setattr(steps, "load", amra_saves_first)
     with pytest.raises(TaskAlreadyDone) as told:
         complete_task_or_log_refusal(
             db.factory, review.id, ANSWERS["luka"], participant=luka, now=now

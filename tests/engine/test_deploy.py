@@ -9,10 +9,10 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
-from engine.deploy import Deployed, deploy_bundle
-from engine.diagram import read_directory, require_bundle
-from engine.runtime import load
+from engine.diagrams.bundle import read_directory, require_bundle
+from engine.diagrams.deploy import Deployed, deploy_bundle
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
 from models import ProcessDefinition
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.engine.conftest import Procedures

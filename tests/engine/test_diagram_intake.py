@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.deploy import deploy_bundle
-from engine.diagram import check_bundle, read_directory, require_bundle
+from engine.diagrams.bundle import check_bundle, read_directory, require_bundle
+from engine.diagrams.deploy import deploy_bundle
 from engine.errors import DiagramRejected, Problem
 from models import AuditEvent, ProcessDefinition
 from tests.conftest import TEST_BPMN, Clock, Database

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.diagram import DiagramBundle, read_directory, require_bundle
-from engine.dry_run import DryRunReport, dry_run
+from engine.diagrams.bundle import DiagramBundle, read_directory, require_bundle
+from engine.instances.dry_run import DryRunReport, dry_run
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, Timer
 from tests.conftest import TEST_BPMN, Clock, Database
 from workflows.people.roles import known_roles

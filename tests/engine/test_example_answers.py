@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from engine.diagrams.forms import example_answer, validate_submission
 from engine.errors import FormInvalid
-from engine.forms import example_answer, validate_submission
 from tests.conftest import START
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"

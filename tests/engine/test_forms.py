@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.diagrams.forms import check_notice, checked_form, validate_submission
 from engine.errors import FormInvalid, Refused
-from engine.forms import check_notice, checked_form, validate_submission
 
 SCHEMA = {
     "type": "object",

@@ -17,9 +17,9 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.changes import diagram_changes
-from engine.diagram import check_bundle, read_directory
-from engine.modeler_round_trip import restore_spiff_details
+from engine.diagrams.bundle import check_bundle, read_directory
+from engine.diagrams.changes import diagram_changes
+from engine.diagrams.modeler_round_trip import restore_spiff_details
 from workflows.people.roles import known_roles
 
 ROOT = Path(__file__).resolve().parents[2]

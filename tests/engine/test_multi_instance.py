@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Participant, offered_clause
+from engine.instances.assignment import Participant, offered_clause
 from models import HumanTask
 from tests.engine.conftest import SEATS, Procedures
 

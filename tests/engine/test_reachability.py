@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine.reachability import reachability_problems
+from engine.diagrams.reachability import reachability_problems
 from tests.conftest import TEST_BPMN
 
 EDITOR_DIAGRAMS = TEST_BPMN / "editor"

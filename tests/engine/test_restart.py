@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from engine import runtime
-from engine.assignment import Participant
-from engine.specs import SpecCache
+from engine.diagrams.specs import SpecCache
+from engine.instances import loading as runtime
+from engine.instances.assignment import Participant
 from models import ProcessInstance, make_engine, make_session_factory
 from tests.conftest import Database
 from tests.engine.conftest import Procedures

@@ -24,18 +24,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy import func, select
 
-from engine.assignment import Participant
-from engine.deploy import deploy_bundle
-from engine.diagram import DiagramBundle, check_bundle
-from engine.dry_run import dry_run
+from engine.diagrams.bundle import DiagramBundle, check_bundle
+from engine.diagrams.deploy import deploy_bundle
 from engine.errors import EngineError, SandboxViolation
-from engine.runtime import load
-from engine.sandbox import (
-    MEMORY_LIMIT_BYTES,
-    TIME_LIMIT_SECONDS,
-    SandboxEnvironment,
-    script_engine,
-)
+from engine.instances.assignment import Participant
+from engine.instances.dry_run import dry_run
+from engine.instances.loading import load
+from engine.instances.script_engine import script_engine
+from engine.sandbox.restricted import MEMORY_LIMIT_BYTES, TIME_LIMIT_SECONDS, SandboxEnvironment
 from models import ProcessInstance
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.engine.conftest import Procedures

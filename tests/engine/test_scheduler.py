@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine.instances import start_instance
-from engine.scheduler import TimerScheduler, run_pass
+from engine.instances.steps import start_instance
+from engine.scheduler.passes import TimerScheduler, run_pass
 from models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import Clock, Database
 

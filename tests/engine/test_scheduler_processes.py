@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.deploy import deploy_bundle
-from engine.diagram import read_directory, require_bundle
-from engine.instances import start_instance
-from engine.scheduler import TimerScheduler
+from engine.diagrams.bundle import read_directory, require_bundle
+from engine.diagrams.deploy import deploy_bundle
+from engine.instances.steps import start_instance
+from engine.scheduler.passes import TimerScheduler
 from models import AuditEvent, ProcessInstance, SchedulerPass, Timer
 from tests.conftest import TEST_BPMN, Database, record_figures
 from workflows.people.roles import known_roles

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.scheduler import JobOutcome, TimerScheduler
+from engine.scheduler.passes import JobOutcome, TimerScheduler
 from tests.conftest import Database
 
 WAIT = 10.0  # seconds: only reached when something hangs

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import EngineError
-from engine.instances import send_signal
+from engine.instances.steps import send_signal
 from models import HumanTask, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.engine.conftest import Procedures

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.assignment import Participant
-from engine.instances import due_instances, earliest_due_timer
+from engine.instances.assignment import Participant
+from engine.instances.steps import due_instances, earliest_due_timer
 from models import HumanTask
 from tests.engine.conftest import Procedures
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from engine.unit_of_work import run_in_transaction
+from engine.instances.unit_of_work import run_in_transaction
 from models import make_engine, make_session_factory
 from tests.conftest import Database
 

@@ -38,10 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant
-from engine.deploy import deploy_bundle
-from engine.diagram import read_directory, require_bundle
-from engine.runtime import load
+from engine.diagrams.bundle import read_directory, require_bundle
+from engine.diagrams.deploy import deploy_bundle
+from engine.instances.assignment import Grant
+from engine.instances.loading import load
 from models import AuditEvent, HumanTask, ProcessInstance, Timer
 from tests.conftest import Database, record_figures
 from workflows.people.accounts import create_user

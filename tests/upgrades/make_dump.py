@@ -28,8 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.cli import main
-from engine.instances import claim_task, complete_task, start_instance
-from engine.unit_of_work import run_in_transaction
+from engine.instances.steps import claim_task, complete_task, start_instance
+from engine.instances.unit_of_work import run_in_transaction
 from models import Decision, HumanTask, ProcessInstance, make_engine, make_session_factory
 from models.backup import database_revision
 from workflows.board.membership import DEMO_MEMBERSHIP_KEY

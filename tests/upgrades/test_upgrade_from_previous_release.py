@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.cli import main
 from engine import audit
-from engine.assignment import Participant, is_offered_to
-from engine.forms import example_answer, load_form
-from engine.instances import complete_task
-from engine.runtime import load
-from engine.scheduler import run_pass
-from engine.unit_of_work import run_in_transaction
+from engine.diagrams.forms import example_answer, load_form
+from engine.instances.assignment import Participant, is_offered_to
+from engine.instances.loading import load
+from engine.instances.steps import complete_task
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import run_pass
 from models import (
     AuditEvent,
     HumanTask,

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
-from engine.instances import start_instance
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import start_instance
 from models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.api_contract import ContractClient

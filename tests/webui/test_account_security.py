@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from commands.cli import main
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
 from engine.audit import verify
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.api_contract import check_answer, validator

@@ -14,7 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from commands.cli import main
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import ApiToken, AuditEvent, User
 from tests.conftest import Clock, Database
 from tests.webui.api_contract import ContractClient

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import Decision
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Reply, post

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
 from engine.audit import verify
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, HumanTask
 from tests.conftest import Clock, Database
 from tests.webui.conftest import People, Reply, post, task_of

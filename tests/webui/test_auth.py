@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import select, update
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import AuditEvent, User
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token

@@ -30,8 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
-from engine.instances import start_instance
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import start_instance
 from models import (
     ApiToken,
     Decision,

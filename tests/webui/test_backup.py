@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.cli import main
 from engine import audit
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task, start_instance
-from engine.runtime import load
-from engine.scheduler import run_pass
-from engine.unit_of_work import run_in_transaction
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task, start_instance
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import run_pass
 from models import (
     AuditEvent,
     Base,

@@ -18,8 +18,8 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.instances import claim_task
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import claim_task
 from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot

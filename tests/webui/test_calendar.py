@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, Organisation, PublicHoliday
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
 from commands.cli import main
-from engine.instances import start_instance
+from engine.instances.steps import start_instance
 from models import ProcessDefinition, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database
 from workflows.methodology.diagrams import BPMN_DIR

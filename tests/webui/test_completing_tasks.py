@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import EngineError
-from engine.instances import complete_task
+from engine.instances.steps import complete_task
 from models import AuditEvent
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, snapshot, task_of

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import Need, NeedChange, Organisation, Report, Response
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
-from engine.deploy import deploy_bundle
-from engine.diagram import read_directory, require_bundle
-from engine.instances import complete_task
+from engine.diagrams.bundle import read_directory, require_bundle
+from engine.diagrams.deploy import deploy_bundle
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task
 from models import ProcessDefinition, ProcessInstance
 from tests.conftest import TEST_BPMN, Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, task_of

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from engine.diagrams.forms import validate_submission
 from engine.errors import FormInvalid
-from engine.forms import validate_submission
 from webui.forms_html import (
     errors_outside_fields,
     form_fields,

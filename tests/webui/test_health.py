@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine.instances import start_instance
+from engine.instances.steps import start_instance
 from models import SchedulerPass, make_engine
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser

@@ -20,10 +20,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
+from engine.diagrams.forms import validate_submission
 from engine.errors import EngineError, FormInvalid, SandboxViolation
-from engine.forms import validate_submission
-from engine.sandbox import ScriptTimeLimit
+from engine.instances.assignment import Grant, Participant
+from engine.sandbox.restricted import ScriptTimeLimit
 from models import Document, Need, Organisation, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database, tally
 from tests.engine.conftest import Procedures

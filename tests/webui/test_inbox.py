@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from engine.instances import complete_task
+from engine.instances.steps import complete_task
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People, set_due, task_of
 

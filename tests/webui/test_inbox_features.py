@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task, send_signal, start_instance
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task, send_signal, start_instance
 from models import AuditEvent, Comment, Document, HumanTask
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People, csrf_token, set_due, snapshot, task_of

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from commands.cli import main
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import AuditEvent, LoginSession
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser

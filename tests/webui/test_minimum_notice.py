@@ -13,7 +13,7 @@ from flask import Flask
 from lxml import html
 from sqlalchemy import func, select
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import AuditEvent, Decision, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser

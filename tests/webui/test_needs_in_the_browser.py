@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.instances import start_instance
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import start_instance
 from models import HumanTask
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot

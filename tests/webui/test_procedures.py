@@ -15,9 +15,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task
-from engine.scheduler import run_pass
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task
+from engine.scheduler.passes import run_pass
 from models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, csrf_token

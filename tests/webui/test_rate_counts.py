@@ -11,7 +11,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from tests.conftest import Clock, Database
 from tests.webui.test_api_auth import bearer, make_token
 from webui import rate_counts

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from engine.assignment import Grant, Participant
-from engine.deploy import deploy_bundle
-from engine.diagram import check_bundle
+from engine.diagrams.bundle import check_bundle
+from engine.diagrams.deploy import deploy_bundle
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, HumanTask, Need, Organisation, OutboxMessage, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot

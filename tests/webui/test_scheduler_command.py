@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands import cli
 from commands.cli import main
-from engine.instances import start_instance
-from engine.scheduler import Periodic, worker_name
+from engine.instances.steps import start_instance
+from engine.scheduler.passes import Periodic, worker_name
 from tests.conftest import Clock, Database
 
 

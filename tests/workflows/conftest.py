@@ -13,10 +13,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant, offered_clause
-from engine.instances import complete_task, start_instance
-from engine.runtime import load
-from engine.scheduler import PassResult, run_pass
+from engine.instances.assignment import Grant, Participant, offered_clause
+from engine.instances.loading import load
+from engine.instances.steps import complete_task, start_instance
+from engine.scheduler.passes import PassResult, run_pass
 from models import Decision, HumanTask
 from tests.conftest import Clock, Database
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory

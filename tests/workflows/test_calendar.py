@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from engine.dates import add_working_days
+from engine.sandbox.dates import add_working_days
 from engine.services import OperationContext, operation
 from models import AuditEvent
 from tests.workflows.conftest import Iisg

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.changes import ElementChange, FlowChange, FormChange
+from engine.diagrams.changes import ElementChange, FlowChange, FormChange
 from engine.errors import EngineError
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, Decision, ProcessDefinition, ProcessInstance
 from tests.workflows.conftest import Iisg
 from tests.workflows.membership_amendment import (

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, HumanTask, ProcessInstance
 from tests.workflows.conftest import Iisg
 from tests.workflows.membership_amendment import (

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
-from engine.instances import complete_task, start_instance
-from engine.scheduler import run_pass
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task, start_instance
+from engine.scheduler.passes import run_pass
 from models import AuditEvent, HumanTask, Notice
 from tests.conftest import START, Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from tests.conftest import Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named
 from workflows.mail.messages import deliver_pending, enqueue

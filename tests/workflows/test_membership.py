@@ -9,10 +9,10 @@ import pytest
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
 from engine.errors import EngineError, FormInvalid, NotAllowed
-from engine.instances import complete_task
-from engine.runtime import load
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task
 from models import AuditEvent, FocalPoint, HumanTask, Organisation, ProcessInstance
 from tests.workflows.conftest import Iisg
 from workflows.board.membership import start_demo_membership

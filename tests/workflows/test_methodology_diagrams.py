@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from lxml import etree
 
-from engine.diagram import check_bundle, read_directory
-from engine.lint import NS, role_key, task_properties
+from engine.diagrams.bpmn import NS, role_key, task_properties
+from engine.diagrams.bundle import check_bundle, read_directory
 from workflows.demo import demo_accounts
 from workflows.methodology.diagrams import BPMN_DIR
 from workflows.people.roles import ROLES, known_roles

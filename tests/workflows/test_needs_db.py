@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
 from engine.errors import NotAllowed
+from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, Document, Need, NeedChange, Report, Response
 from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.assignment import Grant, Participant
 from engine.errors import FormInvalid, NotAllowed, Refused
-from engine.instances import complete_task
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task
 from models import Need, ProcessInstance, Report
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.runtime import current_data, load
-from engine.scheduler import run_pass
+from engine.instances.loading import load
+from engine.instances.task_lookup import current_data
+from engine.scheduler.passes import run_pass
 from models import ProcessInstance, RecurringStart, SchedulerPass, make_engine, make_session_factory
 from tests.conftest import Clock, Database
 from tests.workflows.conftest import Iisg

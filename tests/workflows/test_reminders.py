@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from engine.scheduler import run_pass
+from engine.scheduler.passes import run_pass
 from models import AuditEvent, OutboxMessage, User
 from tests.workflows.conftest import Iisg
 from tests.workflows.test_silent_procedure import launch

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Grant, Participant
 from engine.errors import EngineError, FormInvalid, NotAllowed, Refused
-from engine.instances import complete_task
-from engine.runtime import load
+from engine.instances.assignment import Grant, Participant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task
 from models import HumanTask, Need, ProcessInstance, Report, Response
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo

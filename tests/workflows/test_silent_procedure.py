@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.assignment import Grant, Participant
 from engine.errors import FormInvalid, NotAllowed, Refused, TaskAlreadyDone
-from engine.instances import complete_task
+from engine.instances.assignment import Grant, Participant
+from engine.instances.steps import complete_task
 from models import AuditEvent, Decision, HumanTask, ProcessInstance, Timer
 from tests.workflows.conftest import Iisg
 from workflows.board.decisions import text_hash

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.instances import claim_task, complete_task_or_log_refusal, release_task
+from engine.instances.steps import claim_task, complete_task_or_log_refusal, release_task
 from models import HumanTask
 from webui.api.auth import api_person
 from webui.api.blueprint import bp as api

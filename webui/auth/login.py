@@ -18,7 +18,7 @@ from flask_login import (
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import User
 from webui.database import one_statement, unit_of_work
 from workflows.people.accounts import participant

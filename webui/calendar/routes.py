@@ -20,8 +20,7 @@ from workflows.calendar.holidays import (
     public_holidays,
     remove_public_holiday,
 )
-from workflows.people.roles import WB_PARTNERS, Partner, partner_name
-from workflows.procedures.pages import SECRETARIAT
+from workflows.people.roles import SECRETARIAT, WB_PARTNERS, Partner, partner_name
 
 bp = Blueprint("calendar", __name__)
 bp.before_request(login_required_response)

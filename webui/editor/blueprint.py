@@ -14,7 +14,7 @@ from webui.auth.login import login_required_response, require_person
 from webui.database import request_session
 from webui.procedures.routes import BPMN_JS_DIR
 from workflows.methodology.editor import editable_bundle
-from workflows.procedures.pages import SECRETARIAT
+from workflows.people.roles import SECRETARIAT
 
 bp = Blueprint("editor", __name__)
 

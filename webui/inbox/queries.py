@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.diagrams.forms import load_form
 from engine.errors import TaskNotFound
-from engine.forms import load_form
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
 from workflows.inbox.comments import COMMENT_MAX_CHARS, comments

@@ -9,9 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from engine.assignment import describe_holder
 from engine.errors import FormInvalid
-from engine.instances import complete_task_or_log_refusal
+from engine.instances.assignment import describe_holder
+from engine.instances.steps import complete_task_or_log_refusal
 from webui.auth.login import login_required_response, require_person
 from webui.database import app_database, request_session
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission

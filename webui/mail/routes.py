@@ -15,7 +15,7 @@ from webui.database import request_session, unit_of_work
 from webui.settings import procedure_settings
 from workflows.mail.messages import choose_mail_mode
 from workflows.mail.outbox import mail_server_state, outbox_message, outbox_page
-from workflows.mail.recipients import SECRETARIAT
+from workflows.people.roles import SECRETARIAT
 
 bp = Blueprint("mail", __name__)
 bp.before_request(login_required_response)

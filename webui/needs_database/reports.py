@@ -26,8 +26,7 @@ from workflows.needs_database.reports import (
     upload_report,
 )
 from workflows.needs_database.terms import REPORT_KINDS
-from workflows.people.roles import PILLARS
-from workflows.procedures.pages import SECRETARIAT
+from workflows.people.roles import PILLARS, SECRETARIAT
 from workflows.refusals import RequestRefused
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

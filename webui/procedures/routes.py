@@ -22,17 +22,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.exceptions import Forbidden, NotFound
 
-from engine.diagram_state import diagram_state
 from engine.errors import EngineError, FormInvalid, StepFailed, UnknownProcess
+from engine.instances.diagram_state import diagram_state
 from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
 from webui.settings import minimum_notice
 from workflows.methodology.pages import migration_offer
+from workflows.people.roles import SECRETARIAT
 from workflows.procedures.access import may_see_instance
 from workflows.procedures.pages import (
-    SECRETARIAT,
     StartPage,
     catalogue,
     instance_page,

@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, offered_clause
-from engine.diagram_state import step_names
+from engine.diagrams.forms import load_form
 from engine.errors import NotAllowed
-from engine.forms import load_form
-from engine.runtime import load
+from engine.instances.assignment import Participant, offered_clause
+from engine.instances.diagram_state import step_names
+from engine.instances.loading import load
 from models import Decision as DecisionRow
 from models import DecisionAnswer, HumanTask, ProcessInstance
 from models.decisions import ANSWERS, DECISION_METHODS, OUTCOMES

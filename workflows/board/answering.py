@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.assignment import Participant, offered_clause
 from engine.errors import FormInvalid, NotAllowed
-from engine.instances import complete_task_or_log_refusal
+from engine.instances.assignment import Participant, offered_clause
+from engine.instances.steps import complete_task_or_log_refusal
 from models import Decision, HumanTask
 from workflows.board.decisions import ANSWER_TASK
 from workflows.board.silent_procedure import latest_silent_procedure

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.dates import parse_moment
 from engine.errors import EngineError, Refused
-from engine.runtime import guids_within
+from engine.instances.task_lookup import guids_within
+from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
 from workflows.mail.messages import enqueue, page_link, when

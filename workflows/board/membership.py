@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant
 from engine.errors import EngineError, Refused
-from engine.instances import complete_task, send_signal, start_instance
-from engine.runtime import data_waiting_at, load
+from engine.instances.assignment import Grant
+from engine.instances.loading import load
+from engine.instances.steps import complete_task, send_signal, start_instance
+from engine.instances.task_lookup import data_waiting_at
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
 from workflows.people.accounts import add_grant, find_user, participant

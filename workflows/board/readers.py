@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 
 SILENT_PROCEDURE_READERS = frozenset({"board_member", "secretariat"})
 REGISTER_READERS = frozenset({"member", "board_member", "secretariat"})

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, offered_clause
+from engine.instances.assignment import Participant, offered_clause
 from models import Decision, HumanTask, ProcessInstance
 from workflows.board.decisions import ANSWER_TASK
 from workflows.board.register import document_names, outcome_words

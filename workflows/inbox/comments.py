@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import Comment
 from workflows.procedures.access import check_may_see_instance
 from workflows.refusals import RequestRefused

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, ScalarSelect, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.assignment import Participant, is_offered_to, open_offered_clause
+from engine.instances.assignment import Participant, is_offered_to, open_offered_clause
 from models import HumanTask, ProcessInstance
 from workflows.inbox.filters import InboxFilter
 from workflows.people.roles import ROLES, partner_name

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
 from engine.errors import EngineError
-from engine.instances import active_definition, start_instance
-from engine.scheduler import JobOutcome, PassJob
-from engine.unit_of_work import run_in_transaction
+from engine.instances.steps import active_definition, start_instance
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import JobOutcome, PassJob
 from models import RecurringStart
 from workflows.settings import ProcedureSettings, RecurringSchedule
 

@@ -24,9 +24,9 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
-from engine.dates import holidays_between, shift_working_days
-from engine.scheduler import JobOutcome, PassJob
-from engine.unit_of_work import run_in_transaction
+from engine.instances.unit_of_work import run_in_transaction
+from engine.sandbox.dates import holidays_between, shift_working_days
+from engine.scheduler.passes import JobOutcome, PassJob
 from models import HumanTask, Notice, ProcessInstance
 from workflows.mail.messages import enqueue
 from workflows.mail.notices import claim_notice

@@ -1,12 +1,15 @@
 """The jobs the procedures add to the scheduler: what `iisg scheduler` and `iisg serve` run.
 
 Pass jobs run in every scheduler pass after the timers (reminders and escalations, recurring
-starts, daily digests); periodic jobs run on their own interval (the mail sender).
+starts, daily digests); periodic jobs run on their own interval (the mail sender). The
+scheduler the processes run is the engine's, with these jobs on top.
 """
 
 from __future__ import annotations
 
-from engine.scheduler import PassJob, Periodic
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.scheduler.passes import PassJob, Periodic, TimerScheduler
 from workflows.jobs.recurring import recurring_job
 from workflows.jobs.reminders import reminders_job
 from workflows.mail.messages import digest_job, sender_job
@@ -27,3 +30,20 @@ def periodic_jobs(settings: ProcedureSettings) -> list[Periodic]:
     """The jobs that run on their own interval."""
     periodic: list[Periodic] = [sender_job(settings.mail)]
     return periodic
+
+
+def procedure_scheduler(
+    factory: sessionmaker[Session],
+    settings: ProcedureSettings,
+    *,
+    blocking: bool = False,
+    safety_interval: float | None = None,
+) -> TimerScheduler:
+    """A scheduler that fires timers and runs every job of the procedures (not started yet)."""
+    return TimerScheduler(
+        factory,
+        safety_interval=safety_interval or settings.safety_interval_seconds,
+        blocking=blocking,
+        jobs=pass_jobs(settings),
+        periodic=periodic_jobs(settings),
+    )

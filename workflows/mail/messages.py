@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import audit, task_events
-from engine.assignment import describe_holder
-from engine.scheduler import JobOutcome, PassJob, Periodic
-from engine.unit_of_work import run_in_transaction
+from engine import audit
+from engine.instances import task_events
+from engine.instances.assignment import describe_holder
+from engine.instances.unit_of_work import run_in_transaction
+from engine.scheduler.passes import JobOutcome, PassJob, Periodic
 from models import MAIL_MODES, HumanTask, OutboxMessage, ProcessInstance, User
 from workflows.mail.notices import claim_notice
 from workflows.mail.recipients import candidates_for, holds

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import is_offered_to
+from engine.instances.assignment import is_offered_to
 from models import HumanTask, RoleGrant, User
 from workflows.people.accounts import participant
-
-SECRETARIAT = "secretariat"
+from workflows.people.roles import SECRETARIAT
 
 
 def candidates_for(session: Session, tasks: Sequence[HumanTask]) -> list[User]:

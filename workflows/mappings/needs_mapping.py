@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.dates import parse_moment
 from engine.errors import EngineError
-from engine.instances import complete_task, start_instance
+from engine.instances.steps import complete_task, start_instance
+from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
 from models import HumanTask, Need, Organisation, ProcessInstance, Report
 from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError, Refused
-from engine.instances import complete_task, start_instance
+from engine.instances.steps import complete_task, start_instance
 from engine.services import ServiceCall, register
 from models import HumanTask, Need, Organisation, ProcessInstance, Report, Response, User
 from workflows.people.accounts import find_user, participant

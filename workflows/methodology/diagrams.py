@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.deploy import Deployed, change_status, deploy_bundle, find_version
-from engine.diagram import check_bundle, read_directory, require_bundle
+from engine.diagrams.bundle import check_bundle, read_directory, require_bundle
+from engine.diagrams.deploy import Deployed, change_status, deploy_bundle, find_version
 from engine.errors import Problem
 from engine.services import ServiceCall, register
 from models import ProcessDefinition

@@ -5,7 +5,7 @@ as any diagram (size cap, no DOCTYPE or entities, the BPMN schema, the project's
 sandbox's compile check, SpiffWorkflow's parser), with call activities resolved against the
 versions in force; then every step must be reachable and able to finish, and a dry run
 takes it from start to end with made-up answers. What the browser's modeler drops is put
-back from the stored versions first (engine/modeler_round_trip.py). A draft is stored only
+back from the stored versions first (engine/diagrams/modeler_round_trip.py). A draft is stored only
 when nothing is an error; proposing it starts `methodology_amendment`, and only the Board's
 adoption puts it in force.
 """
@@ -24,18 +24,23 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from engine.assignment import Participant
-from engine.changes import ChangeList, diagram_changes, form_names
-from engine.deploy import deploy_bundle, find_version
-from engine.diagram import DiagramBundle, check_bundle
-from engine.dry_run import dry_run
+from engine.diagrams.bpmn import NS
+from engine.diagrams.bundle import DiagramBundle, check_bundle
+from engine.diagrams.changes import ChangeList, diagram_changes, form_names
+from engine.diagrams.deploy import deploy_bundle, find_version
+from engine.diagrams.modeler_round_trip import restore_spiff_details
+from engine.diagrams.reachability import reachability_problems
+from engine.diagrams.xml_safety import read_diagram
 from engine.errors import EngineError, Problem, UnknownProcess
-from engine.instances import complete_task, start_instance
-from engine.lint import NS
-from engine.migration import MigrationCheck, MigrationRefused, migrate_instance, migration_check
-from engine.modeler_round_trip import restore_spiff_details
-from engine.reachability import reachability_problems
-from engine.xml_safety import read_diagram
+from engine.instances.assignment import Participant
+from engine.instances.dry_run import dry_run
+from engine.instances.migration import (
+    MigrationCheck,
+    MigrationRefused,
+    migrate_instance,
+    migration_check,
+)
+from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.versions import VersionEntry, version_history
 from workflows.people.roles import known_roles

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import ProcessDefinition, ProcessInstance
 from workflows.methodology.editor import (
     ChangeList,
@@ -17,7 +17,7 @@ from workflows.methodology.editor import (
     changes_between,
     migration_check,
 )
-from workflows.procedures.pages import SECRETARIAT
+from workflows.people.roles import SECRETARIAT
 
 
 @dataclass

@@ -21,7 +21,7 @@ and audited.
 
 from __future__ import annotations
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import Need, Response
 from workflows.needs_database.terms import READER_ROLES
 from workflows.refusals import NoAccess

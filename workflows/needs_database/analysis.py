@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import Need, Response
 from models.mapping import SUB_PILLARS
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Participant
 from engine.errors import NotAllowed
+from engine.instances.assignment import Participant
 from models import Need, NeedChange, Organisation, Response
 from models.mapping import PROVIDER_KINDS
 from workflows.needs_database.access import (

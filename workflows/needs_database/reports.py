@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Participant
 from engine.errors import NotAllowed
+from engine.instances.assignment import Participant
 from models import Report, Response
 from models.mapping import SUB_PILLARS
 from workflows.inbox.documents import Upload, add_document, check_upload
@@ -24,8 +24,7 @@ from workflows.needs_database.checks import checked_choice
 from workflows.needs_database.filters import NeedFilter
 from workflows.needs_database.search import search_needs, search_responses
 from workflows.needs_database.terms import REPORT_KINDS, SUB_PILLAR_TITLES
-from workflows.people.roles import PILLARS, WB_PARTNERS, partner_name
-from workflows.procedures.pages import SECRETARIAT
+from workflows.people.roles import PILLARS, SECRETARIAT, WB_PARTNERS, partner_name
 from workflows.refusals import RequestRefused
 
 # --- reports ------------------------------------------------------------------------------

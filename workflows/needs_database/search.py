@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant
+from engine.instances.assignment import Participant
 from models import Need, NeedChange, Response
 from workflows.needs_database.access import check_member, may_edit_need, may_respond
 from workflows.needs_database.filters import NeedFilter, need_where

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import RoleGrant, User
 from workflows.people.login_sessions import end_sessions_of
 from workflows.people.roles import ROLES

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import LoginSession, RoleGrant, User
 
 # Writing last_seen_at on every request would turn every page view into a write.

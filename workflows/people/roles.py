@@ -9,6 +9,9 @@ KOSOVO_FOOTNOTE = (
     "UNSCR 1244/1999 and the ICJ Opinion on the Kosovo declaration of independence."
 )
 
+# The role that runs the procedures: starts them, amends the methodology, hears of failures.
+SECRETARIAT = "secretariat"
+
 
 @dataclass(frozen=True)
 class Role:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.assignment import Grant, Participant
+from engine.instances.assignment import Grant, Participant
 from models import ApiToken, RoleGrant, User
 from workflows.people.accounts import find_user
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, check_may_act, is_offered_to, offered_clause
 from engine.errors import NotAllowed, TaskAlreadyDone
-from engine.instances import ensure_open
+from engine.instances.assignment import Participant, check_may_act, is_offered_to, offered_clause
+from engine.instances.steps import ensure_open
 from models import HumanTask, ProcessInstance
 from workflows.refusals import NoAccess
 

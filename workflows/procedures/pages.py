@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.assignment import Participant, describe_holder
-from engine.diagram_state import DiagramState, step_names, workflow_state
-from engine.instances import active_definition, start_form, start_instance
-from engine.runtime import current_data, load
+from engine.instances.assignment import Participant, describe_holder
+from engine.instances.diagram_state import DiagramState, step_names, workflow_state
+from engine.instances.loading import load
+from engine.instances.steps import active_definition, start_form, start_instance
+from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
-from workflows.people.roles import ROLES, partner_name
+from workflows.people.roles import ROLES, SECRETARIAT, partner_name
 
-SECRETARIAT = "secretariat"
 APPLICANT = "applicant"
 MEMBERSHIP = "membership"
 # The applicant starts their own membership application (the expression of interest is its

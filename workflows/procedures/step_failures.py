@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
 from engine.errors import StepFailed
-from engine.unit_of_work import run_in_transaction
+from engine.instances.unit_of_work import run_in_transaction
 from models import ProcessInstance
 from workflows.mail.messages import enqueue, page_link, when
 from workflows.mail.recipients import secretariat

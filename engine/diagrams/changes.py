@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
-from engine.lint import FLOW_NODE_TAGS, NS, elements, task_properties
-from engine.xml_safety import read_diagram
+from engine.diagrams.bpmn import FLOW_NODE_TAGS, NS, elements, task_properties
+from engine.diagrams.xml_safety import read_diagram
 
 _BPMN = f"{{{NS['bpmn']}}}"
 _SPIFF = f"{{{NS['spiffworkflow']}}}"

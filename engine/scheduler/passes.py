@@ -25,10 +25,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import audit, clock, timer_events
+from engine import audit, clock
 from engine.errors import EngineError
-from engine.instances import due_instances, earliest_due_timer, fire_due_timers
-from engine.unit_of_work import run_in_transaction
+from engine.instances import timer_events
+from engine.instances.steps import due_instances, earliest_due_timer, fire_due_timers
+from engine.instances.unit_of_work import run_in_transaction
 from models import ProcessInstance, SchedulerPass
 
 log = logging.getLogger("iisg.scheduler")

@@ -12,9 +12,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task, TaskState
 
+from engine.diagrams.bpmn import OPTIONAL_PROPERTY, role_key
+from engine.diagrams.forms import FORM_PROPERTY
 from engine.errors import EngineError
-from engine.forms import FORM_PROPERTY
-from engine.lint import OPTIONAL_PROPERTY, role_key
 
 
 def _evaluate(task: Task, expression: str, what: str) -> Any:

@@ -12,81 +12,29 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.diagrams.bpmn import (
+    FLOW_NODE_TAGS,
+    NS,
+    OPTIONAL_PROPERTY,
+    elements,
+    role_key,
+    task_properties,
+)
 from engine.errors import Problem, SandboxViolation
-from engine.sandbox import compile_expression, compile_script
+from engine.sandbox.restricted import compile_expression, compile_script
 from engine.services import operations
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 HUMAN_TASK_TAGS = ("userTask", "manualTask")
-# The steps of a process: what sequence flows may join.
-FLOW_NODE_TAGS = frozenset(
-    {
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "scriptTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-        "complexGateway",
-    }
-)
 # Task properties whose values are expressions over the task's data.
 EXPRESSION_PROPERTIES = ("organisation", "pillar", "assignee", "dueAt", "about")
-# A user task with `optional` true may be left undone: it gets no reminders or deadline notice.
-OPTIONAL_PROPERTY = "optional"
-
 MakeProblem = Callable[[etree._Element, str], Problem]
-
-
-def role_key(lane_name: str) -> str:
-    """The role a lane stands for: 'Board member' -> 'board_member'."""
-    return re.sub(r"[^a-z0-9]+", "_", lane_name.lower()).strip("_")
-
-
-def elements(node: etree._Element, path: str, **variables: str) -> list[etree._Element]:
-    """The elements an XPath finds (lxml's xpath can also answer strings and numbers)."""
-    xpath: Any = node.xpath  # lxml-stubs cannot type XPath variables
-    found = xpath(path, namespaces=NS, **variables)
-    return (
-        [item for item in found if isinstance(item, etree._Element)]
-        if isinstance(found, list)
-        else []
-    )
-
-
-def task_properties(node: etree._Element) -> dict[str, str]:
-    """The spiffworkflow:property name/value pairs of a task element."""
-    found = elements(
-        node, "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
-    )
-    return {str(p.get("name")): p.get("value", "") or "" for p in found if p.get("name")}
 
 
 def _owner_id(node: etree._Element) -> str | None:

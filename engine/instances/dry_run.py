@@ -26,13 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.diagrams.bpmn import OPTIONAL_PROPERTY
+from engine.diagrams.forms import FORM_PROPERTY, example_answer, load_form
+from engine.diagrams.specs import specs_to_json
 from engine.errors import FormInvalid
-from engine.forms import FORM_PROPERTY, example_answer, load_form
-from engine.lint import OPTIONAL_PROPERTY
-from engine.runtime import LoadedInstance, ready_human_tasks, save, waiting_timers
-from engine.sandbox import script_engine
+from engine.instances.loading import LoadedInstance
+from engine.instances.saving import save
+from engine.instances.script_engine import script_engine
+from engine.instances.task_lookup import ready_human_tasks
+from engine.instances.timers import waiting_timers
 from engine.services import OperationContext, operation
-from engine.specs import specs_to_json
 from models import HumanTask, ProcessDefinition, ProcessInstance
 
 MAX_STEPS = 500

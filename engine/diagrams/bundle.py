@@ -12,9 +12,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.diagrams.bpmn import NS, elements
+from engine.diagrams.lint import lint_tree
+from engine.diagrams.xml_safety import read_diagram
 from engine.errors import DiagramRejected, Problem
-from engine.lint import NS, elements, lint_tree
-from engine.xml_safety import read_diagram
 
 _xsd_lock = threading.Lock()
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.diagram import DiagramBundle
+from engine.diagrams.bpmn import NS
+from engine.diagrams.bundle import DiagramBundle
+from engine.diagrams.forms import FORM_PROPERTY, UI_FORM_PROPERTY
+from engine.diagrams.specs import specs_to_json
 from engine.errors import EngineError
-from engine.forms import FORM_PROPERTY, UI_FORM_PROPERTY
-from engine.lint import NS
-from engine.specs import specs_to_json
 from models import ProcessDefinition
 
 

@@ -1,12 +1,12 @@
-"""`iisg scheduler status` in plain lines: the timers waiting next, the last passes, and
-whether a scheduler is running."""
+"""How the scheduler stands, in plain lines (what `iisg scheduler status` prints): the timers
+waiting next, the last passes, and whether a scheduler is running."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from engine.scheduler_status import PassRecord, SchedulerStatus, WaitingTimer
+from engine.scheduler.status import PassRecord, SchedulerStatus, WaitingTimer
 
 
 def span(delta: timedelta) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.lint import NS, elements
-from engine.xml_safety import read_diagram
+from engine.diagrams.bpmn import NS, elements
+from engine.diagrams.xml_safety import read_diagram
 
 _BPMN = f"{{{NS['bpmn']}}}"
 # The children of bpmn:multiInstanceLoopCharacteristics, in the order the schema wants them.

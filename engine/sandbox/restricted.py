@@ -9,7 +9,7 @@ every pass of a loop (a `while`, a `for`, a comprehension), every call of a func
 lambda (also when a builtin such as `map` or `sorted` calls it), and every item that `map`,
 `filter`, `enumerate` and `reversed` hand on (also to a builtin that consumes them in C, such
 as `any` or `list`). Between two steps the script can only do one operation on values it
-already holds, each bounded by engine.sandbox_sizes and `range`'s cap; so a script that never
+already holds, each bounded by engine.sandbox.sizes and `range`'s cap; so a script that never
 ends or keeps growing stops with an error instead of holding a web worker or the scheduler.
 """
 
@@ -36,10 +36,10 @@ from RestrictedPython.Guards import (
     safer_getattr,
 )
 from RestrictedPython.transformer import RestrictingNodeTransformer
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 
-from engine import sandbox_sizes
 from engine.errors import SandboxViolation
+from engine.sandbox import sizes
 
 # How long one script, condition or timer expression may run, in seconds of wall-clock time.
 TIME_LIMIT_SECONDS = 2.0
@@ -168,7 +168,7 @@ def _bounded_range(*args: int) -> range:
 
 _EXTRA_BUILTINS: dict[str, Any] = {
     "range": _bounded_range,
-    "pow": sandbox_sizes.bounded_pow,
+    "pow": sizes.bounded_pow,
     "all": all,
     "any": any,
     "dict": dict,
@@ -176,14 +176,14 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "filter": _lazy(filter),
     "list": list,
     "map": _lazy(map),
-    "max": sandbox_sizes.bounded_max,
-    "min": sandbox_sizes.bounded_min,
+    "max": sizes.bounded_max,
+    "min": sizes.bounded_min,
     "reversed": _lazy(reversed),
     "set": set,
-    "sum": sandbox_sizes.bounded_sum,
-    "str": sandbox_sizes.BoundedText,
-    "repr": sandbox_sizes.bounded_repr,
-    "hash": sandbox_sizes.bounded_hash,
+    "sum": sizes.bounded_sum,
+    "str": sizes.BoundedText,
+    "repr": sizes.bounded_repr,
+    "hash": sizes.bounded_hash,
 }
 
 
@@ -203,8 +203,8 @@ def _guards() -> dict[str, Any]:
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
-        "_inplacevar_": sandbox_sizes.in_place,
-        **sandbox_sizes.guards(),
+        "_inplacevar_": sizes.in_place,
+        **sizes.guards(),
     }
 
 
@@ -214,7 +214,7 @@ _safer_getattr: Callable[..., Any] = safer_getattr
 def _getattr(owner: Any, name: str, *default: Any) -> Any:
     """RestrictedPython's attribute guard; a text's padding, replacing and joining methods
     come back checked for the length they would build."""
-    return sandbox_sizes.bounded_method(owner, name, _safer_getattr(owner, name, *default))
+    return sizes.bounded_method(owner, name, _safer_getattr(owner, name, *default))
 
 
 # Builtins the sandbox does not provide that reach beyond the procedure's data. Naming one
@@ -240,12 +240,12 @@ class _DiagramPolicy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         """`a * b`, `a ** b`, `a << b`, `a + b` and `a % b` become calls of their size guards."""
-        guarded = sandbox_sizes.GUARDED_OPERATORS.get(type(node.op))
+        guarded = sizes.GUARDED_OPERATORS.get(type(node.op))
         if guarded is None:
             checked: ast.AST = self.node_contents_visit(node)
             return checked
         # Written with constants only: say so now, so the editor and the linter refuse it.
-        too_big = sandbox_sizes.constant_too_big(node)
+        too_big = sizes.constant_too_big(node)
         if too_big is not None:
             self.error(node, too_big)
             return node
@@ -261,11 +261,11 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         """`f"{x:>{w}}"`: the value and the format after the colon go through their size
         guards first."""
         visited: ast.FormattedValue = self.node_contents_visit(node)
-        visited.value = _guarded(sandbox_sizes.AS_TEXT_GUARD, visited.value)
+        visited.value = _guarded(sizes.AS_TEXT_GUARD, visited.value)
         if visited.format_spec is None:
             return ast.fix_missing_locations(visited)
         checked = ast.Call(
-            func=ast.Name(id=sandbox_sizes.FORMAT_SPEC_GUARD, ctx=ast.Load()),
+            func=ast.Name(id=sizes.FORMAT_SPEC_GUARD, ctx=ast.Load()),
             args=[visited.format_spec],
             keywords=[],
         )
@@ -281,9 +281,9 @@ class _DiagramPolicy(RestrictingNodeTransformer):
         visited: ast.Compare = self.node_contents_visit(node)
         if all(isinstance(op, ast.Is | ast.IsNot) for op in visited.ops):
             return visited  # identity goes through nothing
-        visited.left = _guarded(sandbox_sizes.COMPARED_GUARD, visited.left)
+        visited.left = _guarded(sizes.COMPARED_GUARD, visited.left)
         visited.comparators = [
-            _guarded(sandbox_sizes.COMPARED_GUARD, value) for value in visited.comparators
+            _guarded(sizes.COMPARED_GUARD, value) for value in visited.comparators
         ]
         return visited
 
@@ -387,16 +387,3 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
-
-
-def script_engine(functions: dict[str, Any] | None = None) -> PythonScriptEngine:
-    """A SpiffWorkflow script engine that runs everything in the sandbox.
-
-    Diagrams get the date helpers of engine.dates; service tasks go to registered handlers.
-    """
-    from engine.dates import DIAGRAM_FUNCTIONS
-    from engine.services import ServiceScriptEngine
-
-    return ServiceScriptEngine(
-        environment=SandboxEnvironment({**DIAGRAM_FUNCTIONS, **(functions or {})})
-    )

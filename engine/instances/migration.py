@@ -23,18 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.deploy import find_version
+from engine.diagrams.deploy import find_version
+from engine.diagrams.specs import workflow_from_json, workflow_to_json
 from engine.errors import EngineError
-from engine.runtime import (
-    LoadedInstance,
-    instance_specs,
-    load,
-    resolve_called,
-    save,
-)
+from engine.instances.loading import LoadedInstance, instance_specs, load, resolve_called
+from engine.instances.saving import save
+from engine.instances.task_descriptions import describe_task
 from engine.services import OperationContext, operation
-from engine.specs import workflow_from_json, workflow_to_json
-from engine.task_descriptions import describe_task
 from models import HumanTask, ProcessDefinition, ProcessInstance
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)

@@ -23,7 +23,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock
-from engine.assignment import Participant, check_may_act
+from engine.diagrams.forms import (
+    FORM_PROPERTY,
+    check_answer,
+    check_notice,
+    checked_form,
+    load_form,
+    validate_submission,
+)
 from engine.errors import (
     ConcurrentUpdate,
     EngineError,
@@ -33,28 +40,13 @@ from engine.errors import (
     UnknownProcess,
     refusal_within,
 )
-from engine.forms import (
-    FORM_PROPERTY,
-    check_answer,
-    check_notice,
-    checked_form,
-    load_form,
-    validate_submission,
-)
-from engine.runtime import (
-    LoadedInstance,
-    find_task,
-    load,
-    new_workflow,
-    record_answer,
-    resolve_called,
-    save,
-    specs_of,
-    update_task_if,
-    waiting_timers,
-)
+from engine.instances.assignment import Participant, check_may_act
+from engine.instances.loading import LoadedInstance, load, new_workflow, resolve_called, specs_of
+from engine.instances.saving import record_answer, save, update_task_if
+from engine.instances.task_lookup import find_task
+from engine.instances.timers import waiting_timers
+from engine.instances.unit_of_work import is_conflict, run_in_transaction
 from engine.services import OperationContext, operation
-from engine.unit_of_work import is_conflict, run_in_transaction
 from models import HumanTask, ProcessDefinition, ProcessInstance, Timer
 
 log = logging.getLogger("iisg.engine")

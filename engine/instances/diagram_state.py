@@ -14,7 +14,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
 
-from engine.runtime import load, waiting_timers
+from engine.instances.loading import load
+from engine.instances.timers import waiting_timers
 
 UNDER_WAY = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 

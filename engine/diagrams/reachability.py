@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
+from engine.diagrams.bpmn import FLOW_NODE_TAGS, NS
 from engine.errors import Problem
-from engine.lint import FLOW_NODE_TAGS, NS
 
 _BPMN = f"{{{NS['bpmn']}}}"
 # Containers whose steps are joined by sequence flows (an ad hoc subprocess's are not).
