@@ -7,6 +7,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, delete, text, update
+from sqlalchemy import Engine, delete, make_url, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.diagrams.bundle import read_directory, require_bundle
@@ -96,6 +97,30 @@ def db(database_url: str, _engine: Engine) -> Iterator[Database]:
             if table.name != "audit_chain_head":
                 connection.execute(delete(table))
         connection.execute(update(AuditChainHead).values(seq=0, last_hash=GENESIS_HASH))
+
+
+@contextmanager
+def empty_database(db: Database, tmp_path: Path, name: str) -> Iterator[str]:
+    """The address of a second database with no tables at all, dropped afterwards: a SQLite
+    file in `tmp_path`, or a new PostgreSQL database beside the test one."""
+    if not db.is_postgresql:
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        return
+    source = make_url(db.url)
+    database = f"{source.database}_{name}"
+    admin = make_engine(
+        source.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield source.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Clock:

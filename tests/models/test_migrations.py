@@ -13,13 +13,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Engine, bindparam, inspect, make_url, text
+from sqlalchemy import JSON, Engine, bindparam, inspect, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.audit import verify
 from models import GENESIS_HASH, AuditEvent, Base, make_engine, make_session_factory
 from models.migrate import alembic_config, current_is_head, upgrade
-from tests.conftest import Database
+from tests.conftest import Database, empty_database
 
 
 def test_migrations_match_the_models(db: Database) -> None:
@@ -54,23 +54,9 @@ def test_the_instance_state_is_compressed_with_lz4_where_the_server_has_it(db: D
 
 @pytest.fixture
 def blank_url(db: Database, tmp_path: Path) -> Iterator[str]:
-    """A second, empty database without any migration: a SQLite file or a new PostgreSQL one."""
-    if not db.is_postgresql:
-        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
-        return
-    source = make_url(db.url)
-    name = f"{source.database}_blank"
-    admin = make_engine(
-        source.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield source.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """A second, empty database without any migration."""
+    with empty_database(db, tmp_path, "blank") as url:
+        yield url
 
 
 # Payloads an intact chain held before revision 0013: scripts, quotes, numbers, nesting.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commands.cli import main
@@ -39,7 +39,7 @@ from models import (
 )
 from models.migrate import current_is_head, upgrade
 from models.restore import restore_backup
-from tests.conftest import Clock, Database
+from tests.conftest import Clock, Database, empty_database
 from workflows.jobs.schedule import pass_jobs
 from workflows.people.accounts import participant
 from workflows.settings import ProcedureSettings
@@ -54,24 +54,10 @@ def _manifest(dump: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
-    """A new database with no tables at all: a SQLite file, or a new PostgreSQL database."""
-    if not db.is_postgresql:
-        yield f"sqlite:///{tmp_path / 'previous-release.sqlite3'}"
-        return
-    source = make_url(db.url)
-    name = f"{source.database}_previous_release"
-    admin = make_engine(
-        source.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield source.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+def previous_release(db: Database, tmp_path: Path) -> Iterator[str]:
+    """A new database with no tables at all, for the previous release's dump."""
+    with empty_database(db, tmp_path, "previous_release") as url:
+        yield url
 
 
 def _chain_intact(factory: sessionmaker[Session]) -> int:
@@ -136,7 +122,7 @@ def _complete_one_of_each_kind(factory: sessionmaker[Session], now: datetime) ->
 @pytest.mark.parametrize("dump", DUMPS, ids=[d.stem for d in DUMPS])
 def test_a_previous_release_upgrades_and_every_procedure_goes_on(
     dump: Path,
-    empty_database: str,
+    previous_release: str,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -144,7 +130,7 @@ def test_a_previous_release_upgrades_and_every_procedure_goes_on(
     manifest = _manifest(dump)
     made_at = datetime.fromisoformat(manifest["created_at"])
     clock.move(seconds=(made_at - clock.now()).total_seconds())
-    url = empty_database
+    url = previous_release
     upgrade(url, manifest["alembic_revision"])
     engine: Engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
+from commands.cli import main
 from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import start_instance
 from models import AuditEvent, HumanTask, ProcessInstance
@@ -156,6 +158,20 @@ def people(make_person: Callable[..., Participant]) -> People:
         make_person("board-al", Grant("board_member", "AL")),
         make_person("board-ba", Grant("board_member", "BA")),
     )
+
+
+@pytest.fixture
+def command_line(db: Database, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Runs `iisg` with the given arguments on the test database, as the Secretariat would;
+    it must succeed, and its output is returned."""
+    monkeypatch.setenv("IISG_DATABASE_URL", db.url)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Connection, Engine, Table, func, make_url, select, text
+from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commands.cli import main
@@ -40,7 +40,7 @@ from models import (
 )
 from models import backup as backup_module
 from models.migrate import upgrade
-from tests.conftest import Clock, Database
+from tests.conftest import Clock, Database, empty_database
 
 INSTANCES = 3
 
@@ -59,29 +59,12 @@ class Target:
 
 @pytest.fixture
 def target(db: Database, tmp_path: Path) -> Iterator[Target]:
-    """A second database, migrated and empty: a SQLite file, or a new PostgreSQL database."""
-    admin: Engine | None = None
-    if db.is_postgresql:
-        source = make_url(db.url)
-        name = f"{source.database}_restored"
-        admin = make_engine(
-            source.set(database="postgres").render_as_string(hide_password=False),
-            isolation_level="AUTOCOMMIT",
-        )
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = source.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield Target(url, engine, make_session_factory(engine))
-    engine.dispose()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A second database, migrated and empty."""
+    with empty_database(db, tmp_path, "restored") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        yield Target(url, engine, make_session_factory(engine))
+        engine.dispose()
 
 
 def iisg(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> Result:

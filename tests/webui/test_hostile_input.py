@@ -27,7 +27,7 @@ from engine.sandbox.restricted import ScriptTimeLimit
 from models import Document, Need, Organisation, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database, tally
 from tests.engine.conftest import Procedures
-from tests.engine.test_sandbox import causes, deploy_unchecked, probe_diagram
+from tests.engine.sandbox.test_sandbox import causes, deploy_unchecked, probe_diagram
 from tests.webui.conftest import Browser, People, csrf_token, task_of
 from tests.webui.test_api import token_for
 from webui.api.openapi import document as openapi_document

@@ -6,11 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from commands.cli import main
 from engine.instances.assignment import Participant
 from models import AuditEvent, LoginSession
 from tests.conftest import Clock, Database
@@ -40,13 +37,6 @@ def main_region(page: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1)))
 
 
-def run_cli(db: Database, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    monkeypatch.setenv("IISG_DATABASE_URL", db.url)
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_a_cookie_copied_before_logout_opens_nothing_after_it(
     make_person: Callable[..., Participant], browser: Callable[..., Browser]
 ) -> None:
@@ -62,16 +52,15 @@ def test_a_cookie_copied_before_logout_opens_nothing_after_it(
 
 
 def test_a_new_password_ends_every_session_of_the_person(
-    db: Database,
     make_person: Callable[..., Participant],
     browser: Callable[..., Browser],
-    monkeypatch: pytest.MonkeyPatch,
+    command_line: Callable[..., str],
 ) -> None:
     make_person("sec")
     make_person("board-al")
     laptop, phone, colleague = browser("sec"), browser("sec"), browser("board-al")
 
-    output = run_cli(db, monkeypatch, "user", "password", "sec", "--password", "new horse stable")
+    output = command_line("user", "password", "sec", "--password", "new horse stable")
 
     assert "logged out everywhere" in output
     assert not opens_inbox(laptop) and not opens_inbox(phone)
@@ -84,14 +73,14 @@ def test_deactivating_an_account_ends_its_sessions_for_good(
     db: Database,
     make_person: Callable[..., Participant],
     browser: Callable[..., Browser],
-    monkeypatch: pytest.MonkeyPatch,
+    command_line: Callable[..., str],
 ) -> None:
     make_person("former")
     visitor = browser("former")
 
-    run_cli(db, monkeypatch, "user", "deactivate", "former")
+    command_line("user", "deactivate", "former")
     assert not opens_inbox(visitor)
-    run_cli(db, monkeypatch, "user", "activate", "former")
+    command_line("user", "activate", "former")
 
     assert not opens_inbox(visitor)  # reactivated, but the old session stays ended
     assert opens_inbox(browser("former"))

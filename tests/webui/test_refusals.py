@@ -23,9 +23,9 @@ from models import AuditEvent, HumanTask, Need, Organisation, OutboxMessage, Pro
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, snapshot
 from tests.webui.test_api import Api, token_for
+from tests.workflows.board.test_membership import ASSESSMENT, apply_and_express_interest
 from tests.workflows.conftest import Iisg, methodology_and_board
-from tests.workflows.test_membership import ASSESSMENT, apply_and_express_interest
-from tests.workflows.test_response_mapping import Mapping, open_mapping
+from tests.workflows.mappings.test_response_mapping import Mapping, open_mapping
 from workflows.people import accounts
 from workflows.people.roles import known_roles
 

@@ -22,8 +22,8 @@ from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, Document, Need, NeedChange, Report, Response
 from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
-from tests.workflows.test_needs_mapping import NeedsMapping
-from tests.workflows.test_response_mapping import open_mapping
+from tests.workflows.mappings.test_needs_mapping import NeedsMapping
+from tests.workflows.mappings.test_response_mapping import open_mapping
 from workflows.demo import load_demo
 from workflows.inbox.documents import stored_path
 from workflows.needs_database import analysis, changes, exports, search

@@ -15,7 +15,7 @@ from tests.conftest import TEST_BPMN, Clock, Database
 from workflows.people.roles import known_roles
 
 HOSTILE = TEST_BPMN / "hostile"
-LINT_MISTAKES = Path(__file__).parent / "diagrams"
+LINT_MISTAKES = Path(__file__).parent / "lint_mistakes"
 LANE_TASK = (TEST_BPMN / "lane_task.bpmn").read_text(encoding="utf-8")
 
 

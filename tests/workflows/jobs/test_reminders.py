@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from engine.scheduler.passes import run_pass
 from models import AuditEvent, OutboxMessage, User
+from tests.workflows.board.test_silent_procedure import launch
 from tests.workflows.conftest import Iisg
-from tests.workflows.test_silent_procedure import launch
 from workflows.calendar.holidays import add_public_holiday
 from workflows.jobs.reminders import reminders_job
 from workflows.settings import ProcedureSettings, ReminderSettings

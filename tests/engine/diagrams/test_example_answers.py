@@ -12,7 +12,7 @@ from engine.diagrams.forms import example_answer, validate_submission
 from engine.errors import FormInvalid
 from tests.conftest import START
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"
 
 
 def form(**schema: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, HumanTask, ProcessInstance
+from tests.workflows.board.test_membership import application, expression_of_interest
 from tests.workflows.conftest import Iisg
 from tests.workflows.membership_amendment import (
     NEW_TASK,
@@ -17,8 +18,7 @@ from tests.workflows.membership_amendment import (
     amended_forms,
     with_new_step,
 )
-from tests.workflows.test_editor import adopt_the_new_step, save
-from tests.workflows.test_membership import application, expression_of_interest
+from tests.workflows.methodology.test_editor import adopt_the_new_step, save
 from workflows.methodology.editor import MigrationRefused, migrate_instance, migration_check
 
 MakePerson = Callable[..., Participant]

@@ -17,6 +17,7 @@ from engine.diagrams.changes import ElementChange, FlowChange, FormChange
 from engine.errors import EngineError
 from engine.instances.assignment import Grant, Participant
 from models import AuditEvent, Decision, ProcessDefinition, ProcessInstance
+from tests.workflows.board.test_membership import application, expression_of_interest
 from tests.workflows.conftest import Iisg
 from tests.workflows.membership_amendment import (
     DOCUMENTATION,
@@ -29,7 +30,6 @@ from tests.workflows.membership_amendment import (
     replace_once,
     with_new_step,
 )
-from tests.workflows.test_membership import application, expression_of_interest
 from workflows.methodology.diagrams import BPMN_DIR
 from workflows.methodology.editor import (
     DraftCheck,

@@ -22,7 +22,7 @@ from engine.diagrams.changes import diagram_changes
 from engine.diagrams.modeler_round_trip import restore_spiff_details
 from workflows.people.roles import known_roles
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BPMN_DIR = ROOT / "bpmn"
 NODE = shutil.which("node")
 MODDLE = ROOT / "node_modules" / "bpmn-moddle" / "dist" / "index.cjs"

@@ -11,7 +11,7 @@ from engine.diagrams.reachability import reachability_problems
 from tests.conftest import TEST_BPMN
 
 EDITOR_DIAGRAMS = TEST_BPMN / "editor"
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"
 
 
 def problems_of(path: Path) -> dict[str | None, str]:
