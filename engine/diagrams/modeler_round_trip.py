@@ -4,7 +4,7 @@ bpmn-moddle reads `loopDataInputRef` and `loopDataOutputRef` as references to da
 by id. SpiffWorkflow writes a variable name there (`board`, `seat_answers`), which names no
 element, so bpmn-moddle warns "unresolved reference" and leaves both out when it saves: the
 multi-instance step would lose the collection it runs over. Checked by round-tripping every
-diagram in bpmn/ through bpmn-moddle 10 (tests/engine/test_modeler_round_trip.py); the only
+diagram in bpmn/ through bpmn-moddle 10 (tests/engine/diagrams/test_modeler_round_trip.py); the only
 other things it drops are XML comments and `cancelActivity="true"`, which is the default.
 """
 
