@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from lxml import html
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -32,6 +33,18 @@ from tests.webui.api_contract import ContractClient
 from webui import create_app
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def main_region(page: str) -> html.HtmlElement:
+    """The page's main region, where a person reads what the page says."""
+    found = html.fromstring(page).find(".//main")
+    assert isinstance(found, html.HtmlElement) and found.get("id") == "main", "no main region"
+    return found
+
+
+def main_text(page: str) -> str:
+    """The words of the page's main region, as a person reads them."""
+    return " ".join(main_region(page).text_content().split())
 
 
 def csrf_token(page: TestResponse) -> str:

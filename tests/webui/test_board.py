@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
-from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import claim_task
 from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, snapshot
+from tests.webui.conftest import Browser, main_region, snapshot
 from tests.webui.test_api import Api, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows.board.decisions import text_hash
@@ -693,8 +692,7 @@ def test_the_register_shows_fifty_decisions_a_page_the_newest_first(
     member = browser("member-al")
 
     def register(address: str) -> tuple[list[str], list[str], str]:
-        main = lxml_html.fromstring(member.text(address)).find(".//main")
-        assert main is not None
+        main = main_region(member.text(address))
 
         def words(path: str) -> list[str]:
             return [

@@ -3,7 +3,6 @@ person logs out everywhere; a copy of the cookie opens nothing after that."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from engine.instances.assignment import Participant
 from models import AuditEvent, LoginSession
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser
+from tests.webui.conftest import Browser, main_text
 
 
 def copy_of(visitor: Browser, make_browser: Callable[..., Browser]) -> Browser:
@@ -29,12 +28,6 @@ def opens_inbox(visitor: Browser) -> bool:
     if response.status_code == 302:
         assert response.headers["Location"].startswith("/login")
     return response.status_code == 200
-
-
-def main_region(page: str) -> str:
-    found = re.search(r"<main[^>]*>(.*)</main>", page, re.DOTALL)
-    assert found, "the page has no main region"
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1)))
 
 
 def test_a_cookie_copied_before_logout_opens_nothing_after_it(
@@ -104,14 +97,14 @@ def test_a_person_logs_out_everywhere_else_from_their_sessions_page(
         browser("sec"),
         browser("board-al"),
     )
-    page = main_region(laptop.text("/account/sessions"))
+    page = main_text(laptop.text("/account/sessions"))
     assert page.count("(this browser)") == 1
     assert "Log out everywhere else" in page
 
     response = laptop.submit("/account/sessions", "/account/sessions/end", {"which": "others"})
 
     assert response.headers["Location"] == "/account/sessions"
-    assert "Logged out everywhere else: 2 other sessions ended." in main_region(
+    assert "Logged out everywhere else: 2 other sessions ended." in main_text(
         laptop.text("/account/sessions")
     )
     assert opens_inbox(laptop)
@@ -129,7 +122,7 @@ def test_logging_out_everywhere_ends_this_session_too(
     response = laptop.submit("/account/sessions", "/account/sessions/end", {"which": "everywhere"})
 
     assert response.headers["Location"] == "/login"
-    assert "You are logged out everywhere, here too." in main_region(laptop.text("/login"))
+    assert "You are logged out everywhere, here too." in main_text(laptop.text("/login"))
     assert not any(opens_inbox(b) for b in (laptop, phone, thief))
 
 

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from lxml import html
 from sqlalchemy import func, select
 
 from engine.instances.assignment import Participant
 from models import AuditEvent, Decision, ProcessInstance
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser
+from tests.webui.conftest import Browser, main_region
 from tests.webui.test_api import Api, problem_of, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
 from webui import create_app
@@ -51,13 +50,6 @@ def counts(db: Database) -> tuple[int, int, int]:
             session.scalar(select(func.count()).select_from(table)) or 0
             for table in (ProcessInstance, Decision, AuditEvent)
         )
-
-
-def main_region(page: str) -> html.HtmlElement:
-    """The page's main region, as a person reads it."""
-    found = html.fromstring(page).find(".//main")
-    assert isinstance(found, html.HtmlElement) and found.get("id") == "main"
-    return found
 
 
 @pytest.fixture
