@@ -29,7 +29,7 @@ from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
-from workflows.mail.messages import use_mail_settings
+from workflows.mail.compose import use_mail_settings
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
 from workflows.people.accounts import AccountError, change_password, create_user, set_active
 from workflows.people.login_throttle import forget_failures

@@ -22,7 +22,7 @@ from webui.needs_database import public_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import Settings, app_config, read_settings
 from webui.tokens import bp as tokens_bp
-from workflows.mail.messages import use_mail_settings
+from workflows.mail.compose import use_mail_settings
 
 csrf = CSRFProtect()
 babel = Babel()

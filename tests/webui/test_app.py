@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 
 from webui import create_app
 from webui.settings import KEY_FILE, app_config, read_settings
-from workflows.mail.messages import page_link, use_mail_settings
+from workflows.mail.compose import page_link, use_mail_settings
 from workflows.settings import MailSettings, SettingsError
 
 

@@ -15,7 +15,7 @@ from models import AuditEvent, OutboxMessage, User
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, People
 from webui import create_app
-from workflows.mail.messages import enqueue
+from workflows.mail.compose import enqueue
 
 SMTP_VARIABLES = (
     "IISG_SMTP_HOST",

@@ -13,8 +13,8 @@ from models import MAIL_MODES, User
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.settings import procedure_settings
-from workflows.mail.messages import choose_mail_mode
 from workflows.mail.outbox import mail_server_state, outbox_message, outbox_page
+from workflows.mail.preferences import choose_mail_mode
 from workflows.people.roles import SECRETARIAT
 
 bp = Blueprint("mail", __name__)

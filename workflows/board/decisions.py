@@ -15,7 +15,7 @@ from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
-from workflows.mail.messages import enqueue, page_link, when
+from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import holders_of_role
 from workflows.people.roles import BOARD_SEATS
 

@@ -28,7 +28,7 @@ from engine.instances.unit_of_work import run_in_transaction
 from engine.sandbox.dates import holidays_between, shift_working_days
 from engine.scheduler.passes import JobOutcome, PassJob
 from models import HumanTask, Notice, ProcessInstance
-from workflows.mail.messages import enqueue
+from workflows.mail.compose import enqueue
 from workflows.mail.notices import claim_notice
 from workflows.mail.recipients import holders_of, secretariat
 from workflows.people.roles import partner_name

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.scheduler.passes import PassJob, Periodic, TimerScheduler
 from workflows.jobs.recurring import recurring_job
 from workflows.jobs.reminders import reminders_job
-from workflows.mail.messages import digest_job, sender_job
+from workflows.mail.digest import digest_job
+from workflows.mail.sender import sender_job
 from workflows.settings import ProcedureSettings
 
 

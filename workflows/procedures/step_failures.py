@@ -12,7 +12,7 @@ from engine import audit
 from engine.errors import StepFailed
 from engine.instances.unit_of_work import run_in_transaction
 from models import ProcessInstance
-from workflows.mail.messages import enqueue, page_link, when
+from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import secretariat
 
 log = logging.getLogger("iisg.step_failures")

@@ -19,14 +19,10 @@ from models import AuditEvent, HumanTask, Notice
 from tests.conftest import START, Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named
 from workflows.jobs.schedule import pass_jobs, periodic_jobs
-from workflows.mail.messages import (
-    choose_mail_mode,
-    deliver_pending,
-    digest_job,
-    enqueue,
-    page_link,
-    send_digests,
-)
+from workflows.mail.compose import enqueue, page_link
+from workflows.mail.digest import digest_job, send_digests
+from workflows.mail.preferences import choose_mail_mode
+from workflows.mail.sender import deliver_pending
 from workflows.settings import MailSettings, ProcedureSettings
 
 SETTINGS = MailSettings(digest_hour_utc=7)

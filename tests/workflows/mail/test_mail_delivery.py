@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Grant, Participant
 from tests.conftest import Clock, Database
 from tests.workflows.mail_server import MailServer, give_address, outbox, user_named
-from workflows.mail.messages import deliver_pending, enqueue
+from workflows.mail.compose import enqueue
+from workflows.mail.sender import deliver_pending
 from workflows.settings import MailSettings
 
 
