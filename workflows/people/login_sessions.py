@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.instances.assignment import Grant, Participant
-from models import LoginSession, RoleGrant, User
+from models import LoginSession, User
+from workflows.people.holders import Holder, holder_of, holder_query
 
 # Writing last_seen_at on every request would turn every page view into a write.
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -25,16 +25,6 @@ class SessionRule:
 
     idle: timedelta | None
     lifetime: timedelta
-
-
-@dataclass(frozen=True)
-class SessionHolder:
-    """Who a live session belongs to: the user and the roles they hold now."""
-
-    user_id: int
-    username: str
-    display_name: str
-    participant: Participant
 
 
 def secret_hash(secret: str) -> str:
@@ -59,29 +49,18 @@ def start_session(session: Session, user: User, *, now: datetime, remote_addr: s
 
 
 # The session, its user and the user's roles, read together: one statement per request.
-_HOLDER = (
-    select(
-        LoginSession.id,
-        LoginSession.created_at,
-        LoginSession.last_seen_at,
-        LoginSession.ended_at,
-        User.id.label("user_id"),
-        User.username,
-        User.display_name,
-        User.active,
-        RoleGrant.role,
-        RoleGrant.organisation,
-        RoleGrant.pillar,
-    )
-    .join(User, User.id == LoginSession.user_id)
-    .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-    .where(LoginSession.secret_hash == bindparam("digest"))
+_HOLDER = holder_query(
+    LoginSession.secret_hash,
+    LoginSession.id,
+    LoginSession.created_at,
+    LoginSession.last_seen_at,
+    LoginSession.ended_at,
 )
 
 
 def live_session(
     connection: Connection, secret: str, *, now: datetime, rule: SessionRule
-) -> SessionHolder | None:
+) -> Holder | None:
     """Who the session with this secret belongs to, while it is live; else None.
 
     A session is live until it is ended, unused for longer than the rule's idle time (give
@@ -100,10 +79,7 @@ def live_session(
         connection.execute(
             update(LoginSession).where(LoginSession.id == found.id).values(last_seen_at=now)
         )
-    grants = frozenset(Grant(r.role, r.organisation, r.pillar) for r in rows if r.role is not None)
-    return SessionHolder(
-        found.user_id, found.username, found.display_name, Participant(found.username, grants)
-    )
+    return holder_of(rows)
 
 
 def sessions_of(session: Session, user_id: int) -> list[LoginSession]:

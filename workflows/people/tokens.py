@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.instances.assignment import Grant, Participant
-from models import ApiToken, RoleGrant, User
+from models import ApiToken, User
 from workflows.people.accounts import find_user
+from workflows.people.holders import Holder, holder_of, holder_query
 
 # Marks a string as ours, so secret scanners and people recognise a leaked token.
 TOKEN_MARK = "iisg_"  # noqa: S105 (a marker, not a secret)
@@ -102,39 +101,18 @@ def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) 
     return token
 
 
-@dataclass(frozen=True)
-class TokenHolder:
-    """Who a valid token belongs to: the user and the roles they hold now."""
-
-    user_id: int
-    username: str
-    display_name: str
-    participant: Participant
-
-
 # The token, its user and the user's roles, read together: one statement per API request,
 # of plain columns (building ORM objects for it cost more than the statement).
-_HOLDER = (
-    select(
-        ApiToken.id,
-        ApiToken.revoked_at,
-        ApiToken.expires_at,
-        ApiToken.last_used_at,
-        User.id.label("user_id"),
-        User.username,
-        User.display_name,
-        User.active,
-        RoleGrant.role,
-        RoleGrant.organisation,
-        RoleGrant.pillar,
-    )
-    .join(User, User.id == ApiToken.user_id)
-    .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("digest"))
+_HOLDER = holder_query(
+    ApiToken.token_hash,
+    ApiToken.id,
+    ApiToken.revoked_at,
+    ApiToken.expires_at,
+    ApiToken.last_used_at,
 )
 
 
-def authenticate_token(connection: Connection, secret: str, *, now: datetime) -> TokenHolder | None:
+def authenticate_token(connection: Connection, secret: str, *, now: datetime) -> Holder | None:
     """The active user a valid secret belongs to; None if unknown, revoked or expired.
 
     On a connection, not a session: the check runs on every API request, where an ORM
@@ -153,7 +131,4 @@ def authenticate_token(connection: Connection, secret: str, *, now: datetime) ->
         return None
     if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
         connection.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    grants = frozenset(Grant(r.role, r.organisation, r.pillar) for r in rows if r.role is not None)
-    return TokenHolder(
-        token.user_id, token.username, token.display_name, Participant(token.username, grants)
-    )
+    return holder_of(rows)
