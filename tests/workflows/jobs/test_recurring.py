@@ -15,27 +15,12 @@ from models import ProcessInstance, RecurringStart, SchedulerPass, make_engine, 
 from tests.conftest import Clock, Database
 from tests.workflows.conftest import Iisg
 from workflows.jobs.recurring import current_period, next_period, recurring_job
-from workflows.settings import ProcedureSettings, RecurringSchedule, parse_settings
+from workflows.settings import ProcedureSettings, parse_settings
 
-ANNUAL = RecurringSchedule(
-    name="annual_response_mapping",
-    process_key="response_mapping",
-    every_years=1,
-    first_year=2027,
-    month=1,
-    day=15,
-    year_field="report_year",
-)
-BIENNIAL = RecurringSchedule(
-    name="biennial_needs_mapping",
-    process_key="needs_mapping",
-    every_years=2,
-    first_year=2027,
-    month=2,
-    day=1,
-    year_field="mapping_year",
-)
-SETTINGS = ProcedureSettings(recurring=(ANNUAL, BIENNIAL))
+# The schedules the methodologies set: the response mapping each year from 15 January 2027,
+# the needs mapping every second year from 1 February 2027, both at 08:00 UTC.
+SETTINGS = ProcedureSettings()
+ANNUAL, BIENNIAL = SETTINGS.recurring
 
 
 def _travel_to(clock: Clock, moment: datetime) -> None:
@@ -72,6 +57,7 @@ def _count(db: Database, process: str) -> int:
 
 
 def test_periods_follow_the_schedule() -> None:
+    assert (ANNUAL.process_key, BIENNIAL.process_key) == ("response_mapping", "needs_mapping")
     assert current_period(ANNUAL, datetime(2027, 1, 15, 7, 59, tzinfo=UTC)) is None
     assert current_period(ANNUAL, datetime(2027, 1, 15, 8, 0, tzinfo=UTC)) == 2027
     assert current_period(ANNUAL, datetime(2028, 1, 14, tzinfo=UTC)) == 2027

@@ -4,7 +4,7 @@ for those who chose it; exactly one digest a person a day, however many schedule
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,14 +26,6 @@ from workflows.mail.sender import deliver_pending
 from workflows.settings import MailSettings, ProcedureSettings
 
 SETTINGS = MailSettings(digest_hour_utc=7)
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -23,15 +23,6 @@ from workflows.settings import MailSettings
 
 
 @pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    """A running SMTP server."""
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def server_down() -> Iterator[MailServer]:
     """An SMTP server that is not running yet (nothing listens on its port)."""
     server = MailServer()
