@@ -16,7 +16,7 @@ from models import User
 from webui.auth.login import current_person, log_out, login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.settings import password_reset_valid
-from workflows.people.account_links import (
+from workflows.accounts.links import (
     RESET,
     live_link,
     request_password_reset,
