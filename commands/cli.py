@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.serve import serve_forever
 from engine import audit
-from engine.errors import DiagramRejected, EngineError
+from engine.errors import DiagramRejected, EngineError, Refused
 from engine.instances.assignment import Grant
 from engine.instances.unit_of_work import run_in_transaction
 from engine.scheduler.passes import run_pass
@@ -292,6 +292,8 @@ def user_password(username: str, password: str) -> None:
         )
     except AccountError as err:
         raise click.ClickException(str(err)) from err
+    except Refused as err:
+        raise click.ClickException(" ".join(err.errors.values())) from err
     click.echo(f"New password for {username}; they were logged out everywhere.")
 
 

@@ -5,7 +5,7 @@ from models.base import Base
 from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
-from models.logins import LoginFailure, LoginSession
+from models.logins import ACCOUNT_LINK_PURPOSES, AccountLink, LoginFailure, LoginSession
 from models.mapping import Need, NeedChange, Report, Response
 from models.notifications import (
     MAIL_MODES,
@@ -22,8 +22,10 @@ from models.tasks import HumanTask, Timer
 from models.tokens import ApiToken
 
 __all__ = [
+    "ACCOUNT_LINK_PURPOSES",
     "GENESIS_HASH",
     "MAIL_MODES",
+    "AccountLink",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",

@@ -32,6 +32,7 @@ from models import (
     make_session_factory,
 )
 from models.migrate import upgrade
+from tests.workflows.mail_server import MailServer
 from workflows.people.accounts import create_user, participant
 from workflows.people.roles import known_roles
 
@@ -148,6 +149,15 @@ def test_diagrams(db: Database, clock: Clock) -> None:
     """Every diagram under tests/bpmn deployed as version 1."""
     bundle = require_bundle(read_directory(TEST_BPMN), known_roles())
     db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server on localhost, running for the test."""
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ def create_app(
     formatting.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(auth.passwords_bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(procedures_bp)

@@ -65,6 +65,8 @@ class Settings:
     trusted_proxies: int = 0
     # How far ahead a deadline a person sets must lie.
     min_notice: timedelta = DEFAULT_MIN_NOTICE
+    # How long the link in a password-reset mail works.
+    password_reset_valid: timedelta = timedelta(hours=1)
 
     def database(self) -> str:
         """The database's URL: IISG_DATABASE_URL, else SQLite in the instance directory."""
@@ -78,6 +80,7 @@ class Settings:
             SESSION_IDLE_TIMEOUT=self.session_idle_timeout,
             TRUSTED_PROXIES=self.trusted_proxies,
             SILENT_PROCEDURE_MIN_NOTICE=self.min_notice,
+            PASSWORD_RESET_VALID=self.password_reset_valid,
             PROCEDURE_SETTINGS=self.procedures,
         )
         if self.database_url:
@@ -170,6 +173,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         given["session_lifetime"] = timedelta(hours=hours)
     if (minutes := _positive(environ, "IISG_SESSION_IDLE_MINUTES", "minutes")) is not None:
         given["session_idle_timeout"] = timedelta(minutes=minutes)
+    if (minutes := _positive(environ, "IISG_PASSWORD_RESET_MINUTES", "minutes")) is not None:
+        given["password_reset_valid"] = timedelta(minutes=minutes)
     return Settings(
         database_url=_database_url(environ),
         instance_dir=instance,
@@ -187,6 +192,12 @@ def minimum_notice() -> timedelta:
     """The app's minimum notice before a deadline a person sets (see Settings.min_notice)."""
     notice: timedelta = current_app.config["SILENT_PROCEDURE_MIN_NOTICE"]
     return notice
+
+
+def password_reset_valid() -> timedelta:
+    """How long the link in a password-reset mail works (see Settings.password_reset_valid)."""
+    valid: timedelta = current_app.config.get("PASSWORD_RESET_VALID", timedelta(hours=1))
+    return valid
 
 
 def procedure_settings() -> ProcedureSettings:

@@ -88,6 +88,7 @@ class World:
             "<int:message_id>": self.message,
             "<int:token_id>": self.token,
             "<process_key>": "silent_procedure",
+            "<secret>": "a-link-nobody-was-sent",
             "<int:version>": 1,
         }
         # The API's converters carry bounds (<int(min=1, ...):task_id>); the name is what counts.
@@ -107,6 +108,9 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/", "GET"): row(LOGIN, 302, 302, 302, 302, 302, 302),
     ("/account/mail", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
+    ("/account/password", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
+    # An empty form is refused: the current password is not given.
+    ("/account/password", "POST"): row(LOGIN, 422, 422, 422, 422, 422, 422),
     ("/account/sessions", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     # An empty form ends the person's other sessions, never this one.
     ("/account/sessions/end", "POST"): row(LOGIN, 302, 302, 302, 302, 302, 302),
@@ -176,6 +180,12 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/instances/<int:instance_id>/migrate", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 404),
     ("/instances/<int:instance_id>/state.json", "GET"): row(LOGIN, 403, 403, 403, 200, 403, 200),
     ("/login", "GET"): row(200, 302, 302, 302, 302, 302, 302),
+    # Anyone may ask for a link to set a password; an empty form names the missing field.
+    ("/login/forgot", "GET"): row(200, 200, 200, 200, 200, 200, 200),
+    ("/login/forgot", "POST"): row(422, 422, 422, 422, 422, 422, 422),
+    # A link nobody was sent opens nothing.
+    ("/login/reset/<secret>", "GET"): row(404, 404, 404, 404, 404, 404, 404),
+    ("/login/reset/<secret>", "POST"): row(404, 404, 404, 404, 404, 404, 404),
     ("/login", "POST"): row(200, 302, 302, 302, 302, 302, 302),
     ("/logout", "POST"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     ("/members", "GET"): row(LOGIN, 403, 403, 403, 200, 403, 200),

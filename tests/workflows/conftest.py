@@ -3,7 +3,7 @@ that works the procedures through the same engine functions the web uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,20 +19,10 @@ from engine.instances.steps import complete_task, start_instance
 from engine.scheduler.passes import PassResult, run_pass
 from models import Decision, HumanTask
 from tests.conftest import Clock, Database
-from tests.workflows.mail_server import MailServer
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
 from workflows.people import accounts
 from workflows.people.roles import BOARD_SEATS
 from workflows.settings import DEFAULT_MIN_NOTICE
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    """A real SMTP server on localhost, running for the test."""
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -14,8 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from models import OutboxMessage, User
-from tests.conftest import Database
 from workflows.settings import MailSettings, SmtpSettings
+
+if TYPE_CHECKING:  # tests/conftest.py runs this server for every test that asks for one
+    from tests.conftest import Database
 
 
 def free_port() -> int:

@@ -98,7 +98,7 @@ def _wait_words(wait: timedelta) -> str:
     return str(
         gettext(
             "Too many failed logins. Wait %(how_long)s, then try again. If you have forgotten "
-            "your password, ask the Secretariat for a new one.",
+            "your password, ask for a link to set a new one (below).",
             how_long=how_long,
         )
     )

@@ -33,6 +33,8 @@ KIND_WORDS = {
     "reminder": lazy_gettext("reminder"),
     "escalation": lazy_gettext("late task"),
     "digest": lazy_gettext("daily digest"),
+    "account": lazy_gettext("account"),
+    "notice": lazy_gettext("notice"),
 }
 MODE_WORDS = {
     "immediate": (

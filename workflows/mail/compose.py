@@ -49,16 +49,18 @@ def enqueue(
     kind: str,
     now: datetime,
     instance_id: int | None = None,
+    at_once: bool = False,
 ) -> OutboxMessage:
     """Put one plain-text mail for `user` in the outbox, in the caller's unit of work.
 
     It waits for the sender (immediate mail) or for the person's daily digest; a person with
-    no e-mail address gets a `no_address` row, which the Secretariat sees in the outbox.
+    no e-mail address gets a `no_address` row, which the Secretariat sees in the outbox. A mail
+    the person needs now (`at_once`: a link to set their password) never waits for a digest.
     """
     address = (user.email or "").strip() or None
     if address is None:
         status = "no_address"
-    elif user.mail_mode == "digest":
+    elif user.mail_mode == "digest" and not at_once:
         status = "digest"
     else:
         status = "pending"

@@ -13,6 +13,9 @@ from models.notifications import OUTBOX_STATUSES
 from workflows.settings import SmtpSettings
 
 PER_PAGE = 50
+# Mails whose text carries a personal link (to set a password): the Secretariat sees that
+# they were sent, never their text, or it could use the link itself.
+PERSONAL_KINDS = frozenset({"account"})
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,11 @@ class OutboxRow:
 
     message: OutboxMessage
     person: str | None
+
+    @property
+    def readable_body(self) -> str | None:
+        """The mail's text as the Secretariat may read it; None for a personal link's mail."""
+        return None if self.message.kind in PERSONAL_KINDS else self.message.body
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.errors import Refused
 from engine.instances.assignment import Grant, Participant
 from models import RoleGrant, User
 from workflows.people.login_sessions import end_sessions_of
+from workflows.people.passwords import password_weakness
 from workflows.people.roles import ROLES
 
 _hasher = PasswordHasher()
@@ -102,10 +104,21 @@ def existing_user(session: Session, username: str) -> User:
 
 
 def change_password(
-    session: Session, username: str, password: str, *, actor: str, now: datetime
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    now: datetime,
+    field: str = "password",
+    keep_secret: str | None = None,
 ) -> User:
-    """Give the user a new password and end every session opened with the old one; audited."""
+    """Give the user a new password, if the policy allows it (else `Refused` naming `field`),
+    and end every session opened with the old one but the one with `keep_secret`; audited."""
     user = existing_user(session, username)
+    weakness = password_weakness(password, about_the_person=about(user))
+    if weakness is not None:
+        raise Refused(field, weakness)
     user.password_hash = hash_password(password)
     audit.record(
         session,
@@ -114,8 +127,18 @@ def change_password(
         now=now,
         payload={"username": user.username},
     )
-    end_sessions_of(session, user, now=now, actor=actor, reason="password changed")
+    end_sessions_of(
+        session, user, now=now, actor=actor, reason="password changed", keep_secret=keep_secret
+    )
     return user
+
+
+def about(user: User) -> list[str]:
+    """What an attacker knows of the person and would try first in their password."""
+    words = [user.username, user.display_name, *user.display_name.split()]
+    if user.email:
+        words += [user.email, user.email.split("@")[0]]
+    return words
 
 
 def set_active(session: Session, username: str, active: bool, *, actor: str, now: datetime) -> User:
