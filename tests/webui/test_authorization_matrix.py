@@ -106,6 +106,7 @@ def row(*statuses: int) -> dict[str, int]:
 
 TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/", "GET"): row(LOGIN, 302, 302, 302, 302, 302, 302),
+    ("/account", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
     ("/account/password", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),

@@ -117,6 +117,19 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    """The person's account: how they get mail, their password and second factor, their
+    sessions and API tokens."""
+    refused = login_required_response()
+    if refused is not None:
+        return refused
+    user = request_session().get(User, require_person().user_id)
+    if user is None:  # removed a moment ago
+        return redirect(url_for("auth.login"))
+    return render_template("auth/account.html", user=user)
+
+
 @bp.get("/account/sessions")
 def sessions() -> ResponseReturnValue:
     """Where the person is logged in, with buttons to log out everywhere else, or everywhere."""

@@ -83,13 +83,6 @@ def _set_up_first() -> ResponseReturnValue | None:
         return None
     if request.path.startswith("/api/"):
         return None  # a token's request: its own rules apply
-    flash(
-        gettext(
-            "Your role (Secretariat or Board) requires a second factor. Set it up now: it "
-            "takes a minute with an authenticator app on your phone."
-        ),
-        "info",
-    )
     return redirect(url_for("two_factor.page"))
 
 
