@@ -43,12 +43,13 @@ chromium:
 	fi
 
 ## run: set up, migrate, deploy bpmn/, load demo data, serve on http://$(HOST):$(PORT)
+## (the demo signs in with passwords alone: IISG_TWO_FACTOR_REQUIRED=false)
 run: setup
 	$(BIN)/iisg db upgrade
 	$(BIN)/iisg deploy
 	$(BIN)/iisg demo --password "$(PASSWORD)"
 	@echo "Log in as any user above with the password: $(PASSWORD)"
-	$(BIN)/iisg serve --host $(HOST) --port $(PORT)
+	IISG_TWO_FACTOR_REQUIRED=$${IISG_TWO_FACTOR_REQUIRED:-false} $(BIN)/iisg serve --host $(HOST) --port $(PORT)
 
 ## test: set up, lint, type-check, check the layers, run the suite (SQLite, and
 ## PostgreSQL too when IISG_TEST_POSTGRESQL_URL is set, as .ci/run does); installs Debian's

@@ -35,6 +35,7 @@ from workflows.people.accounts import AccountError, change_password, create_user
 from workflows.people.login_throttle import forget_failures
 from workflows.people.roles import KOSOVO_FOOTNOTE
 from workflows.people.tokens import TokenError, create_token_for
+from workflows.people.two_factor import reset_two_factor
 from workflows.settings import ProcedureSettings, SettingsError
 
 
@@ -295,6 +296,25 @@ def user_password(username: str, password: str) -> None:
     except Refused as err:
         raise click.ClickException(" ".join(err.errors.values())) from err
     click.echo(f"New password for {username}; they were logged out everywhere.")
+
+
+@user.command("reset-two-factor")
+@click.argument("username")
+def user_reset_two_factor(username: str) -> None:
+    """Remove USERNAME's second factor (a lost phone and lost recovery codes); every session
+    they have open ends (audited). Where their role requires one, they set it up again at
+    their next sign-in."""
+    factory = _factory()
+    try:
+        run_in_transaction(
+            factory, lambda s: reset_two_factor(s, username, actor="cli", now=_now())
+        )
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"{username} signs in with their password alone until they set up a second factor "
+        "again; they were logged out everywhere."
+    )
 
 
 @user.command("deactivate")

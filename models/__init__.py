@@ -5,7 +5,13 @@ from models.base import Base
 from models.calendar import PublicHoliday
 from models.decisions import Decision, DecisionAnswer
 from models.documents import Comment, Document
-from models.logins import ACCOUNT_LINK_PURPOSES, AccountLink, LoginFailure, LoginSession
+from models.logins import (
+    ACCOUNT_LINK_PURPOSES,
+    AccountLink,
+    LoginFailure,
+    LoginSession,
+    RecoveryCode,
+)
 from models.mapping import Need, NeedChange, Report, Response
 from models.notifications import (
     MAIL_MODES,
@@ -46,6 +52,7 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "PublicHoliday",
+    "RecoveryCode",
     "RecurringStart",
     "Report",
     "Response",

@@ -40,6 +40,12 @@ class User(Base):
     mail_mode: Mapped[str] = mapped_column(
         String(16), default="immediate", server_default="immediate"
     )
+    # Two-factor sign-in: the authenticator app's shared secret (base32) once the person has
+    # confirmed it with a code, and the last time step a code was accepted for (a code is
+    # good once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

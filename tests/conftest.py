@@ -37,6 +37,9 @@ from workflows.people.accounts import create_user, participant
 from workflows.people.roles import known_roles
 
 TESTS_DIR = Path(__file__).parent
+# The tests sign people in with their password alone, as the demo does; the tests of
+# two-factor sign-in turn the requirement on in their own app (tests/webui/test_two_factor.py).
+os.environ.setdefault("IISG_TWO_FACTOR_REQUIRED", "false")
 TEST_BPMN = TESTS_DIR / "bpmn"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
 

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webui import api, auth, database, errors, formatting, inbox
-from webui.auth import expiry, login
+from webui.auth import expiry, login, two_factor
 from webui.board import bp as board_bp
 from webui.calendar import bp as calendar_bp
 from webui.editor import bp as editor_bp
@@ -55,10 +55,12 @@ def create_app(
     )
     login.init_app(app)
     expiry.init_app(app)
+    two_factor.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(auth.passwords_bp)
+    app.register_blueprint(auth.two_factor_bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(procedures_bp)

@@ -67,6 +67,9 @@ class Settings:
     min_notice: timedelta = DEFAULT_MIN_NOTICE
     # How long the link in a password-reset mail works.
     password_reset_valid: timedelta = timedelta(hours=1)
+    # Whether the Secretariat and the Board must sign in with a second factor (an
+    # authenticator app's code): on in production; `make run`'s demo turns it off.
+    two_factor_required: bool = True
 
     def database(self) -> str:
         """The database's URL: IISG_DATABASE_URL, else SQLite in the instance directory."""
@@ -81,6 +84,7 @@ class Settings:
             TRUSTED_PROXIES=self.trusted_proxies,
             SILENT_PROCEDURE_MIN_NOTICE=self.min_notice,
             PASSWORD_RESET_VALID=self.password_reset_valid,
+            TWO_FACTOR_REQUIRED=self.two_factor_required,
             PROCEDURE_SETTINGS=self.procedures,
         )
         if self.database_url:
@@ -173,6 +177,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         given["session_lifetime"] = timedelta(hours=hours)
     if (minutes := _positive(environ, "IISG_SESSION_IDLE_MINUTES", "minutes")) is not None:
         given["session_idle_timeout"] = timedelta(minutes=minutes)
+    if (required := _given(environ, "IISG_TWO_FACTOR_REQUIRED")) is not None:
+        given["two_factor_required"] = flag("IISG_TWO_FACTOR_REQUIRED", required)
     if (minutes := _positive(environ, "IISG_PASSWORD_RESET_MINUTES", "minutes")) is not None:
         given["password_reset_valid"] = timedelta(minutes=minutes)
     return Settings(
@@ -198,6 +204,11 @@ def password_reset_valid() -> timedelta:
     """How long the link in a password-reset mail works (see Settings.password_reset_valid)."""
     valid: timedelta = current_app.config.get("PASSWORD_RESET_VALID", timedelta(hours=1))
     return valid
+
+
+def two_factor_required() -> bool:
+    """Whether the Secretariat and the Board must sign in with a second factor."""
+    return bool(current_app.config.get("TWO_FACTOR_REQUIRED", True))
 
 
 def procedure_settings() -> ProcedureSettings:

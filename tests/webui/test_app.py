@@ -62,6 +62,8 @@ def test_settings_come_from_defaults_then_environment_then_the_caller(tmp_path: 
     assert from_caller["SECRET_KEY"] == "from-caller"
     unset = read_settings({"IISG_INSTANCE_DIR": str(tmp_path)})
     assert app_config(unset, {"SECRET_KEY": "x"})["SESSION_COOKIE_SECURE"] is True
+    # Production asks the Secretariat and the Board for a second factor unless told not to.
+    assert unset.two_factor_required is True
     assert unset.database() == f"sqlite:///{tmp_path.resolve() / 'iisg.sqlite3'}"
 
 
@@ -73,6 +75,8 @@ UNUSABLE = [
     ("IISG_SESSION_HOURS", "eight", "should be a number of hours above 0, not 'eight'"),
     ("IISG_SESSION_IDLE_MINUTES", "0", "should be a number of minutes above 0, not '0'"),
     ("IISG_TRUSTED_PROXIES", "-1", "should be a number of proxies (0 or more), not '-1'"),
+    ("IISG_PASSWORD_RESET_MINUTES", "soon", "should be a number of minutes above 0, not 'soon'"),
+    ("IISG_TWO_FACTOR_REQUIRED", "for some", "should be true or false, not 'for some'"),
     ("IISG_API_RATE_LIMIT", "lots", "should be requests per period, like 120/minute"),
     ("IISG_RATELIMIT_STORAGE_URI", "redis", "should be a storage address"),
     ("IISG_SILENT_PROCEDURE_MIN_NOTICE", "24 hours", "should be an ISO 8601 duration"),

@@ -106,6 +106,7 @@ def row(*statuses: int) -> dict[str, int]:
 
 TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/", "GET"): row(LOGIN, 302, 302, 302, 302, 302, 302),
+    ("/account", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/mail", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
     ("/account/password", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
@@ -114,6 +115,12 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/account/sessions", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     # An empty form ends the person's other sessions, never this one.
     ("/account/sessions/end", "POST"): row(LOGIN, 302, 302, 302, 302, 302, 302),
+    ("/account/two-factor", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
+    # An empty form: no code, no password; refused beside the field (the walk opened the
+    # page first, which made the key being set up).
+    ("/account/two-factor/on", "POST"): row(LOGIN, 422, 422, 422, 422, 422, 422),
+    ("/account/two-factor/recovery-codes", "POST"): row(LOGIN, 422, 422, 422, 422, 422, 422),
+    ("/account/two-factor/off", "POST"): row(LOGIN, 422, 422, 422, 422, 422, 422),
     ("/account/tokens", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/account/tokens", "POST"): row(LOGIN, 400, 400, 400, 400, 400, 400),
     # Another person's token: 404, its existence is not confirmed.
@@ -181,6 +188,9 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/instances/<int:instance_id>/state.json", "GET"): row(LOGIN, 403, 403, 403, 200, 403, 200),
     ("/login", "GET"): row(200, 302, 302, 302, 302, 302, 302),
     # Anyone may ask for a link to set a password; an empty form names the missing field.
+    # No password typed in this session: back to the login page.
+    ("/login/code", "GET"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("/login/code", "POST"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     ("/login/forgot", "GET"): row(200, 200, 200, 200, 200, 200, 200),
     ("/login/forgot", "POST"): row(422, 422, 422, 422, 422, 422, 422),
     # A link nobody was sent opens nothing.

@@ -29,6 +29,7 @@ from webui.auth.login import (
     login_required_response,
     require_person,
 )
+from webui.auth.two_factor import mark_if_set_up_needed, wait_for_code
 from webui.database import request_session, unit_of_work
 from workflows.people.login_sessions import end_sessions_of, secret_hash, sessions_of
 from workflows.people.login_throttle import ThrottleRule, attempt_login
@@ -80,11 +81,14 @@ def login() -> ResponseReturnValue:
             "auth/login.html", next=target, username=username, error=WRONG_CREDENTIALS
         )
 
+    if attempt.needs_code:
+        return wait_for_code(attempt.user_id, target, now)
     # A fresh session at login: nothing set before it carries over (session fixation).
     session.clear()
     log_in(attempt.user_id, now=now, remote_addr=address)
     session.permanent = True
     expiry.start(now)
+    mark_if_set_up_needed(attempt.user_id)
     return redirect(target or url_for("inbox.inbox"))
 
 
@@ -111,6 +115,19 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    """The person's account: how they get mail, their password and second factor, their
+    sessions and API tokens."""
+    refused = login_required_response()
+    if refused is not None:
+        return refused
+    user = request_session().get(User, require_person().user_id)
+    if user is None:  # removed a moment ago
+        return redirect(url_for("auth.login"))
+    return render_template("auth/account.html", user=user)
 
 
 @bp.get("/account/sessions")

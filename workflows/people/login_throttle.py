@@ -53,10 +53,12 @@ class ThrottleRule:
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """What an attempt came to: the user's id on success; a wait when it was not even tried."""
+    """What an attempt came to: the user's id when the password was right (and whether a
+    code from their authenticator must follow); a wait when it was not even tried."""
 
     user_id: int | None
     wait: timedelta | None = None
+    needs_code: bool = False
 
 
 def name_key(username: str) -> str:
@@ -116,25 +118,49 @@ def attempt_login(
         )
         return LoginAttempt(None, wait)
     user, reason = authenticate(session, username, password)
-    address = remote_addr or _UNKNOWN_ADDRESS
     if user is not None:
-        session.execute(
-            delete(LoginFailure).where(
-                LoginFailure.username == name_key(username), LoginFailure.remote_addr == address
-            )
-        )
+        if user.totp_secret is not None:
+            # The password alone signs nobody in: failures are forgotten only when the
+            # code is right too, or guessing codes would start afresh with each password.
+            return LoginAttempt(user.id, needs_code=True)
+        signed_in(session, username, remote_addr)
         return LoginAttempt(user.id)
+    record_failure(session, username, remote_addr, reason=reason, now=now, rule=rule)
+    return LoginAttempt(None)
+
+
+def signed_in(session: Session, username: str, remote_addr: str | None) -> None:
+    """Forget this name's failures from this address: the person has signed in."""
+    address = remote_addr or _UNKNOWN_ADDRESS
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == name_key(username), LoginFailure.remote_addr == address
+        )
+    )
+
+
+def record_failure(
+    session: Session,
+    username: str,
+    remote_addr: str | None,
+    *,
+    reason: str,
+    now: datetime,
+    rule: ThrottleRule,
+) -> None:
+    """Count a failed sign-in (a wrong password, or a wrong code at the second step) towards
+    the back-offs, and put it on the audit trail."""
+    address = remote_addr or _UNKNOWN_ADDRESS
     # Forgotten failures go as new ones come: the table holds at most a day's.
     session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - rule.memory))
     session.add(LoginFailure(username=name_key(username), remote_addr=address[:64], failed_at=now))
     audit.record(
         session,
         kind="login.failed",
-        actor=actor,
+        actor=username[:_NAME_LENGTH] or "(blank)",
         now=now,
         payload={"reason": reason, "remote_addr": remote_addr},
     )
-    return LoginAttempt(None)
 
 
 def forget_failures(session: Session, username: str, *, actor: str, now: datetime) -> int:
