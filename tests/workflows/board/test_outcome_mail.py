@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant, Participant
 from models import AuditEvent
+from tests.conftest import Clock, Database
 from tests.workflows.board.test_membership import (
     ASSESSMENT,
     apply_and_express_interest,
@@ -23,11 +25,14 @@ from tests.workflows.board.test_membership import (
 from tests.workflows.board.test_silent_procedure import launch
 from tests.workflows.conftest import Iisg
 from tests.workflows.mail_server import MailServer, Received, give_address, outbox
+from workflows.demo import load_demo, start_demo_procedures
 from workflows.inbox.documents import add_document, check_upload, document_to_download
 from workflows.mail.compose import page_link
 from workflows.mail.digest import send_digests
 from workflows.mail.sender import deliver_pending
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
 from workflows.people.accounts import set_active
+from workflows.people.roles import BOARD_SEATS
 
 MakePerson = Callable[..., Participant]
 WORK_PROGRAMME = {
@@ -305,3 +310,29 @@ def test_a_board_member_on_the_digest_gets_the_outcome_in_the_digest_not_at_once
     assert digest.subject.startswith("Your IISG Procedures digest")
     assert "Board decision, adopted: IISG work programme 2027" in text(digest)
     assert page_link(f"/decisions/{decision.id}") in text(digest)
+
+
+def test_the_demo_shows_an_outcome_and_a_notification_told_by_mail(
+    db: Database, clock: Clock
+) -> None:
+    def demo(session: Session) -> list[str]:
+        deploy_directory(session, BPMN_DIR, actor="demo", now=clock.now())
+        load_demo(session, "demo-password-2026", now=clock.now())
+        return [i.title or "" for i in start_demo_procedures(session, now=clock.now())]
+
+    started = db.run(demo)
+    assert "Board decision: calendar of the 2027 response mapping" in started
+    assert "Membership: CEPOL (EU JHA agency, by notification)" in started
+
+    board = {f"board-{seat.code.lower()}@iisg.example" for seat in BOARD_SEATS}
+    outcome = [
+        str(row.recipient)
+        for row in outbox(db, kind="board_outcome")
+        if row.subject == "Board decision, adopted: Calendar of the 2027 annual response mapping"
+    ]
+    assert sorted(outcome) == sorted([*board, "secretariat@iisg.example"])
+    notified = [str(row.recipient) for row in outbox(db, kind="board_notification")]
+    assert sorted(notified) == sorted(board)
+    [welcome] = outbox(db, kind="membership_outcome")
+    assert welcome.recipient == "applicant-cepol@iisg.example"
+    assert db.run(demo) == [], "started once"
