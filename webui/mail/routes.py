@@ -33,6 +33,9 @@ KIND_WORDS = {
     "reminder": lazy_gettext("reminder"),
     "escalation": lazy_gettext("late task"),
     "digest": lazy_gettext("daily digest"),
+    "board_outcome": lazy_gettext("Board decision"),
+    "membership_outcome": lazy_gettext("outcome of an application"),
+    "board_notification": lazy_gettext("notification to the Board"),
 }
 MODE_WORDS = {
     "immediate": (
