@@ -15,6 +15,11 @@ from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.board.membership import start_demo_membership
+from workflows.board.outcome_demo import (
+    DEMO_AGENCY_APPLICANT,
+    start_demo_agency_notification,
+    start_demo_meeting_decision,
+)
 from workflows.calendar.holidays import add_public_holiday, public_holidays
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
@@ -71,6 +76,11 @@ def demo_accounts() -> list[DemoAccount]:
         DemoAccount("observer", "Observer (reads the IISG database)", [Grant("observer")])
     )
     accounts.append(DemoAccount("applicant", "Applicant organisation", [Grant("applicant")]))
+    accounts.append(
+        DemoAccount(
+            DEMO_AGENCY_APPLICANT, "Applicant, CEPOL (an EU JHA agency)", [Grant("applicant")]
+        )
+    )
     return accounts
 
 
@@ -166,7 +176,13 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
         for seat in ("AL", "ME", "EC"):
             _answer(session, silent, seat, now)
         started.append(silent)
-    for start in (start_demo_membership, start_demo_response_mapping, start_demo_needs_mapping):
+    for start in (
+        start_demo_membership,
+        start_demo_response_mapping,
+        start_demo_needs_mapping,
+        start_demo_meeting_decision,
+        start_demo_agency_notification,
+    ):
         instance = start(session, now=now)
         if instance is not None:
             started.append(instance)

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, OutboxMessage, User
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, People
+from tests.webui.conftest import Browser, People, main_text
 from webui import create_app
-from workflows.mail.compose import enqueue
+from workflows.mail.compose import enqueue, enqueue_to_address
 
 SMTP_VARIABLES = (
     "IISG_SMTP_HOST",
@@ -212,3 +212,30 @@ def test_a_choice_the_system_does_not_know_is_refused_in_plain_words(
 
     assert response.status_code == 400
     assert "Choose how you want to get mail." in response.get_data(as_text=True)
+
+
+def test_a_mail_to_an_address_with_no_account_shows_so_in_the_outbox(
+    db: Database, clock: Clock, people: People, browser: Callable[..., Browser]
+) -> None:
+    def work(session: Session) -> int:
+        message = enqueue_to_address(
+            session,
+            "office@acme.example",
+            subject="IISG membership not confirmed: ACME Security Forum",
+            body="The IISG Board has decided on the application of ACME Security Forum.",
+            kind="membership_outcome",
+            now=clock.now(),
+        )
+        session.flush()
+        return message.id
+
+    message_id: int = db.run(work)
+    secretariat = browser("sec")
+
+    listed = main_text(secretariat.text("/outbox"))
+    assert "(no account)" in listed and "office@acme.example" in listed
+    assert "IISG membership not confirmed: ACME Security Forum" in listed
+    assert "outcome of an application" in listed
+    assert "waiting to be sent" in listed
+    opened = main_text(secretariat.text(f"/outbox/{message_id}"))
+    assert "(no account) <office@acme.example>" in opened

@@ -35,6 +35,9 @@ KIND_WORDS = {
     "digest": lazy_gettext("daily digest"),
     "account": lazy_gettext("account"),
     "notice": lazy_gettext("notice"),
+    "board_outcome": lazy_gettext("Board decision"),
+    "membership_outcome": lazy_gettext("outcome of an application"),
+    "board_notification": lazy_gettext("notification to the Board"),
 }
 MODE_WORDS = {
     "immediate": (

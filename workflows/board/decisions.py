@@ -15,6 +15,7 @@ from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
+from workflows.board.outcome_mail import tell_of_the_outcome
 from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import holders_of_role
 from workflows.people.roles import BOARD_SEATS
@@ -178,6 +179,7 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
     decision.closed_at = context.now
     decision.recorded_by = context.actor  # whose answer closed it, or the scheduler
     decision.on_next_meeting_agenda = not adopted
+    tell_of_the_outcome(context.session, decision, context.now)
     return {
         "decision_id": decision.id,
         "outcome": decision.outcome,
@@ -211,6 +213,7 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
     )
     context.session.add(decision)
     context.session.flush()
+    tell_of_the_outcome(context.session, decision, context.now)
     return {"decision_id": decision.id, "outcome": outcome, "objections": []}
 
 

@@ -25,6 +25,7 @@ from engine.instances.steps import complete_task, send_signal, start_instance
 from engine.instances.task_lookup import data_waiting_at
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
+from workflows.board.membership_mail import tell_of_the_notification, tell_the_applicant
 from workflows.people.accounts import add_grant, find_user, participant
 from workflows.people.roles import PILLARS
 
@@ -184,6 +185,7 @@ def notify_board_of_agency(call: ServiceCall) -> dict[str, Any]:
             "organisation": organisation.code,
         },
     )
+    tell_of_the_notification(call, organisation)
     return {"organisation": organisation.code, "notified_at": context.now.isoformat()}
 
 
@@ -352,6 +354,7 @@ def take_board_list_decision(call: ServiceCall) -> dict[str, Any]:
 def register_member(call: ServiceCall) -> dict[str, Any]:
     """The Board confirmed: the organisation is an IISG member from now on."""
     organisation = _admit(call, "member")
+    tell_the_applicant(call, outcome="confirmed")
     return {
         "organisation": organisation.code,
         "status": organisation.status,
@@ -392,6 +395,7 @@ def record_not_confirmed(call: ServiceCall) -> dict[str, Any]:
     organisation = _organisation(session, call.data["organisation_code"])
     organisation.is_member = False
     organisation.status = "not_confirmed"
+    tell_the_applicant(call, outcome="not_confirmed", reasons=board_reasons(decision))
     return {
         "decision_id": decision.id,
         "reasons": board_reasons(decision),

@@ -77,3 +77,33 @@ def enqueue(
     )
     session.add(message)
     return message
+
+
+def enqueue_to_address(
+    session: Session,
+    address: str,
+    *,
+    subject: str,
+    body: str,
+    kind: str,
+    now: datetime,
+    instance_id: int | None = None,
+) -> OutboxMessage:
+    """Put one plain-text mail for an address with no account behind it in the outbox.
+
+    For someone the procedures know only by the address they gave (an applicant whose login
+    no longer takes mail): nobody chose a digest for them, so it goes at once.
+    """
+    message = OutboxMessage(
+        user_id=None,
+        recipient=address.strip(),
+        subject=subject[:_SUBJECT_LENGTH],
+        body=body,
+        kind=kind,
+        instance_id=instance_id,
+        status="pending",
+        created_at=now,
+        attempts=0,
+    )
+    session.add(message)
+    return message

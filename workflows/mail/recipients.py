@@ -1,4 +1,4 @@
-"""Who is told: the people a task is offered to, and the Secretariat."""
+"""Who is told: the people a task is offered to, the Board, and the Secretariat."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import is_offered_to
 from models import HumanTask, RoleGrant, User
 from workflows.people.accounts import participant
-from workflows.people.roles import SECRETARIAT
+from workflows.people.roles import BOARD_MEMBER, SECRETARIAT
 
 
 def candidates_for(session: Session, tasks: Sequence[HumanTask]) -> list[User]:
@@ -62,3 +62,19 @@ def holders_of_role(session: Session, role: str) -> list[User]:
 def secretariat(session: Session) -> list[User]:
     """Active members of the Secretariat."""
     return holders_of_role(session, SECRETARIAT)
+
+
+def board_members(session: Session) -> list[User]:
+    """Active Board members, the seats' designated alternates too."""
+    return holders_of_role(session, BOARD_MEMBER)
+
+
+def board_and_secretariat(session: Session) -> list[User]:
+    """Active Board members (alternates too) and the Secretariat, each person once."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active, User.grants.any(RoleGrant.role.in_((BOARD_MEMBER, SECRETARIAT))))
+            .order_by(User.username)
+        )
+    )

@@ -11,6 +11,8 @@ KOSOVO_FOOTNOTE = (
 
 # The role that runs the procedures: starts them, amends the methodology, hears of failures.
 SECRETARIAT = "secretariat"
+# The role of a Board seat's member and of its designated alternate alike.
+BOARD_MEMBER = "board_member"
 
 
 @dataclass(frozen=True)

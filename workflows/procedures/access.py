@@ -9,12 +9,17 @@ from sqlalchemy.orm import Session
 from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances.assignment import Participant, check_may_act, is_offered_to, offered_clause
 from engine.instances.steps import ensure_open
-from models import HumanTask, ProcessInstance
+from models import AuditEvent, HumanTask, ProcessInstance
 from workflows.refusals import NoAccess
+
+# The audit kind of a notification to the Board (an EU JHA agency's membership): the Board
+# is sent the procedure's documents, so its members may open them.
+BOARD_NOTIFIED = "board.notified"
 
 
 def may_see_instance(session: Session, participant: Participant, instance_id: int) -> bool:
-    """The Secretariat sees every instance; others those they started or have or had a task in.
+    """The Secretariat sees every instance; others those they started or have or had a task in;
+    Board members (alternates too) also those that notified the Board.
 
     One query, however many tasks the instance has.
     """
@@ -31,7 +36,12 @@ def may_see_instance(session: Session, participant: Participant, instance_id: in
             HumanTask.claimed_by == participant.username,
         ),
     )
-    return bool(session.scalar(select(or_(started, had_task))))
+    reasons = [started, had_task]
+    if participant.holds("board_member"):
+        reasons.append(
+            exists().where(AuditEvent.instance_id == instance_id, AuditEvent.kind == BOARD_NOTIFIED)
+        )
+    return bool(session.scalar(select(or_(*reasons))))
 
 
 def may_read_task(participant: Participant, task: HumanTask) -> bool:
