@@ -6,7 +6,7 @@ SMTP server (aiosmtpd), at once or in the person's daily digest."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,14 +39,6 @@ WORK_PROGRAMME = {
     "subject": "IISG work programme 2027",
     "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
 }
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
