@@ -34,8 +34,9 @@ def data_waiting_at(workflow: BpmnWorkflow, bpmn_id: str) -> dict[str, Any] | No
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The top-level data as it stands: where the procedure is now, or where it ended."""
-    if workflow.is_completed():
+    """The top-level data as it stands: where the procedure is now, or where it ended (for a
+    cancelled one, where its last finished step left it: no end event gathered its data)."""
+    if workflow.is_completed() and workflow.success:
         return dict(workflow.data)
     under_way = TaskState.READY | TaskState.STARTED | TaskState.WAITING
     top = [t for t in workflow.get_tasks() if t.workflow is workflow]
