@@ -33,6 +33,7 @@ KIND_WORDS = {
     "reminder": lazy_gettext("reminder"),
     "escalation": lazy_gettext("late task"),
     "digest": lazy_gettext("daily digest"),
+    "procedure.withdrawn": lazy_gettext("procedure withdrawn"),
 }
 MODE_WORDS = {
     "immediate": (
