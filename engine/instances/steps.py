@@ -344,6 +344,14 @@ def cancel_instance(
     row = loaded.row
     if row.status not in CANCELLABLE:
         raise ProcedureEnded(_ended_words(session, row))
+    # A deadline that has passed wins over a withdrawal, as over an answer: what is due fires
+    # first (a silent procedure is adopted at its deadline); what is left is withdrawn.
+    if row.status == "running" and _deadline_passed(loaded, now):
+        fire_due_timers(session, instance_id, now)
+        loaded = load(session, instance_id)
+        row = loaded.row
+        if row.status not in CANCELLABLE:
+            raise ProcedureEnded(_ended_words(session, row))
     withdrawn = list(
         session.scalars(
             select(HumanTask)

@@ -204,3 +204,13 @@ def test_those_who_held_a_withdrawn_task_get_the_reason_by_mail(
     ]
     with iisg.db.session() as s:
         assert s.get_one(HumanTask, extension.id).status == "withdrawn"
+
+
+def test_a_deadline_that_has_passed_wins_over_a_withdrawal(iisg: Iisg) -> None:
+    instance_id = launch(iisg)
+    iisg.clock.move(days=15)  # past the deadline; the scheduler has not run since
+    with pytest.raises(ProcedureEnded, match="it was completed on"):
+        withdraw(iisg, iisg.secretariat, instance_id)
+    iisg.scheduler_pass()
+    assert iisg.decision(instance_id).outcome == "adopted"
+    assert status_of(iisg, instance_id) == "completed"
