@@ -109,6 +109,10 @@ class TaskAlreadyDone(EngineError):
     """The task was completed or withdrawn before this request reached it."""
 
 
+class ProcedureEnded(TaskAlreadyDone):
+    """The procedure has ended (completed, or withdrawn): nothing more can be done in it."""
+
+
 class NotAllowed(EngineError):
     """The user may not act on this task."""
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, JSONType
 
 DECISION_METHODS = ("silent_procedure", "meeting")
-OUTCOMES = ("adopted", "not_adopted")
+OUTCOMES = ("adopted", "not_adopted", "withdrawn")
 ANSWERS = ("no_objection", "objection", "silence")
 
 
@@ -38,6 +38,8 @@ class Decision(Base):
     minutes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     on_next_meeting_agenda: Mapped[bool] = mapped_column(default=False)
+    # Why the procedure was withdrawn before the Board decided (outcome `withdrawn`).
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     answers: Mapped[list[DecisionAnswer]] = relationship(
         back_populates="decision",

@@ -19,7 +19,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(255))
     member_group: Mapped[str] = mapped_column(String(32))
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
-    # applicant, member, not_confirmed or notified (an EU JHA agency, by notification)
+    # applicant, member, not_confirmed, withdrawn (the application), or notified (an EU JHA
+    # agency, by notification)
     status: Mapped[str] = mapped_column(String(16), default="member")
     member_since: Mapped[datetime | None]
 

@@ -15,6 +15,7 @@ from engine.errors import (
     EngineError,
     FormInvalid,
     NotAllowed,
+    ProcedureEnded,
     StepFailed,
     TaskAlreadyDone,
     TaskNotFound,
@@ -116,6 +117,10 @@ def _already_done(err: TaskAlreadyDone) -> ResponseReturnValue:
     return render_error(409, gettext("Already done"), _sentence(err))
 
 
+def _ended(err: ProcedureEnded) -> ResponseReturnValue:
+    return render_error(409, gettext("The procedure has ended"), _sentence(err))
+
+
 def _concurrent(err: ConcurrentUpdate) -> ResponseReturnValue:
     return render_error(409, gettext("Someone else is changing this procedure"), _sentence(err))
 
@@ -162,6 +167,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotAllowed, _not_allowed)
     app.register_error_handler(TaskNotFound, _not_found)
     app.register_error_handler(TaskAlreadyDone, _already_done)
+    app.register_error_handler(ProcedureEnded, _ended)
     app.register_error_handler(ConcurrentUpdate, _concurrent)
     app.register_error_handler(FormInvalid, _refused)
     app.register_error_handler(EngineError, _engine_failed)

@@ -26,9 +26,11 @@ from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.accounts import add_grant, create_user, find_user, participant
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
+from workflows.procedures.withdrawal import withdraw_procedure
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
 DEMO_SILENT_PROCEDURE_KEY = "demo-response-mapping-summaries-2026"
+DEMO_WITHDRAWN_KEY = "demo-visibility-guidelines-withdrawn"
 
 
 @dataclass
@@ -176,6 +178,9 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
         for seat in ("AL", "ME", "EC"):
             _answer(session, silent, seat, now)
         started.append(silent)
+    withdrawn = _withdrawn_silent_procedure(session, now)
+    if withdrawn is not None:
+        started.append(withdrawn)
     for start in (
         start_demo_membership,
         start_demo_response_mapping,
@@ -189,6 +194,35 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
     # The IISG database's history, after the procedures so that theirs stay as they were.
     load_database_history(session, now=now)
     return started
+
+
+def _withdrawn_silent_procedure(session: Session, now: datetime) -> ProcessInstance | None:
+    """A silent procedure the Secretariat withdrew after two seats had answered."""
+    secretariat = find_user(session, "secretariat")
+    if _exists(session, DEMO_WITHDRAWN_KEY) or secretariat is None:
+        return None
+    silent = start_instance(
+        session,
+        "silent_procedure",
+        {
+            "subject": "IISG visibility guidelines",
+            "proposal": "The Board adopts the IISG visibility guidelines as circulated.",
+        },
+        actor="secretariat",
+        now=now,
+        title="Silent procedure: IISG visibility guidelines",
+        business_key=DEMO_WITHDRAWN_KEY,
+    )
+    for seat in ("BA", "RS"):
+        _answer(session, silent, seat, now)
+    withdraw_procedure(
+        session,
+        participant(secretariat),
+        silent.id,
+        "The guidelines must be re-drafted to name the 2027 logo; a new procedure follows.",
+        now,
+    )
+    return silent
 
 
 def _exists(session: Session, business_key: str) -> bool:

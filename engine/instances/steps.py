@@ -34,6 +34,8 @@ from engine.diagrams.forms import (
 from engine.errors import (
     ConcurrentUpdate,
     EngineError,
+    ProcedureEnded,
+    Refused,
     StepFailed,
     TaskAlreadyDone,
     TaskNotFound,
@@ -41,6 +43,7 @@ from engine.errors import (
     refusal_within,
 )
 from engine.instances.assignment import Participant, check_may_act
+from engine.instances.cancellation import CANCELLED, cancellation_of
 from engine.instances.loading import LoadedInstance, load, new_workflow, resolve_called, specs_of
 from engine.instances.saving import record_answer, save, update_task_if
 from engine.instances.task_lookup import find_task
@@ -55,6 +58,10 @@ _MAX_CATCH_UP_STEPS = 1000
 _JUST_AFTER = timedelta(microseconds=1)
 # Without a minimum notice, a deadline a person types must still lie after now.
 NO_NOTICE = timedelta(0)
+# A withdrawal's reason is kept whole on the audit trail and mailed; a page of text is enough.
+CANCEL_REASON_MAX_CHARS = 2000
+# The states a procedure can be withdrawn from: under way, or stopped by a failed step.
+CANCELLABLE = ("running", "error")
 
 
 @contextmanager
@@ -223,6 +230,12 @@ def require_open_task(session: Session, task_id: int) -> HumanTask:
     row = session.get(HumanTask, task_id, populate_existing=True)
     if row is None:
         raise TaskNotFound(f"there is no task {task_id}")
+    if row.status == "withdrawn":
+        cancelled = cancellation_of(session, row.instance_id)
+        if cancelled is not None:
+            raise TaskAlreadyDone(
+                f"'{row.name}' is no longer open: {cancelled.sentence()}; nothing was changed."
+            )
     ensure_open(row)
     return row
 
@@ -304,6 +317,82 @@ def complete_task(
         loaded.workflow.do_engine_steps()
     save(session, loaded, now)
     return row
+
+
+def cancel_instance(
+    session: Session, instance_id: int, *, actor: str, reason: str, now: datetime
+) -> list[HumanTask]:
+    """Withdraw a procedure, with a reason: its open tasks are withdrawn, its waiting timers
+    removed, the processes it calls (run inside it) cancelled with it, and it ends
+    `cancelled`. The inbox rows it withdrew, as they were open (so the caller can tell who
+    held them).
+
+    Saved under the instance's optimistic lock, as a completion is: an answer saved first
+    makes this unit of work start again (and then withdraw what is still open); a withdrawal
+    saved first leaves the answer nothing open to answer.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise Refused(
+            "reason",
+            "Give the reason for withdrawing the procedure: it goes on the record and to "
+            "everyone whose task is withdrawn.",
+        )
+    if len(reason) > CANCEL_REASON_MAX_CHARS:
+        raise Refused("reason", f"Keep the reason within {CANCEL_REASON_MAX_CHARS} characters.")
+    loaded = load(session, instance_id)
+    row = loaded.row
+    if row.status not in CANCELLABLE:
+        raise ProcedureEnded(_ended_words(session, row))
+    # A deadline that has passed wins over a withdrawal, as over an answer: what is due fires
+    # first (a silent procedure is adopted at its deadline); what is left is withdrawn.
+    if row.status == "running" and _deadline_passed(loaded, now):
+        fire_due_timers(session, instance_id, now)
+        loaded = load(session, instance_id)
+        row = loaded.row
+        if row.status not in CANCELLABLE:
+            raise ProcedureEnded(_ended_words(session, row))
+    withdrawn = list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+            .order_by(HumanTask.id)
+        )
+    )
+    timers = sorted(bpmn_id for _guid, bpmn_id, _due in loaded.saved_timers or ())
+    with _running(session, instance_id, actor, now, "withdrawing the procedure"):
+        loaded.workflow.cancel()  # called processes too: they run inside this workflow
+    row.status, row.ended_at = "cancelled", now
+    audit.record(
+        session,
+        kind=CANCELLED,
+        actor=actor,
+        now=now,
+        instance_id=instance_id,
+        payload={
+            "reason": reason,
+            "tasks": [task.bpmn_id for task in withdrawn],
+            "timers": timers,
+        },
+    )
+    # No step is ready or waiting any more: the save withdraws the open inbox rows and, the
+    # instance no longer running, deletes its timer rows.
+    save(session, loaded, now)
+    for task in withdrawn:
+        session.refresh(task)
+    return withdrawn
+
+
+def _ended_words(session: Session, row: ProcessInstance) -> str:
+    """Why nothing more can be done in an ended procedure, in a sentence."""
+    cancelled = cancellation_of(session, row.id) if row.status == "cancelled" else None
+    if cancelled is not None:
+        return f"'{row.title}' has already ended: {cancelled.sentence()}; nothing was changed."
+    ended = f" on {row.ended_at:%d %B %Y at %H:%M} UTC" if row.ended_at else ""
+    return (
+        f"'{row.title}' has already ended: it was {row.status}{ended}; it can no longer be "
+        "withdrawn, and nothing was changed."
+    )
 
 
 def _deadline_passed(loaded: LoadedInstance, now: datetime) -> bool:

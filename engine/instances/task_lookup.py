@@ -1,11 +1,13 @@
 """Finding tasks and data in a live workflow: the steps waiting for a person, a task by id,
-the data where the procedure stands or where a step waits, the tasks of one subprocess run."""
+the data where the procedure stands, where a step waits or it started, the tasks of one
+subprocess run."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
 
@@ -32,8 +34,9 @@ def data_waiting_at(workflow: BpmnWorkflow, bpmn_id: str) -> dict[str, Any] | No
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The top-level data as it stands: where the procedure is now, or where it ended."""
-    if workflow.is_completed():
+    """The top-level data as it stands: where the procedure is now, or where it ended (for a
+    cancelled one, where its last finished step left it: no end event gathered its data)."""
+    if workflow.is_completed() and workflow.success:
         return dict(workflow.data)
     under_way = TaskState.READY | TaskState.STARTED | TaskState.WAITING
     top = [t for t in workflow.get_tasks() if t.workflow is workflow]
@@ -44,6 +47,14 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     for task in sorted(standing, key=lambda t: t.last_state_change):
         data.update(task.data)
     return data
+
+
+def start_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data the procedure was started with, however it stands now (ended or withdrawn)."""
+    for task in workflow.get_tasks(spec_class=StartEvent):
+        if task.workflow is workflow:
+            return dict(task.data)
+    return {}
 
 
 def guids_within(task: Task, container_bpmn_id: str, bpmn_id: str) -> set[str]:

@@ -134,6 +134,10 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/instances/<int(min=1, max=2147483647):instance_id>", "GET"): row(
         401, 403, 403, 403, 200, 403, 200
     ),
+    # Only the Secretariat withdraws this procedure; with no reason it is refused (422).
+    ("/api/v1/instances/<int(min=1, max=2147483647):instance_id>/cancel", "POST"): row(
+        401, 403, 403, 403, 403, 403, 422
+    ),
     ("/api/v1/me", "GET"): row(401, 200, 200, 200, 200, 200, 200),
     # The API's description is public on purpose: it names no person and no data.
     ("/api/v1/openapi.json", "GET"): row(200, 200, 200, 200, 200, 200, 200),
@@ -186,6 +190,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     # No newer version to migrate to: not found.
     ("/instances/<int:instance_id>/migrate", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 404),
     ("/instances/<int:instance_id>/state.json", "GET"): row(LOGIN, 403, 403, 403, 200, 403, 200),
+    # Unconfirmed, the Secretariat is asked to confirm; nothing is withdrawn.
+    ("/instances/<int:instance_id>/withdraw", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/login", "GET"): row(200, 302, 302, 302, 302, 302, 302),
     # Anyone may ask for a link to set a password; an empty form names the missing field.
     # No password typed in this session: back to the login page.

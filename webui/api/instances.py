@@ -14,8 +14,15 @@ from webui.api.refusals import ID, BadRequestBody, json_object, process_id
 from webui.database import request_session, unit_of_work
 from webui.settings import minimum_notice
 from workflows.api.contract import as_json
-from workflows.api.views import StartRequest, instance_detail, processes, visible_instances
+from workflows.api.views import (
+    CancelRequest,
+    StartRequest,
+    instance_detail,
+    processes,
+    visible_instances,
+)
 from workflows.procedures.pages import may_start, start_procedure
+from workflows.procedures.withdrawal import withdraw_procedure
 
 START_REFUSAL = (
     "You may not start this procedure: the Secretariat starts procedures, and an applicant "
@@ -66,3 +73,15 @@ def instance(instance_id: int) -> ResponseReturnValue:
     return jsonify(
         as_json(instance_detail(request_session(), api_person().participant, instance_id))
     )
+
+
+@api.post(f"/instances/<{ID}:instance_id>/cancel")
+def cancel(instance_id: int) -> ResponseReturnValue:
+    """Withdraw a running procedure with {"reason": ...}; the instance as it then stands."""
+    participant = api_person().participant
+    reason = json_object(CancelRequest).get("reason", "")
+    if not isinstance(reason, str):
+        raise BadRequestBody("reason", "give the reason as text")
+    now = datetime.now(UTC)
+    unit_of_work(lambda s: withdraw_procedure(s, participant, instance_id, reason, now))
+    return jsonify(as_json(instance_detail(request_session(), participant, instance_id)))

@@ -14,6 +14,7 @@ from webui.api.queries import query_parameters
 from workflows.api.contract import json_schemas, ref
 from workflows.api.views import (
     FORM_SCHEMAS,
+    CancelRequest,
     CompleteRequest,
     Decision,
     DecisionList,
@@ -173,6 +174,22 @@ PATHS: dict[str, Any] = {
             "One instance: status, open tasks, history",
             {"200": _json(Instance), **_FORBIDDEN, **_NOT_FOUND},
             parameters=[_id("instance_id")],
+        )
+    },
+    "/instances/{instance_id}/cancel": {
+        "post": _operation(
+            "cancelInstance",
+            "Withdraw a running procedure, with a reason (the Secretariat; an applicant their "
+            "own membership application)",
+            {
+                "200": _json(Instance, "Withdrawn: the instance, now cancelled"),
+                **_FORBIDDEN,
+                **_NOT_FOUND,
+                "409": _problem("The procedure has ended already (completed or withdrawn)"),
+                **_REFUSED,
+            },
+            parameters=[_id("instance_id")],
+            body=CancelRequest,
         )
     },
     "/decisions": {

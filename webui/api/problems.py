@@ -16,6 +16,7 @@ from engine.errors import (
     EngineError,
     FormInvalid,
     NotAllowed,
+    ProcedureEnded,
     Refused,
     StepFailed,
     TaskAlreadyDone,
@@ -131,6 +132,8 @@ def engine_error_response(err: EngineError) -> Response:
         return problem(403, "Not allowed", _sentence(err))
     if isinstance(err, TaskNotFound | UnknownProcess):
         return problem(404, "Not found", _sentence(err))
+    if isinstance(err, ProcedureEnded):
+        return problem(409, "Already ended", _sentence(err))
     if isinstance(err, TaskAlreadyDone):
         return problem(409, "Already done", _sentence(err))
     if isinstance(err, ConcurrentUpdate):

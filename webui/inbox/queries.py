@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.diagrams.forms import load_form
 from engine.errors import TaskNotFound
+from engine.instances.cancellation import cancellation_of
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
 from workflows.inbox.comments import COMMENT_MAX_CHARS, comments
@@ -105,6 +106,11 @@ def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:
         "accepted_types": ACCEPTED,
         "max_upload": size_words(max_upload_bytes()),
         "comment_max_chars": COMMENT_MAX_CHARS,
+        "withdrawal": (
+            cancellation_of(session, page.instance.id)
+            if page.instance.status == "cancelled"
+            else None
+        ),
     }
 
 

@@ -38,6 +38,7 @@ KIND_WORDS = {
     "board_outcome": lazy_gettext("Board decision"),
     "membership_outcome": lazy_gettext("outcome of an application"),
     "board_notification": lazy_gettext("notification to the Board"),
+    "procedure.withdrawn": lazy_gettext("procedure withdrawn"),
 }
 MODE_WORDS = {
     "immediate": (

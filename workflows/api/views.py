@@ -20,6 +20,7 @@ from engine.errors import NotAllowed
 from engine.instances.assignment import Participant, offered_clause
 from engine.instances.diagram_state import step_names
 from engine.instances.loading import load
+from engine.instances.steps import CANCEL_REASON_MAX_CHARS
 from models import Decision as DecisionRow
 from models import DecisionAnswer, HumanTask, ProcessInstance
 from models.decisions import ANSWERS, DECISION_METHODS, OUTCOMES
@@ -171,6 +172,10 @@ class Decision:
     answers: Annotated[
         list[Answer], described("Each seat's answer or silence, recorded when the decision closes")
     ]
+    withdrawal_reason: Annotated[
+        str | None,
+        described("Why the procedure was withdrawn before the Board decided (outcome withdrawn)"),
+    ] = None
 
 
 @dataclass
@@ -211,6 +216,16 @@ class StartRequest:
 
     process: Annotated[str, PROCESS_ID_SCHEMA]
     data: Annotated[dict[str, Any] | None, FORM_DATA] = None
+
+
+@dataclass
+class CancelRequest:
+    """What withdrawing a procedure takes: the reason, which goes on its record and in the mail
+    to everyone whose task is withdrawn. An empty reason is refused with 422."""
+
+    reason: Annotated[
+        str, described("Why the procedure is withdrawn", maxLength=CANCEL_REASON_MAX_CHARS)
+    ]
 
 
 # A form's data is any JSON the form takes; written as JSON Schema, as no dataclass holds it.
@@ -368,6 +383,7 @@ def decision_data(decision: DecisionRow) -> Decision:
         closed_at=decision.closed_at,
         outcome=decision.outcome,
         answers=_answers(list(decision.answers)),
+        withdrawal_reason=decision.withdrawal_reason,
     )
 
 

@@ -217,6 +217,57 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
     return {"decision_id": decision.id, "outcome": outcome, "objections": []}
 
 
+def withdraw_open_decisions(
+    session: Session, instance_id: int, *, actor: str, reason: str, now: datetime
+) -> list[Decision]:
+    """Close the decisions the Board was still taking in a procedure being withdrawn: outcome
+    `withdrawn`, with who withdrew it, when and why, and the answers seats had given by then
+    (a seat that had not answered is not recorded: no deadline passed, so no silence)."""
+    open_ones = list(
+        session.scalars(
+            select(Decision).where(
+                Decision.instance_id == instance_id, Decision.closed_at.is_(None)
+            )
+        )
+    )
+    for decision in open_ones:
+        for task in _answers_so_far(session, decision):
+            submitted = task.submitted or {}
+            answer = str(submitted.get("answer") or "")
+            decision.answers.append(
+                DecisionAnswer(
+                    seat=str(task.organisation),
+                    answer=answer,
+                    reason=submitted.get("reason") if answer == "objection" else None,
+                    answered_by=task.completed_by,
+                    answered_at=task.completed_at,
+                )
+            )
+        decision.outcome = decision.outcome_reason = "withdrawn"
+        decision.withdrawal_reason = reason
+        decision.closed_at = now
+        decision.recorded_by = actor
+    session.flush()
+    return open_ones
+
+
+def _answers_so_far(session: Session, decision: Decision) -> list[HumanTask]:
+    # The seats' answers since this silent procedure was launched (one per seat).
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.instance_id == decision.instance_id,
+                HumanTask.bpmn_id == ANSWER_TASK,
+                HumanTask.status == "completed",
+                HumanTask.organisation.is_not(None),
+                HumanTask.created_at >= decision.launched_at,
+            )
+            .order_by(HumanTask.completed_at)
+        )
+    )
+
+
 def decision_register(session: Session) -> list[Decision]:
     """Every Board decision, the newest first."""
     return list(session.scalars(select(Decision).order_by(Decision.launched_at.desc())))

@@ -24,6 +24,7 @@ STATUS_WORDS = {
     "notified": "member, on notification to the Board",
     "applicant": "applicant",
     "not_confirmed": "not confirmed by the Board",
+    "withdrawn": "application withdrawn",
 }
 # The register's columns, in the order of models.register.FOCAL_POINT_KINDS.
 FOCAL_POINT_WORDS = {"official": "Official correspondence"} | {p: p for p in PILLARS}

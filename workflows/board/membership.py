@@ -11,6 +11,7 @@ goes on to registration or to telling its applicant, as if it had been decided a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from engine.errors import EngineError, Refused
 from engine.instances.assignment import Grant
 from engine.instances.loading import load
 from engine.instances.steps import complete_task, send_signal, start_instance
-from engine.instances.task_lookup import data_waiting_at
+from engine.instances.task_lookup import data_waiting_at, start_data
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
 from workflows.board.membership_mail import tell_of_the_notification, tell_the_applicant
@@ -401,6 +402,39 @@ def record_not_confirmed(call: ServiceCall) -> dict[str, Any]:
         "reasons": board_reasons(decision),
         "objections": _objections(decision),
     }
+
+
+@dataclass(frozen=True)
+class Application:
+    """A membership application: the applicant's login and the organisation applying."""
+
+    applicant: str | None
+    organisation: Organisation | None
+
+    @property
+    def undecided(self) -> bool:
+        """The Board has not yet confirmed it, nor not confirmed it."""
+        return self.organisation is not None and self.organisation.status == "applicant"
+
+
+def application_of(session: Session, instance: ProcessInstance) -> Application | None:
+    """The application a membership instance is (None for any other procedure)."""
+    if instance.process_key != PROCESS:
+        return None
+    data = start_data(load(session, instance.id).workflow)
+    code = data.get("organisation_code")
+    applicant = data.get("applicant_username") or instance.started_by
+    return Application(
+        str(applicant) if applicant else None,
+        session.get(Organisation, str(code)) if code else None,
+    )
+
+
+def withdraw_application(application: Application) -> None:
+    """An application withdrawn before the Board decided: the organisation is no longer an
+    applicant, so a new application of it may be opened."""
+    if application.undecided and application.organisation is not None:
+        application.organisation.status = "withdrawn"
 
 
 def start_demo_membership(session: Session, *, now: datetime) -> ProcessInstance | None:

@@ -34,6 +34,10 @@ def outcome_words(decision: Decision) -> str:
     """The outcome in plain words, with its reason."""
     if decision.outcome is None:
         return "open: the Board is deciding"
+    if decision.outcome == "withdrawn":
+        who = f" by {decision.recorded_by}" if decision.recorded_by else ""
+        why = f": {decision.withdrawal_reason}" if decision.withdrawal_reason else ""
+        return f"withdrawn{who} before the Board decided{why}"
     verdict = "adopted" if decision.outcome == "adopted" else "not adopted"
     reason = decision.outcome_reason or ""
     if decision.method == "meeting" or reason.startswith("meeting"):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Participant, describe_holder
+from engine.instances.cancellation import Cancellation, cancellation_of
 from engine.instances.diagram_state import DiagramState, step_names, workflow_state
 from engine.instances.loading import load
 from engine.instances.steps import active_definition, start_form, start_instance
@@ -21,6 +22,7 @@ from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
+from workflows.procedures.withdrawal import may_withdraw_now
 
 APPLICANT = "applicant"
 MEMBERSHIP = "membership"
@@ -162,6 +164,9 @@ class InstancePage:
     timeline: list[TimelineEntry]
     open_tasks: list[OpenTask]
     data: list[tuple[str, str]] | None
+    # Whether this person is offered the withdrawal, and how a withdrawn one was withdrawn.
+    may_withdraw: bool
+    withdrawal: Cancellation | None
 
 
 def holder_of(task: HumanTask) -> str:
@@ -197,6 +202,7 @@ def _event_words(event: AuditEvent, names: dict[str, str]) -> str:
         "timer.fired": lambda: f"{who} fired {step('timer')}",
         "signal.sent": lambda: f"{who} sent the signal '{payload.get('signal', '')}'",
         "board.notified": lambda: f"{who} notified the Board: {payload.get('subject', '')}",
+        "instance.cancelled": lambda: f"{who} withdrew the procedure: {payload.get('reason', '')}",
         "instance.failed": lambda: (
             f"the procedure stopped with an error: {payload.get('reason', '')}"
         ),
@@ -260,6 +266,10 @@ def instance_page(
         timeline=timeline(session, instance.id, step_names(workflow)),
         open_tasks=open_tasks_of(session, instance.id),
         data=data,
+        may_withdraw=may_withdraw_now(session, participant, instance),
+        withdrawal=cancellation_of(session, instance.id)
+        if instance.status == "cancelled"
+        else None,
     )
 
 
