@@ -26,7 +26,7 @@ from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.accounts import add_grant, create_user, find_user, participant
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
-from workflows.procedures.withdrawal import withdraw_procedure
+from workflows.withdrawal.withdraw import withdraw_procedure
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
 DEMO_SILENT_PROCEDURE_KEY = "demo-response-mapping-summaries-2026"

@@ -22,7 +22,7 @@ from workflows.api.views import (
     visible_instances,
 )
 from workflows.procedures.pages import may_start, start_procedure
-from workflows.procedures.withdrawal import withdraw_procedure
+from workflows.withdrawal.withdraw import withdraw_procedure
 
 START_REFUSAL = (
     "You may not start this procedure: the Secretariat starts procedures, and an applicant "

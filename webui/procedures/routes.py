@@ -41,6 +41,7 @@ from workflows.procedures.pages import (
     start_page,
     start_procedure,
 )
+from workflows.withdrawal.withdraw import may_withdraw_now
 
 bp = Blueprint("procedures", __name__)
 bp.before_request(login_required_response)
@@ -145,7 +146,13 @@ def instance(instance_id: int) -> ResponseReturnValue:
     """One procedure: its diagram, where it stands, what happened, its open tasks."""
     person = require_person()
     session = request_session()
-    page = instance_page(session, person.participant, _visible_instance(instance_id))
+    shown = _visible_instance(instance_id)
+    page = instance_page(
+        session,
+        person.participant,
+        shown,
+        may_withdraw=may_withdraw_now(session, person.participant, shown),
+    )
     return render_template(
         "procedures/instance.html",
         page=page,

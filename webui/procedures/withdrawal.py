@@ -17,7 +17,7 @@ from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.procedures.routes import bp
 from workflows.procedures.pages import open_tasks_of
-from workflows.procedures.withdrawal import WITHDRAW_REFUSAL, may_withdraw, withdraw_procedure
+from workflows.withdrawal.withdraw import WITHDRAW_REFUSAL, may_withdraw, withdraw_procedure
 
 
 def _withdrawable(instance_id: int) -> ProcessInstance:

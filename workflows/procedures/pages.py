@@ -22,7 +22,6 @@ from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
-from workflows.procedures.withdrawal import may_withdraw_now
 
 APPLICANT = "applicant"
 MEMBERSHIP = "membership"
@@ -251,9 +250,10 @@ def _labelled(data: dict[str, Any], schema: dict[str, Any] | None) -> list[tuple
 
 
 def instance_page(
-    session: Session, participant: Participant, instance: ProcessInstance
+    session: Session, participant: Participant, instance: ProcessInstance, *, may_withdraw: bool
 ) -> InstancePage:
-    """The instance page; the data gathered is shown to the Secretariat only."""
+    """The instance page; the data gathered is shown to the Secretariat only; the withdrawal
+    is offered when `may_withdraw`."""
     workflow = load(session, instance.id).workflow
     data = None
     if participant.holds(SECRETARIAT):
@@ -266,7 +266,7 @@ def instance_page(
         timeline=timeline(session, instance.id, step_names(workflow)),
         open_tasks=open_tasks_of(session, instance.id),
         data=data,
-        may_withdraw=may_withdraw_now(session, participant, instance),
+        may_withdraw=may_withdraw,
         withdrawal=cancellation_of(session, instance.id)
         if instance.status == "cancelled"
         else None,

@@ -22,7 +22,7 @@ from tests.workflows.board.test_membership import (
 from tests.workflows.conftest import Iisg
 from tests.workflows.mail_server import MailServer, give_address, outbox
 from workflows.mail.sender import deliver_pending
-from workflows.procedures.withdrawal import withdraw_procedure
+from workflows.withdrawal.withdraw import withdraw_procedure
 
 REASON = "The proposal must be re-drafted: the annex is the wrong year's."
 SEATS = ("AL", "BA", "XK", "ME", "MK", "RS", "EC")
