@@ -15,7 +15,8 @@ from webui.database import request_session, unit_of_work
 from webui.settings import minimum_notice
 from workflows.api.contract import as_json
 from workflows.api.views import StartRequest, instance_detail, processes, visible_instances
-from workflows.procedures.pages import may_start, start_procedure
+from workflows.inbox.attaching import start_with_documents
+from workflows.procedures.pages import may_start
 
 START_REFUSAL = (
     "You may not start this procedure: the Secretariat starts procedures, and an applicant "
@@ -43,7 +44,7 @@ def start() -> ResponseReturnValue:
     try:
         instance_id = unit_of_work(
             lambda s: (
-                start_procedure(s, participant, process, data, now, notice=minimum_notice()).id
+                start_with_documents(s, participant, process, data, now, notice=minimum_notice()).id
             )
         )
     except UnknownProcess as err:
