@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,15 +40,29 @@ def document_entry(document: Document) -> dict[str, Any]:
     }
 
 
-def _frozen_documents(call: ServiceCall) -> list[Document]:
+@dataclass(frozen=True)
+class FrozenDocuments:
+    """What a decision record keeps of its documents, and the hash over its text and them."""
+
+    entries: list[object]
+    frozen_sha256: str | None
+
+
+def _frozen_documents(call: ServiceCall, text: str) -> FrozenDocuments:
     """The documents a decision goes with, attached to its procedure (the starter's uploads
-    are attached here if the start has not done so yet), in the order given."""
+    are attached here if the start has not done so yet), in the order given.
+
+    A procedure started before documents were files may still carry their names: they are
+    recorded as names, and no hash can cover them."""
     context = call.context
-    return attach_to_instance(
-        context.session,
-        call.params.get("documents") or [],
-        instance_id=context.instance_id,
-        now=context.now,
+    given = call.params.get("documents") or []
+    if isinstance(given, list) and given and all(isinstance(name, str) for name in given):
+        return FrozenDocuments(list(given), None)
+    documents = attach_to_instance(
+        context.session, given, instance_id=context.instance_id, now=context.now
+    )
+    return FrozenDocuments(
+        [document_entry(d) for d in documents], frozen_hash(text, [d.sha256 for d in documents])
     )
 
 
@@ -78,15 +93,15 @@ def open_decision(call: ServiceCall) -> dict[str, Any]:
         raise Refused(
             "proposal", "The proposal has no text: write what the Board is asked to decide."
         )
-    documents = _frozen_documents(call)
+    documents = _frozen_documents(call, text)
     decision = Decision(
         instance_id=context.instance_id,
         method=str(params.get("method") or "silent_procedure"),
         subject=str(params.get("subject") or "").strip() or "(no subject)",
         text=text,
         text_sha256=text_hash(text),
-        documents=[document_entry(d) for d in documents],
-        frozen_sha256=frozen_hash(text, [d.sha256 for d in documents]),
+        documents=documents.entries,
+        frozen_sha256=documents.frozen_sha256,
         launched_at=context.now,
         deadline=_moment(params.get("deadline"), "deadline"),
     )
@@ -220,15 +235,15 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         raise EngineError(f"'{outcome}' is not an outcome; it is adopted or not_adopted")
     text = str(params.get("proposal") or "")
     meeting = params.get("meeting_date")
-    documents = _frozen_documents(call)
+    documents = _frozen_documents(call, text)
     decision = Decision(
         instance_id=context.instance_id,
         method="meeting",
         subject=str(params.get("subject") or "").strip() or "(no subject)",
         text=text,
         text_sha256=text_hash(text),
-        documents=[document_entry(d) for d in documents],
-        frozen_sha256=frozen_hash(text, [d.sha256 for d in documents]),
+        documents=documents.entries,
+        frozen_sha256=documents.frozen_sha256,
         launched_at=context.now,
         closed_at=context.now,
         outcome=outcome,
