@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import log_in, screenshot
 
@@ -23,12 +23,11 @@ def test_the_secretariat_launches_with_files_and_a_board_member_downloads_them(
     page.goto("/procedures/silent_procedure/start")
     page.get_by_label("Subject").fill(SUBJECT)
     page.get_by_label("Proposal").fill(PROPOSAL)
-    page.get_by_label("Upload files").set_input_files(
-        [
-            {"name": "Work plan 2027.pdf", "mimeType": "application/pdf", "buffer": WORK_PLAN},
-            {"name": "budget-2027.csv", "mimeType": "text/csv", "buffer": BUDGET},
-        ]
-    )
+    files: list[FilePayload] = [
+        {"name": "Work plan 2027.pdf", "mimeType": "application/pdf", "buffer": WORK_PLAN},
+        {"name": "budget-2027.csv", "mimeType": "text/csv", "buffer": BUDGET},
+    ]
+    page.get_by_label("Upload files").set_input_files(files)
     page.get_by_label("Upload files").scroll_into_view_if_needed()
     screenshot(page, "silent-procedure-launch")
     page.get_by_role("button", name="Start the procedure").click()

@@ -125,7 +125,11 @@ def attach_documents(
             actor=owner,
             now=now,
             instance_id=instance_id,
-            payload={"document": document.id, "sha256": document.sha256},
+            payload={
+                "document": document.id,
+                "filename": document.filename,
+                "sha256": document.sha256,
+            },
         )
         attached.append(document)
     return attached

@@ -197,6 +197,10 @@ def _event_words(event: AuditEvent, names: dict[str, str]) -> str:
         "timer.fired": lambda: f"{who} fired {step('timer')}",
         "signal.sent": lambda: f"{who} sent the signal '{payload.get('signal', '')}'",
         "board.notified": lambda: f"{who} notified the Board: {payload.get('subject', '')}",
+        "document.uploaded": lambda: f"{who} uploaded '{payload.get('filename', '')}'",
+        "document.attached": lambda: (
+            f"{who} attached '{payload.get('filename', '')}' (uploaded before the start)"
+        ),
         "instance.failed": lambda: (
             f"the procedure stopped with an error: {payload.get('reason', '')}"
         ),

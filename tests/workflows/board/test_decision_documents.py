@@ -17,6 +17,7 @@ from tests.workflows.conftest import Iisg
 from workflows.board.frozen import frozen_hash, text_hash
 from workflows.inbox.attaching import start_with_documents, upload_for_later
 from workflows.inbox.documents import check_upload, documents_directory, file_of
+from workflows.procedures.pages import timeline
 from workflows.settings import DEFAULT_MIN_NOTICE
 
 PROPOSAL = "The Board adopts the IISG work plan 2027 and its budget."
@@ -98,6 +99,8 @@ def test_a_silent_procedure_launched_with_two_files_freezes_them_with_its_text(
         assert [file_of(d, documents_directory()).read_bytes() for d in rows] == [WORK_PLAN, BUDGET]
         attached = s.scalars(select(AuditEvent).where(AuditEvent.kind == "document.attached"))
         assert [e.payload["document"] for e in attached] == [work_plan, budget]
+        history = [entry.words for entry in timeline(s, instance_id, {})]
+        assert "secretariat attached 'budget-2027.csv' (uploaded before the start)" in history
 
 
 def test_the_frozen_hash_changes_when_a_document_differs(iisg: Iisg) -> None:
