@@ -28,6 +28,7 @@ from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
 from workflows.demo import load_demo, start_demo_procedures
+from workflows.inbox.documents import use_documents_directory
 from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
 from workflows.mail.compose import use_mail_settings
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
@@ -52,6 +53,8 @@ def _settings() -> Settings:
             f"the settings cannot be used: {err}. Correct it and start again."
         ) from err
     use_mail_settings(settings.procedures.mail)
+    # As the web app keeps them (DOCUMENTS_DIR unset): a step may write a document.
+    use_documents_directory(settings.instance_dir / "documents")
     return settings
 
 

@@ -26,9 +26,14 @@ class Decision(Base):
     method: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the proposal's text alone (UTF-8).
     text_sha256: Mapped[str] = mapped_column(String(64))
-    # File names or {name, url} entries, as the procedure gave them.
+    # The documents as frozen at launch: {id, name, media_type, size, sha256} for each file;
+    # records made before documents were files hold names or {name, url} entries instead.
     documents: Mapped[list[object]] = mapped_column(JSONType, default=list)
+    # SHA-256 over the text's hash and each document's, in order (workflows.board.frozen);
+    # None for a record whose documents were names, which no hash can cover.
+    frozen_sha256: Mapped[str | None] = mapped_column(String(64))
     launched_at: Mapped[datetime]
     deadline: Mapped[datetime | None]
     deadline_extended: Mapped[bool] = mapped_column(default=False)

@@ -11,7 +11,10 @@ from models.base import Base
 
 
 class Document(Base):
-    """A file uploaded to a procedure; its bytes live on disk under `stored_name`."""
+    """A file uploaded to a procedure; its bytes live on disk under `stored_in`/`stored_name`.
+
+    A document uploaded before its procedure exists (to launch a Board decision with it) has
+    no instance until a start attaches it; until then it is its uploader's alone."""
 
     __tablename__ = "document"
     __table_args__ = (
@@ -20,7 +23,12 @@ class Document(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    # The folder under the documents directory: the instance's id, or "uploads" for a file
+    # uploaded before its procedure existed (it stays there once attached).
+    stored_in: Mapped[str] = mapped_column(String(16))
     # The uploader's file name, cleaned for display; never used as a path.
     filename: Mapped[str] = mapped_column(String(255))
     # A uuid: the only name the file has on disk.

@@ -33,6 +33,7 @@ from models import (
 )
 from models.migrate import upgrade
 from tests.workflows.mail_server import MailServer
+from workflows.inbox.documents import use_documents_directory
 from workflows.people.accounts import create_user, participant
 from workflows.people.roles import known_roles
 
@@ -139,6 +140,16 @@ class Clock:
     def move(self, **delta: float) -> datetime:
         self._traveller.shift(timedelta(**delta))
         return self.now()
+
+
+@pytest.fixture(autouse=True)
+def documents_directory(tmp_path: Path) -> Iterator[Path]:
+    """Where the documents a step writes go: the test's own folder (as the app's, which
+    keeps them in the same place), never the working copy's instance directory."""
+    directory = tmp_path / "documents"
+    use_documents_directory(directory)
+    yield directory
+    use_documents_directory(Path("instance") / "documents")
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from webui.mail import bp as mail_bp
 from webui.needs_database import bp as database_bp
 from webui.needs_database import public_bp
 from webui.procedures import bp as procedures_bp
-from webui.settings import Settings, app_config, read_settings
+from webui.settings import Settings, app_config, documents_dir_of, read_settings
 from webui.tokens import bp as tokens_bp
+from workflows.inbox.documents import use_documents_directory
 from workflows.mail.compose import use_mail_settings
 
 csrf = CSRFProtect()
@@ -45,6 +46,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.from_mapping(app_config(settings, test_config))
     use_mail_settings(app.config["PROCEDURE_SETTINGS"].mail)
+    use_documents_directory(documents_dir_of(app))
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(

@@ -12,12 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import parse_many
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from models import database_url
+from workflows.inbox.documents import DEFAULT_MAX_BYTES
 from workflows.settings import (
     DEFAULT_MIN_NOTICE,
     ProcedureSettings,
@@ -253,3 +254,20 @@ def app_config(settings: Settings, test_config: Mapping[str, Any] | None) -> dic
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = stored_secret_key(settings.instance_dir)
     return config
+
+
+def documents_dir_of(app: Flask) -> Path:
+    """Where an app keeps documents: DOCUMENTS_DIR, else <instance dir>/documents."""
+    configured = app.config.get("DOCUMENTS_DIR")
+    return Path(configured) if configured else Path(app.instance_path) / "documents"
+
+
+def documents_dir() -> Path:
+    """Where this app keeps documents (see documents_dir_of)."""
+    return documents_dir_of(current_app)
+
+
+def max_upload_bytes() -> int:
+    """The size cap of one request (MAX_CONTENT_LENGTH), and so of one file."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return int(limit) if limit else DEFAULT_MAX_BYTES

@@ -5,8 +5,9 @@ Idempotent: running it again adds only what is missing and never changes a passw
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from workflows.board.outcome_demo import (
     start_demo_meeting_decision,
 )
 from workflows.calendar.holidays import add_public_holiday, public_holidays
+from workflows.inbox.attaching import start_with_documents, upload_for_later
+from workflows.inbox.documents import check_upload, documents_directory
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
@@ -161,20 +164,35 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
                 business_key=DEMO_DECISION_KEY,
             )
         )
-    if not _exists(session, DEMO_SILENT_PROCEDURE_KEY):
-        silent = start_instance(
+    secretariat = find_user(session, "secretariat")
+    if not _exists(session, DEMO_SILENT_PROCEDURE_KEY) and secretariat is not None:
+        launcher = participant(secretariat)
+        # Launched as the Secretariat launches one: the files uploaded first, then named.
+        documents = [
+            upload_for_later(
+                session,
+                check_upload(name, body),
+                uploader=launcher,
+                now=now,
+                directory=documents_directory(),
+            ).id
+            for name, body in _demo_documents()
+        ]
+        silent = start_with_documents(
             session,
+            launcher,
             "silent_procedure",
             {
                 "subject": "Summaries of the 2026 response mapping reports",
                 "proposal": "The Board approves the summaries of the 2026 annual response mapping "
                 "reports for WBCTi, WBCSCi and WBBSi for publication.",
+                "documents": documents,
             },
-            actor="secretariat",
-            now=now,
-            title="Silent procedure: summaries of the 2026 response mapping reports",
-            business_key=DEMO_SILENT_PROCEDURE_KEY,
+            now,
+            notice=timedelta(0),
         )
+        silent.title = "Silent procedure: summaries of the 2026 response mapping reports"
+        silent.business_key = DEMO_SILENT_PROCEDURE_KEY
         for seat in ("AL", "ME", "EC"):
             _answer(session, silent, seat, now)
         started.append(silent)
@@ -223,6 +241,27 @@ def _withdrawn_silent_procedure(session: Session, now: datetime) -> ProcessInsta
         now,
     )
     return silent
+
+
+def _demo_documents() -> list[tuple[str, bytes]]:
+    """The files of the demo silent procedure: the summaries (.docx) and a table (.csv)."""
+    from docx import Document as DocxDocument
+
+    doc = DocxDocument()
+    doc.add_heading("Annual response mapping 2026: summaries for publication", level=0)
+    for pillar, words in PILLARS.items():
+        doc.add_heading(f"{pillar}: {words}", level=1)
+        doc.add_paragraph(
+            f"The WB partners reported the state of play of their mapped {pillar} needs; "
+            "the Support Group added the project support it gave."
+        )
+    summaries = io.BytesIO()
+    doc.save(summaries)
+    table = "pillar,needs mapped,responses reported\nWBCTi,14,11\nWBCSCi,17,12\nWBBSi,12,9\n"
+    return [
+        ("Response mapping 2026 - summaries.docx", summaries.getvalue()),
+        ("response-mapping-2026-figures.csv", table.encode("utf-8")),
+    ]
 
 
 def _exists(session: Session, business_key: str) -> bool:

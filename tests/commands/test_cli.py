@@ -17,8 +17,10 @@ from workflows.people.accounts import check_password, find_user
 
 
 @pytest.fixture
-def iisg(db: Database, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def iisg(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("IISG_DATABASE_URL", db.url)
+    # The demo writes its documents there: the test's folder, not the working copy's.
+    monkeypatch.setenv("IISG_INSTANCE_DIR", str(tmp_path / "instance"))
     return CliRunner()
 
 

@@ -129,6 +129,12 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/decisions/<int(min=1, max=2147483647):decision_id>", "GET"): row(
         401, 403, 403, 403, 200, 403, 200
     ),
+    # Uploading a decision's documents is the Secretariat's (an empty body: no file, 400).
+    ("/api/v1/documents", "POST"): row(401, 403, 403, 403, 403, 403, 400),
+    # A document of a procedure one may not see: 404, its existence is not confirmed.
+    ("/api/v1/documents/<int(min=1, max=2147483647):document_id>", "GET"): row(
+        401, 404, 404, 404, 200, 404, 200
+    ),
     ("/api/v1/instances", "GET"): row(401, 200, 200, 200, 200, 200, 200),
     ("/api/v1/instances", "POST"): row(401, 400, 400, 400, 400, 400, 400),
     ("/api/v1/instances/<int(min=1, max=2147483647):instance_id>", "GET"): row(

@@ -24,7 +24,7 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, main_region, snapshot
 from tests.webui.test_api import Api, token_for
 from tests.workflows.conftest import Iisg, methodology_and_board
-from workflows.board.decisions import text_hash
+from workflows.board.frozen import text_hash
 from workflows.board.register_csv import CSV_HEADER
 from workflows.board.silent_procedure import time_left
 from workflows.people import accounts

@@ -241,28 +241,47 @@ def test_a_forged_row_count_cannot_ask_for_endless_rows() -> None:
     assert not needs.can_add
 
 
-def test_documents_are_written_one_per_line() -> None:
-    documents = _field(SILENT_PROCEDURE, "documents")
-
-    assert (documents.widget, documents.required) == ("lines", False)
-    assert "own line" in documents.help
-    posted = {
-        "subject": "Work plan 2027",
-        "proposal": "Adopt the work plan.",
-        "documents": " work-plan-2027.pdf \r\n\r\n  annex-budget.xlsx\n",
-    }
-    data = parse_submission(SILENT_PROCEDURE, posted)
-    assert data["documents"] == ["work-plan-2027.pdf", "annex-budget.xlsx"]
-    assert validate_submission(SILENT_PROCEDURE, data) == data
-    assert parse_submission(BOARD_DECISION, {"documents": "  \r\n "}) == {"documents": None}
+# A list of strings, as a form may ask for one (names, places), one a line.
+NAMES = {
+    "type": "object",
+    "properties": {
+        "subject": {"type": "string", "maxLength": 200},
+        "names": {"type": ["array", "null"], "title": "Names", "items": {"type": "string"}},
+    },
+}
 
 
-def test_a_refused_line_is_named_at_the_documents_field() -> None:
-    documents = _field(
-        BOARD_DECISION, "documents", values={"documents": "a\nb"}, errors={"documents/1": "odd"}
-    )
+def test_a_list_of_strings_is_written_one_per_line() -> None:
+    names = _field(NAMES, "names")
 
-    assert (documents.value, documents.error) == ("a\nb", "line 2: odd")
+    assert (names.widget, names.required) == ("lines", False)
+    assert "own line" in names.help
+    posted = {"subject": "Work plan 2027", "names": " Ana Petrović \r\n\r\n  Jonas Weber\n"}
+    data = parse_submission(NAMES, posted)
+    assert data["names"] == ["Ana Petrović", "Jonas Weber"]
+    assert validate_submission(NAMES, data) == data
+    assert parse_submission(NAMES, {"names": "  \r\n "}) == {"names": None}
+
+
+def test_a_refused_line_is_named_at_its_field() -> None:
+    names = _field(NAMES, "names", values={"names": "a\nb"}, errors={"names/1": "odd"})
+
+    assert (names.value, names.error) == ("a\nb", "line 2: odd")
+
+
+def test_a_decisions_documents_are_files_to_upload_not_lines_to_type() -> None:
+    for schema in (SILENT_PROCEDURE, BOARD_DECISION):
+        documents = _field(schema, "documents")
+
+        assert (documents.widget, documents.required) == ("documents", False)
+        assert ".pdf" in documents.help
+        # The files and the ticked uploads are read by the start page, never as typed text.
+        posted = {"subject": "Work plan", "proposal": "Adopt it.", "documents": "work-plan.pdf"}
+        assert "documents" not in parse_submission(schema, posted)
+        ids = {"subject": "Work plan", "proposal": "Adopt it.", "documents": [4, 7]}
+        assert validate_submission(schema, ids) == ids
+        with pytest.raises(FormInvalid):
+            validate_submission(schema, {**ids, "documents": ["work-plan.pdf"]})
 
 
 def test_submitted_lists_read_in_plain_words() -> None:
@@ -275,7 +294,7 @@ def test_submitted_lists_read_in_plain_words() -> None:
             ]
         },
     )
-    documents = submitted_answers(BOARD_DECISION, {"documents": ["a.pdf", "b.pdf"]})
+    names = submitted_answers(NAMES, {"names": ["Ana", "Jonas"]})
 
     assert answers == [
         (
@@ -286,4 +305,4 @@ def test_submitted_lists_read_in_plain_words() -> None:
             "prevention of security threats; The need: Kit.",
         )
     ]
-    assert documents == [("Documents", "a.pdf\nb.pdf")]
+    assert names == [("Names", "Ana\nJonas")]

@@ -21,7 +21,8 @@ from workflows.api.views import (
     processes,
     visible_instances,
 )
-from workflows.procedures.pages import may_start, start_procedure
+from workflows.inbox.attaching import start_with_documents
+from workflows.procedures.pages import may_start
 from workflows.withdrawal.withdraw import withdraw_procedure
 
 START_REFUSAL = (
@@ -50,7 +51,7 @@ def start() -> ResponseReturnValue:
     try:
         instance_id = unit_of_work(
             lambda s: (
-                start_procedure(s, participant, process, data, now, notice=minimum_notice()).id
+                start_with_documents(s, participant, process, data, now, notice=minimum_notice()).id
             )
         )
     except UnknownProcess as err:

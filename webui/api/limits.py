@@ -12,7 +12,8 @@ from flask_limiter.util import get_remote_address
 
 from webui import rate_counts
 from webui.api.auth import bearer_secret
-from webui.api.problems import problem
+from webui.api.problems import FieldError, problem
+from workflows.inbox.documents import size_words
 
 DEFAULT_LIMIT = "120/minute"
 EXTENSION = "iisg_api_limiter"
@@ -40,6 +41,13 @@ def refuse_too_large(prefix: str) -> ResponseReturnValue | None:
     if not limit or not (request.path == prefix or request.path.startswith(prefix + "/")):
         return None
     if request.content_length is not None and request.content_length > limit:
+        if request.path == prefix + "/documents":
+            most = f"files can be at most {size_words(int(limit))}"
+            return problem(
+                413,
+                detail=f"The file is too large: {most}. Nothing was uploaded.",
+                errors=[FieldError("file", most)],
+            )
         return problem(413)
     return None
 

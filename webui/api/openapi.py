@@ -18,6 +18,7 @@ from workflows.api.views import (
     CompleteRequest,
     Decision,
     DecisionList,
+    Document,
     Instance,
     InstanceList,
     Me,
@@ -27,6 +28,7 @@ from workflows.api.views import (
     TaskDetail,
     TaskList,
 )
+from workflows.inbox.documents import ACCEPTED, KINDS
 
 PROBLEM = "application/problem+json"
 MAX_ID = 2147483647
@@ -68,6 +70,76 @@ _REFUSED = {
     "422": _problem("A rule of the procedure refuses it; `errors` says which field and why")
 }
 _BAD_QUERY = {"400": _problem("A query parameter's value is not one it takes; `errors` names it")}
+
+
+# Each media type a document is served as (without its charset), for GET /documents/{id}.
+DOCUMENT_MEDIA_TYPES = sorted({kind.content_type.split(";")[0] for kind in KINDS.values()})
+_FILE_REFUSED = {
+    "400": _problem("No file was sent in the field `file`"),
+    "413": _problem("The file is larger than the server accepts; `errors` names `file`"),
+    "422": _problem(
+        "The file is empty, of a type the procedures do not accept, or its content is not what "
+        "its name says; `errors` names `file`"
+    ),
+}
+
+
+def _upload_operation() -> dict[str, Any]:
+    return {
+        "operationId": "uploadDocument",
+        "summary": (
+            "Upload a file to launch a Board decision with (the Secretariat); name its id in "
+            "the `documents` of silent_procedure's or board_decision's start data"
+        ),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": f"The file, one of: {ACCEPTED}",
+                            }
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                **_json(Document, "Uploaded: its id, name, media type, size and SHA-256"),
+                "headers": {
+                    "Location": {"description": "The document", "schema": {"type": "string"}}
+                },
+            },
+            **_FILE_REFUSED,
+            **_FORBIDDEN,
+            **_COMMON,
+        },
+    }
+
+
+def _download_operation() -> dict[str, Any]:
+    return {
+        "operationId": "getDocument",
+        "summary": (
+            "A document's bytes, for those who may see its procedure (and, before a start "
+            "attaches it, for its uploader alone)"
+        ),
+        "parameters": [_id("document_id")],
+        "responses": {
+            "200": {
+                "description": "The file, as an attachment under its name; ETag is its SHA-256",
+                "content": {media_type: {"schema": {}} for media_type in DOCUMENT_MEDIA_TYPES},
+            },
+            "404": _problem("No such document, or not one the caller may see"),
+            **_COMMON,
+        },
+    }
 
 
 def _id(name: str) -> dict[str, Any]:
@@ -205,6 +277,8 @@ PATHS: dict[str, Any] = {
             parameters=[_id("decision_id")],
         )
     },
+    "/documents": {"post": _upload_operation()},
+    "/documents/{document_id}": {"get": _download_operation()},
     "/me": {"get": _operation("getMe", "Whom the token acts as", {"200": _json(Me)})},
     "/openapi.json": {
         "get": {

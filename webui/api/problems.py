@@ -88,7 +88,7 @@ class Problem:
     detail: str
     errors: Annotated[
         list[FieldError] | None,
-        described("Which field or query parameter is wrong and why (400, 422)"),
+        described("Which field or query parameter is wrong and why (400, 413, 422)"),
     ] = None
 
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
+from workflows.inbox.attaching import DOCUMENTS_KEYWORD
+from workflows.inbox.documents import ACCEPTED
+
 Schema = dict[str, Any]
 
 # Longer strings get a text area; also when the form sets no limit at all.
@@ -33,7 +36,7 @@ class FormField:
     label: str
     help: str
     required: bool
-    widget: str  # text, textarea, lines, radio, select, number, date, datetime
+    widget: str  # text, textarea, lines, radio, select, number, date, datetime, documents
     value: str  # what the person entered last time, or the form's default
     error: str | None = None
     choices: tuple[Choice, ...] = ()
@@ -103,6 +106,8 @@ def label_of(name: str, prop: Schema) -> str:
 
 def widget_for(prop: Schema) -> str:
     """The control that asks for the property."""
+    if prop.get(DOCUMENTS_KEYWORD):
+        return "documents"  # files to upload (and ones uploaded before), attached at start
     kind = kind_of(prop)
     if kind == "array":
         return "group" if kind_of(prop.get("items", {})) == "object" else "lines"
@@ -154,6 +159,8 @@ def _help(prop: Schema, widget: str) -> str:
         )
     if widget == "lines":
         text = f"{text} {LINES_HELP}"
+    if widget == "documents":
+        text = f"{text} {gettext('Files of these types: %(types)s.', types=ACCEPTED)}"
     return text.strip()
 
 

@@ -105,6 +105,8 @@ def parse_submission(schema: Schema | None, form: Mapping[str, str]) -> dict[str
     required = set(schema.get("required", []))
     data: dict[str, Any] = {}
     for name, prop in schema.get("properties", {}).items():
+        if widget_for(prop) == "documents":
+            continue  # files and ids of uploads: the page reads them (see document_ids)
         if widget_for(prop) in {"group", "lines"}:
             send, entries = _parse_list(name, prop, form, name in required)
             if send:

@@ -15,8 +15,9 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.errors import render_error
-from webui.inbox.queries import documents_dir, max_upload_bytes, task_page
+from webui.inbox.queries import task_page
 from webui.inbox.routes import bp
+from webui.settings import documents_dir, max_upload_bytes
 from workflows.inbox.comments import add_comment
 from workflows.inbox.documents import (
     add_document,

@@ -4,10 +4,8 @@ comments, the tasks someone did, and where documents are kept."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +15,9 @@ from engine.errors import TaskNotFound
 from engine.instances.cancellation import cancellation_of
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
+from webui.settings import max_upload_bytes
 from workflows.inbox.comments import COMMENT_MAX_CHARS, comments
-from workflows.inbox.documents import ACCEPTED, DEFAULT_MAX_BYTES, documents, size_words
+from workflows.inbox.documents import ACCEPTED, documents, size_words
 from workflows.inbox.filters import (
     SORTS,
     STATES,
@@ -84,18 +83,6 @@ def task_page(session: Session, task_id: int) -> TaskPage:
         raise TaskNotFound(f"there is no task {task_id}")
     instance = session.get_one(ProcessInstance, task.instance_id)
     return TaskPage(task, instance, load_form(instance.definition.files, task.form))
-
-
-def documents_dir() -> Path:
-    """Where documents are kept: DOCUMENTS_DIR, else <instance dir>/documents."""
-    configured = current_app.config.get("DOCUMENTS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "documents"
-
-
-def max_upload_bytes() -> int:
-    """The size cap of one request (MAX_CONTENT_LENGTH), and so of one file."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return int(limit) if limit else DEFAULT_MAX_BYTES
 
 
 def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:

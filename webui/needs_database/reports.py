@@ -15,8 +15,8 @@ from engine.errors import NotAllowed
 from models import Report
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
-from webui.inbox.queries import documents_dir, max_upload_bytes
 from webui.needs_database.blueprint import bp, public_bp
+from webui.settings import documents_dir, max_upload_bytes
 from workflows.inbox.documents import Upload, discard_upload, size_words
 from workflows.needs_database.reports import (
     check_report_upload,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
 from engine.errors import EngineError, FormInvalid, StepFailed, UnknownProcess
@@ -28,7 +30,16 @@ from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
-from webui.settings import minimum_notice
+from webui.forms_html.fields import Choice, FormField
+from webui.forms_html.groups import FieldGroup
+from webui.settings import documents_dir, max_upload_bytes, minimum_notice
+from workflows.inbox.attaching import (
+    document_fields,
+    start_with_documents,
+    upload_for_later,
+    waiting_uploads,
+)
+from workflows.inbox.documents import Upload, check_upload, discard_upload, size_words
 from workflows.methodology.pages import migration_offer
 from workflows.people.roles import SECRETARIAT
 from workflows.procedures.access import may_see_instance
@@ -39,8 +50,8 @@ from workflows.procedures.pages import (
     may_start,
     running_overview,
     start_page,
-    start_procedure,
 )
+from workflows.refusals import RequestRefused
 from workflows.withdrawal.withdraw import may_withdraw_now
 
 bp = Blueprint("procedures", __name__)
@@ -80,19 +91,93 @@ def _start_page(process_key: str) -> StartPage:
         ) from err
 
 
+def _with_uploads(
+    fields: list[FormField | FieldGroup], chosen: Mapping[str, list[int]]
+) -> list[FormField | FieldGroup]:
+    """The documents fields offer the person's uploads not attached yet, `chosen` ticked."""
+    if not any(f.widget == "documents" for f in fields):
+        return fields
+    person = require_person()
+    waiting = waiting_uploads(request_session(), person.participant.username)
+    offered = tuple(
+        Choice(str(d.id), f"{d.filename} ({size_words(d.size)}, SHA-256 {d.sha256[:12]}…)")
+        for d in waiting
+    )
+    return [
+        replace(f, choices=offered, value=" ".join(str(i) for i in chosen.get(f.name, [])))
+        if isinstance(f, FormField) and f.widget == "documents"
+        else f
+        for f in fields
+    ]
+
+
 def _render_start(
     page: StartPage,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     add_row: str | None = None,
     problems: list[str] | None = None,
+    chosen: Mapping[str, list[int]] | None = None,
 ) -> str:
+    fields = form_fields(page.schema, values, errors, add_row)
     return render_template(
         "procedures/start.html",
         procedure=page.procedure,
-        fields=form_fields(page.schema, values, errors, add_row),
+        fields=_with_uploads(fields, chosen or {}),
         form_errors=errors_outside_fields(page.schema, errors or {}) + (problems or []),
     )
+
+
+def _chosen_documents(page: StartPage) -> dict[str, list[int]]:
+    """The uploads the person ticked, by documents field."""
+    return {
+        name: [int(v) for v in request.form.getlist(name) if v.isdigit() and len(v) < 10]
+        for name in document_fields(page.schema)
+    }
+
+
+def _upload_documents(page: StartPage, chosen: dict[str, list[int]]) -> dict[str, str]:
+    """Store the files chosen in each documents field as the person's uploads (in a unit of
+    work of their own, so a start refused afterwards keeps them, ticked) and add their ids to
+    `chosen`; the refusals by field, with nothing stored, if a file is not right."""
+    person = require_person()
+    checked: dict[str, list[Upload]] = {}
+    errors: dict[str, str] = {}
+    for name in chosen:
+        for sent in request.files.getlist(name):
+            if not sent.filename:
+                continue  # the file input left empty
+            try:
+                upload = check_upload(sent.filename, sent.read(), max_bytes=max_upload_bytes())
+            except RequestRefused as refused:
+                errors[name] = gettext("Not uploaded: %(refused)s", refused=refused)
+            else:
+                checked.setdefault(name, []).append(upload)
+    if errors or not checked:
+        return errors
+    directory, now = documents_dir(), datetime.now(UTC)
+
+    def store(session: Session) -> dict[str, list[int]]:
+        return {
+            name: [
+                upload_for_later(
+                    session, upload, uploader=person.participant, now=now, directory=directory
+                ).id
+                for upload in uploads
+            ]
+            for name, uploads in checked.items()
+        }
+
+    try:
+        stored = unit_of_work(store)
+    except BaseException:
+        for uploads in checked.values():
+            for upload in uploads:
+                discard_upload(directory, None, upload)
+        raise
+    for name, ids in stored.items():
+        chosen[name] = chosen[name] + ids
+    return {}
 
 
 @bp.get("/procedures/<process_key>/start")
@@ -110,22 +195,27 @@ def start_submit(process_key: str) -> ResponseReturnValue:
         # "Add another row" without script: the same form again, one row longer, unsent.
         return _render_start(page, request.form, add_row=request.form[ADD_ROW])
     data = parse_submission(page.schema, request.form)
+    chosen = _chosen_documents(page)
+    refused_files = _upload_documents(page, chosen)
+    if refused_files:
+        return _render_start(page, request.form, refused_files, chosen=chosen), 400
+    data.update({name: ids for name, ids in chosen.items() if ids})
     now = datetime.now(UTC)
     try:
         instance_id = unit_of_work(
             lambda s: (
-                start_procedure(
+                start_with_documents(
                     s, person.participant, process_key, data, now, notice=minimum_notice()
                 ).id
             )
         )
     except FormInvalid as invalid:
-        return _render_start(page, request.form, invalid.errors), 400
+        return _render_start(page, request.form, invalid.errors, chosen=chosen), 400
     except StepFailed:
         raise  # a bug of the diagram: the error page says so, and the Secretariat is told
     except EngineError as refused:
         # The diagram refused to start; nothing was saved, and the message says what to do.
-        return _render_start(page, request.form, problems=[str(refused)]), 400
+        return _render_start(page, request.form, problems=[str(refused)], chosen=chosen), 400
     flash(gettext("Started: %(procedure)s.", procedure=page.procedure.name), "success")
     return redirect(url_for("procedures.instance", instance_id=instance_id))
 

@@ -23,11 +23,13 @@ from engine.instances.loading import load
 from engine.instances.steps import CANCEL_REASON_MAX_CHARS
 from models import Decision as DecisionRow
 from models import DecisionAnswer, HumanTask, ProcessInstance
+from models import Document as DocumentRow
 from models.decisions import ANSWERS, DECISION_METHODS, OUTCOMES
 from models.process import INSTANCE_STATUSES
 from models.tasks import TASK_STATUSES
 from workflows.api.contract import described, ref
 from workflows.board.readers import may_read_registers
+from workflows.board.register import document_names, file_entries
 from workflows.inbox.filters import InboxFilter
 from workflows.inbox.tasks import INBOX_SHOWN, open_tasks
 from workflows.people.roles import BOARD_SEAT_CODES, BOARD_SEATS
@@ -152,6 +154,20 @@ class Answer:
     when: Annotated[datetime | None, described("When they answered")]
 
 
+SHA256_PATTERN = "^[0-9a-f]{64}$"
+
+
+@dataclass
+class Document:
+    """A file: GET /documents/{id} gives its bytes to those who may see its procedure."""
+
+    id: int
+    name: Annotated[str, described("The file's name, as uploaded (cleaned of folders)")]
+    media_type: Annotated[str, described("Its media type, e.g. application/pdf")]
+    size: Annotated[int, described("Its size in bytes")]
+    sha256: Annotated[str, described("SHA-256 of its bytes", pattern=SHA256_PATTERN)]
+
+
 @dataclass
 class Decision:
     """A Board decision of the register."""
@@ -161,7 +177,19 @@ class Decision:
     method: Annotated[str, described("How the Board decides", enum=list(DECISION_METHODS))]
     subject: str
     text_sha256: Annotated[
-        str, described("SHA-256 of the text decided on", pattern="^[0-9a-f]{64}$")
+        str, described("SHA-256 of the text decided on (UTF-8)", pattern=SHA256_PATTERN)
+    ]
+    frozen_sha256: Annotated[
+        str | None,
+        described(
+            "The hash that freezes the text and its documents at launch: SHA-256 over the "
+            "lines (each ending in a newline) of text_sha256, then each document's sha256 in "
+            "the order listed. Null for a record made when documents were names, not files",
+            pattern=SHA256_PATTERN,
+        ),
+    ]
+    documents: Annotated[
+        list[Document], described("The files the Board decides on, frozen at launch, in order")
     ]
     launched_at: datetime
     deadline: datetime | None
@@ -175,6 +203,10 @@ class Decision:
     withdrawal_reason: Annotated[
         str | None,
         described("Why the procedure was withdrawn before the Board decided (outcome withdrawn)"),
+    ] = None
+    named_documents: Annotated[
+        list[str] | None,
+        described("Documents named without a file (records made before documents were files)"),
     ] = None
 
 
@@ -370,14 +402,32 @@ def _answers(answers: list[DecisionAnswer]) -> list[Answer]:
     ]
 
 
+def document_data(document: DocumentRow) -> Document:
+    """A stored document in the API's shape."""
+    return Document(
+        id=document.id,
+        name=document.filename,
+        media_type=document.content_type,
+        size=document.size,
+        sha256=document.sha256,
+    )
+
+
 def decision_data(decision: DecisionRow) -> Decision:
     """A Board decision with each seat's recorded answer or silence (none while it is open)."""
+    named = document_names(decision)
     return Decision(
         id=decision.id,
         instance_id=decision.instance_id,
         method=decision.method,
         subject=decision.subject,
         text_sha256=decision.text_sha256,
+        frozen_sha256=decision.frozen_sha256,
+        documents=[
+            Document(id=f.id, name=f.name, media_type=f.media_type, size=f.size, sha256=f.sha256)
+            for f in file_entries(decision)
+        ],
+        named_documents=named or None,
         launched_at=decision.launched_at,
         deadline=decision.deadline,
         closed_at=decision.closed_at,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +14,10 @@ from engine.errors import EngineError, Refused
 from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
-from models import Decision, DecisionAnswer, HumanTask
+from models import Decision, DecisionAnswer, Document, HumanTask
+from workflows.board.frozen import frozen_hash, text_hash
 from workflows.board.outcome_mail import tell_of_the_outcome
+from workflows.inbox.attaching import attach_to_instance
 from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import holders_of_role
 from workflows.people.roles import BOARD_SEATS
@@ -28,9 +30,41 @@ BOARD_MEMBER = "board_member"
 EXTENSION_FIELD = "new_deadline"
 
 
-def text_hash(text: str) -> str:
-    """The SHA-256 that freezes a proposal's text at launch."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def document_entry(document: Document) -> dict[str, Any]:
+    """A document as a decision record keeps it: what identifies the file for good."""
+    return {
+        "id": document.id,
+        "name": document.filename,
+        "media_type": document.content_type,
+        "size": document.size,
+        "sha256": document.sha256,
+    }
+
+
+@dataclass(frozen=True)
+class FrozenDocuments:
+    """What a decision record keeps of its documents, and the hash over its text and them."""
+
+    entries: list[object]
+    frozen_sha256: str | None
+
+
+def _frozen_documents(call: ServiceCall, text: str) -> FrozenDocuments:
+    """The documents a decision goes with, attached to its procedure (the starter's uploads
+    are attached here if the start has not done so yet), in the order given.
+
+    A procedure started before documents were files may still carry their names: they are
+    recorded as names, and no hash can cover them."""
+    context = call.context
+    given = call.params.get("documents") or []
+    if isinstance(given, list) and given and all(isinstance(name, str) for name in given):
+        return FrozenDocuments(list(given), None)
+    documents = attach_to_instance(
+        context.session, given, instance_id=context.instance_id, now=context.now
+    )
+    return FrozenDocuments(
+        [document_entry(d) for d in documents], frozen_hash(text, [d.sha256 for d in documents])
+    )
 
 
 def _moment(value: Any, what: str) -> datetime | None:
@@ -52,27 +86,33 @@ def board_seats(call: ServiceCall) -> dict[str, str]:
 
 @register("open_decision")
 def open_decision(call: ServiceCall) -> dict[str, Any]:
-    """Open the decision record; the proposal's text is frozen by its hash from here on."""
+    """Open the decision record; the proposal's text and its documents are frozen by one
+    hash from here on (workflows/board/frozen.py)."""
     params, context = call.params, call.context
     text = str(params.get("proposal") or "")
     if not text.strip():
         raise Refused(
             "proposal", "The proposal has no text: write what the Board is asked to decide."
         )
-    documents = params.get("documents") or []
+    documents = _frozen_documents(call, text)
     decision = Decision(
         instance_id=context.instance_id,
         method=str(params.get("method") or "silent_procedure"),
         subject=str(params.get("subject") or "").strip() or "(no subject)",
         text=text,
         text_sha256=text_hash(text),
-        documents=list(documents) if isinstance(documents, list) else [documents],
+        documents=documents.entries,
+        frozen_sha256=documents.frozen_sha256,
         launched_at=context.now,
         deadline=_moment(params.get("deadline"), "deadline"),
     )
     context.session.add(decision)
     context.session.flush()
-    return {"id": decision.id, "text_sha256": decision.text_sha256}
+    return {
+        "id": decision.id,
+        "text_sha256": decision.text_sha256,
+        "frozen_sha256": decision.frozen_sha256,
+    }
 
 
 @register("extend_decision_deadline")
@@ -197,13 +237,15 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         raise EngineError(f"'{outcome}' is not an outcome; it is adopted or not_adopted")
     text = str(params.get("proposal") or "")
     meeting = params.get("meeting_date")
+    documents = _frozen_documents(call, text)
     decision = Decision(
         instance_id=context.instance_id,
         method="meeting",
         subject=str(params.get("subject") or "").strip() or "(no subject)",
         text=text,
         text_sha256=text_hash(text),
-        documents=list(params.get("documents") or []),
+        documents=documents.entries,
+        frozen_sha256=documents.frozen_sha256,
         launched_at=context.now,
         closed_at=context.now,
         outcome=outcome,

@@ -298,16 +298,20 @@ def compose_board_list(call: ServiceCall) -> dict[str, Any]:
         )
     if call.params.get("cover_note"):
         parts.append(str(call.params["cover_note"]))
-    documents = [
-        f"Expression of interest of {d['organisation_name']}, signed by {d['signature']} "
-        f"on {d['signed_on']}"
-        for _i, d in applications
-    ]
+    # The expressions of interest are the applicants' form answers, not files: the proposal
+    # names each, and the decision's documents are files only.
+    parts.append(
+        "\n".join(
+            f"Expression of interest of {d['organisation_name']}, signed by {d['signature']} "
+            f"on {d['signed_on']}."
+            for _i, d in applications
+        )
+    )
     return {
         "board_list": board_list,
         "subject": subject,
         "proposal": "\n\n".join(parts),
-        "documents": documents,
+        "documents": [],
         "members": [i for i, _d in applications[1:]],
     }
 

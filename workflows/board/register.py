@@ -19,10 +19,44 @@ OUTCOME_REASON_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class DecisionFile:
+    """A file a decision was launched with, as frozen then: id, name, media type, size and
+    SHA-256."""
+
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def _is_file(entry: object) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("id"), int) and "sha256" in entry
+
+
+def file_entries(decision: Decision) -> list[DecisionFile]:
+    """The files of a decision, in the order they were frozen."""
+    return [
+        DecisionFile(
+            id=int(entry["id"]),
+            name=str(entry.get("name") or ""),
+            media_type=str(entry.get("media_type") or ""),
+            size=int(entry.get("size") or 0),
+            sha256=str(entry["sha256"]),
+        )
+        for entry in decision.documents or []
+        if isinstance(entry, dict) and _is_file(entry)
+    ]
+
+
 def document_names(decision: Decision) -> list[str]:
-    """The names of a decision's documents, whether given as names or as {name, url}."""
+    """The documents a decision only named (records made before documents were files):
+    names, or {name, url} entries."""
     names = []
     for document in decision.documents or []:
+        if _is_file(document):
+            continue
         if isinstance(document, dict):
             names.append(str(document.get("name") or document.get("url") or "(unnamed)"))
         else:
@@ -53,6 +87,8 @@ class DecisionPage:
     decision: Decision
     outcome: str
     method: str
+    # Files, and (on older records) documents that were only named.
+    files: list[DecisionFile]
     documents: list[str]
     seats: list[SeatState]
 
@@ -66,6 +102,7 @@ def decision_page(session: Session, decision_id: int) -> DecisionPage | None:
         decision=decision,
         outcome=outcome_words(decision),
         method=METHOD_WORDS.get(decision.method, decision.method),
+        files=file_entries(decision),
         documents=document_names(decision),
         seats=closed_seats(session, list(decision.answers)),
     )
@@ -124,6 +161,7 @@ def decision_pages(session: Session) -> list[DecisionPage]:
             decision=decision,
             outcome=outcome_words(decision),
             method=METHOD_WORDS.get(decision.method, decision.method),
+            files=file_entries(decision),
             documents=document_names(decision),
             seats=recorded_seats(list(decision.answers), names),
         )

@@ -185,28 +185,51 @@ def check_upload(raw_name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYT
     )
 
 
-def stored_path(directory: Path, instance_id: int, stored_name: str) -> Path:
-    """Where a document's bytes live: <documents>/<instance id>/<uuid>."""
-    # The stored name is always a uuid we made; checked anyway so no row can point elsewhere.
-    return directory / str(int(instance_id)) / str(uuid.UUID(stored_name))
+# The folder of the documents uploaded before the procedure they go with exists.
+EARLY_UPLOADS = "uploads"
+# Where this process keeps documents (set once at start, as the mail settings are): the
+# service tasks that write a document (a mapping's generated reports) find it here.
+_directory_in_use: list[Path] = [Path("instance") / "documents"]
 
 
-def add_document(
+def use_documents_directory(directory: Path) -> None:
+    """Keep this process's documents under `directory` (called once, at start)."""
+    _directory_in_use[0] = directory
+
+
+def documents_directory() -> Path:
+    """Where this process keeps documents."""
+    return _directory_in_use[0]
+
+
+def folder_of(instance_id: int | None) -> str:
+    """The folder a new document's file goes in: its instance's, or the early uploads'."""
+    return EARLY_UPLOADS if instance_id is None else str(int(instance_id))
+
+
+def stored_path(directory: Path, folder: int | str | None, stored_name: str) -> Path:
+    """Where a document's bytes live: <documents>/<instance id or "uploads">/<uuid>."""
+    # Both parts are always ones we made; checked anyway so no row can point elsewhere.
+    name = folder_of(folder) if not isinstance(folder, str) else folder
+    if name != EARLY_UPLOADS and not name.isdigit():
+        raise ValueError(f"{name!r} is not a documents folder")
+    return directory / name / str(uuid.UUID(stored_name))
+
+
+def store_document(
     session: Session,
-    instance_id: int,
+    instance_id: int | None,
     upload: Upload,
     *,
-    uploader: Participant,
+    uploaded_by: str,
     now: datetime,
     directory: Path,
 ) -> Document:
-    """Store a checked upload for the instance and record it.
-
-    The file is written under its uuid before the row is flushed; a caller whose unit of
-    work fails afterwards removes it again with `discard_upload`.
-    """
-    check_may_see_instance(session, uploader, instance_id)
-    path = stored_path(directory, instance_id, upload.stored_name)
+    """Write a checked upload's file and record it, audited; no check of who may (callers
+    check). The file is written under its uuid before the row is flushed; a caller whose unit
+    of work fails afterwards removes it again with `discard_upload`."""
+    folder = folder_of(instance_id)
+    path = stored_path(directory, folder, upload.stored_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     with open(partial, "wb") as file:
@@ -216,12 +239,13 @@ def add_document(
     os.replace(partial, path)
     document = Document(
         instance_id=instance_id,
+        stored_in=folder,
         filename=upload.filename,
         stored_name=upload.stored_name,
         content_type=upload.content_type,
         size=len(upload.data),
         sha256=upload.sha256,
-        uploaded_by=uploader.username,
+        uploaded_by=uploaded_by,
         uploaded_at=now,
     )
     session.add(document)
@@ -229,7 +253,7 @@ def add_document(
     audit.record(
         session,
         kind="document.uploaded",
-        actor=uploader.username,
+        actor=uploaded_by,
         now=now,
         instance_id=instance_id,
         payload={
@@ -242,11 +266,35 @@ def add_document(
     return document
 
 
-def discard_upload(directory: Path, instance_id: int, upload: Upload) -> None:
+def add_document(
+    session: Session,
+    instance_id: int,
+    upload: Upload,
+    *,
+    uploader: Participant,
+    now: datetime,
+    directory: Path,
+) -> Document:
+    """Store a checked upload for the instance and record it, for one who may see it.
+
+    A caller whose unit of work fails afterwards removes the file with `discard_upload`.
+    """
+    check_may_see_instance(session, uploader, instance_id)
+    return store_document(
+        session, instance_id, upload, uploaded_by=uploader.username, now=now, directory=directory
+    )
+
+
+def discard_upload(directory: Path, instance_id: int | None, upload: Upload) -> None:
     """Remove the file of an upload whose record was not saved."""
-    path = stored_path(directory, instance_id, upload.stored_name)
+    path = stored_path(directory, folder_of(instance_id), upload.stored_name)
     path.unlink(missing_ok=True)
     path.with_suffix(".part").unlink(missing_ok=True)
+
+
+def file_of(document: Document, directory: Path) -> Path:
+    """Where a recorded document's bytes are."""
+    return stored_path(directory, document.stored_in, document.stored_name)
 
 
 def documents(session: Session, instance_id: int) -> list[Document]:
@@ -263,10 +311,15 @@ def documents(session: Session, instance_id: int) -> list[Document]:
 def document_to_download(
     session: Session, document_id: int, *, reader: Participant, directory: Path
 ) -> tuple[Document, Path] | None:
-    """The document and its file, if the reader may see its instance; None if there is none."""
+    """The document and its file, if the reader may see its instance (NoAccess if not); None
+    if there is none. A document not yet attached to a procedure is its uploader's alone."""
     document = session.get(Document, document_id)
     if document is None:
         return None
-    check_may_see_instance(session, reader, document.instance_id)
-    path = stored_path(directory, document.instance_id, document.stored_name)
+    if document.instance_id is None:
+        if document.uploaded_by != reader.username:
+            return None
+    else:
+        check_may_see_instance(session, reader, document.instance_id)
+    path = file_of(document, directory)
     return (document, path) if path.is_file() else None

@@ -202,6 +202,10 @@ def _event_words(event: AuditEvent, names: dict[str, str]) -> str:
         "signal.sent": lambda: f"{who} sent the signal '{payload.get('signal', '')}'",
         "board.notified": lambda: f"{who} notified the Board: {payload.get('subject', '')}",
         "instance.cancelled": lambda: f"{who} withdrew the procedure: {payload.get('reason', '')}",
+        "document.uploaded": lambda: f"{who} uploaded '{payload.get('filename', '')}'",
+        "document.attached": lambda: (
+            f"{who} attached '{payload.get('filename', '')}' (uploaded before the start)"
+        ),
         "instance.failed": lambda: (
             f"the procedure stopped with an error: {payload.get('reason', '')}"
         ),

@@ -163,10 +163,11 @@ def test_an_invited_partner_confirmed_by_the_board_becomes_a_member_with_its_foc
     decision = iisg.decision(instance_id)
     assert decision.subject == "IISG membership of INTERPOL"
     assert "like-minded partner: meets. Shares the IISG's aims" in decision.text
-    # Documents are plain strings, as board_decision's start form has them.
-    assert [str(d) for d in decision.documents] == [
-        "Expression of interest of INTERPOL, signed by Maria Rossi on 2026-11-23"
-    ]
+    # The expression of interest is form answers, not a file: the proposal names it.
+    assert "Expression of interest of INTERPOL, signed by Maria Rossi on 2026-11-23." in (
+        decision.text
+    )
+    assert decision.documents == []
 
     registered = organisation(iisg, "INTERPOL")
     assert (registered.is_member, registered.status, registered.member_group) == (

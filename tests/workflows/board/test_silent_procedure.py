@@ -13,7 +13,7 @@ from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import complete_task
 from models import AuditEvent, Decision, HumanTask, ProcessInstance, Timer
 from tests.workflows.conftest import Iisg
-from workflows.board.decisions import text_hash
+from workflows.board.frozen import text_hash
 
 PROPOSAL = "The Board admits the Applicant as an IISG member."
 SEATS = ("AL", "BA", "XK", "ME", "MK", "RS", "EC")

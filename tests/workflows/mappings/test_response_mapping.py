@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,9 +18,11 @@ from engine.errors import EngineError, FormInvalid, NotAllowed, Refused
 from engine.instances.assignment import Grant, Participant
 from engine.instances.loading import load
 from engine.instances.steps import complete_task
-from models import HumanTask, Need, ProcessInstance, Report, Response
+from models import Document, HumanTask, Need, ProcessInstance, Report, Response
 from tests.workflows.conftest import Iisg
+from workflows.board.frozen import frozen_hash
 from workflows.demo import load_demo
+from workflows.inbox.documents import add_document, check_upload, documents_directory, file_of
 from workflows.mappings.response_mapping import (
     DEMO_RESPONSE_MAPPING_KEY,
     start_demo_response_mapping,
@@ -501,3 +505,54 @@ def test_no_partner_is_asked_when_no_needs_are_mapped(iisg: Iisg) -> None:
     assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == [
         "prepare_first_draft"
     ]
+
+
+FINAL_REPORT = b"%PDF-1.7\nAnnual Response Mapping report 2026, WBCTi (final).\n"
+
+
+def test_the_board_receives_the_reports_themselves_as_documents(mapping: Mapping) -> None:
+    iisg = mapping.iisg
+    instance_id = open_mapping(iisg)
+    develop_to_final_draft(mapping, instance_id)
+
+    # Uploaded to the procedure from a task page: the Secretariat's final report goes to the
+    # Board; a focal point's note does not.
+    def upload(person: Participant, name: str, data: bytes) -> None:
+        checked = check_upload(name, data)
+        iisg.db.run(
+            lambda s: add_document(
+                s,
+                instance_id,
+                checked,
+                uploader=person,
+                now=iisg.clock.now(),
+                directory=documents_directory(),
+            )
+        )
+
+    upload(iisg.secretariat, "ARM 2026 WBCTi final.pdf", FINAL_REPORT)
+    upload(mapping.fp("AL", "WBCTi"), "note.txt", b"A focal point's note.")
+    iisg.complete(iisg.secretariat, "prepare_final_draft", instance_id, FINAL_DRAFT)
+    board_meeting(iisg, instance_id, "adopted")
+
+    decision = iisg.decision(instance_id)
+    names = [str(entry["name"]) for entry in decision.documents]  # type: ignore[index]
+    assert names == [
+        "iisg-response-mapping-WBCTi-2026-draft.docx",
+        "iisg-response-mapping-WBCSCi-2026-draft.docx",
+        "iisg-response-mapping-WBBSi-2026-draft.docx",
+        "ARM 2026 WBCTi final.pdf",
+    ]
+    with iisg.db.session() as s:
+        for entry in decision.documents:
+            row = s.get_one(Document, entry["id"])  # type: ignore[index]
+            data = file_of(row, documents_directory()).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]  # type: ignore[index]
+            assert row.instance_id == instance_id
+        draft = s.get_one(Document, decision.documents[0]["id"])  # type: ignore[index]
+        with zipfile.ZipFile(file_of(draft, documents_directory())) as docx:
+            assert "word/document.xml" in docx.namelist()
+    assert decision.frozen_sha256 == frozen_hash(
+        decision.text,
+        [str(entry["sha256"]) for entry in decision.documents],  # type: ignore[index]
+    )
