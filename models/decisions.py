@@ -10,8 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, JSONType
 
 DECISION_METHODS = ("silent_procedure", "meeting")
-OUTCOMES = ("adopted", "not_adopted")
-ANSWERS = ("no_objection", "objection", "silence")
+# A decision's own outcome. A silent procedure an objection broke decided nothing: its
+# `final_outcome` comes from the meeting that followed, or the Secretariat's withdrawal.
+OUTCOMES = ("adopted", "not_adopted", "silence_broken", "withdrawn")
+FINAL_OUTCOMES = ("adopted", "not_adopted", "withdrawn")
+# Silence counts as agreement only once the deadline passed; a seat that had not answered when
+# an objection closed the procedure early gave no answer.
+ANSWERS = ("no_objection", "objection", "silence", "no_answer")
 
 
 class Decision(Base):
@@ -38,7 +43,22 @@ class Decision(Base):
     minutes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     on_next_meeting_agenda: Mapped[bool] = mapped_column(default=False)
+    # The Board's final outcome on the matter, what the procedure that asked acts on: set with
+    # the outcome, except for a broken silent procedure (set by the meeting, or a withdrawal).
+    final_outcome: Mapped[str | None] = mapped_column(String(16))
+    # Why the Secretariat withdrew the matter (after a broken silent procedure).
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # The meeting decision that followed a broken silent procedure on the same matter.
+    followed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decision.id", ondelete="SET NULL"), index=True
+    )
 
+    followed_by: Mapped[Decision | None] = relationship(
+        remote_side=[id], back_populates="follows", foreign_keys=[followed_by_id]
+    )
+    follows: Mapped[list[Decision]] = relationship(
+        back_populates="followed_by", foreign_keys=[followed_by_id]
+    )
     answers: Mapped[list[DecisionAnswer]] = relationship(
         back_populates="decision",
         cascade="all, delete-orphan",

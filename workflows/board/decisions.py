@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.errors import EngineError, Refused
 from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
 from models import Decision, DecisionAnswer, HumanTask
+from models.decisions import FINAL_OUTCOMES
 from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import holders_of_role
 from workflows.people.roles import BOARD_SEATS
@@ -137,62 +139,133 @@ def _answers_given(call: ServiceCall, decision: Decision) -> list[HumanTask]:
     )
 
 
+def final_outcome_recorded(
+    session: Session, decision: Decision, outcome: str, *, actor: str, now: datetime
+) -> None:
+    """The Board's final outcome on a matter is known: the one place it is written.
+
+    `decision` is the last record of the matter; a broken silent procedure it follows gets
+    the same final outcome. Audited here, in the unit of work of the step that decided.
+    """
+    if outcome not in FINAL_OUTCOMES:
+        raise EngineError(f"'{outcome}' is not a final outcome: {', '.join(FINAL_OUTCOMES)}")
+    decision.final_outcome = outcome
+    for earlier in decision.follows:
+        earlier.final_outcome = outcome
+    audit.record(
+        session,
+        kind="board.decided",
+        actor=actor,
+        now=now,
+        instance_id=decision.instance_id,
+        payload={
+            "decision_id": decision.id,
+            "follows": [earlier.id for earlier in decision.follows],
+            "subject": decision.subject,
+            "final_outcome": outcome,
+        },
+    )
+
+
+def _objections(decision: Decision) -> list[dict[str, Any]]:
+    return [
+        {"seat": a.seat, "reason": a.reason} for a in decision.answers if a.answer == "objection"
+    ]
+
+
 @register("close_silent_procedure")
 def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
     """Close a silent procedure: each seat's answer or silence, and the outcome.
 
-    One objection: not adopted, and the matter goes on the next meeting's agenda. Otherwise
-    adopted, whether every seat answered or silence ran out the deadline.
+    No objection: adopted, whether every seat answered or silence ran out the deadline. One
+    objection breaks the silence: the matter is not decided and goes on the next meeting's
+    agenda (`objection_breaks_silence`, as `board_decision` then takes it there); a diagram
+    that does not say so ends the matter as not adopted. Seats that had not answered when an
+    objection closed it early gave no answer: their silence counts only once the deadline
+    passed.
     """
     context = call.context
     decision = _decision(context.session, call.params["decision_id"])
     if decision.closed_at is not None:
         raise EngineError("this silent procedure was closed already")
     given = {task.organisation: task for task in _answers_given(call, decision)}
-    objections: list[dict[str, Any]] = []
+    objected = any((t.submitted or {}).get("answer") == "objection" for t in given.values())
+    unanswered = "no_answer" if objected else "silence"
     for seat in (s.code for s in BOARD_SEATS):
         task = given.get(seat)
         submitted = (task.submitted or {}) if task else {}
-        answer = str(submitted.get("answer") or "silence")
-        reason = submitted.get("reason") if answer == "objection" else None
+        answer = str(submitted.get("answer") or unanswered)
         decision.answers.append(
             DecisionAnswer(
                 seat=seat,
                 answer=answer,
-                reason=reason,
+                reason=submitted.get("reason") if answer == "objection" else None,
                 answered_by=task.completed_by if task else None,
                 answered_at=task.completed_at if task else None,
             )
         )
-        if answer == "objection":
-            objections.append({"seat": seat, "reason": reason})
-    adopted = not objections
-    decision.outcome = "adopted" if adopted else "not_adopted"
+    breaks_silence = bool(call.params.get("objection_breaks_silence"))
+    decision.outcome = (
+        "adopted" if not objected else "silence_broken" if breaks_silence else "not_adopted"
+    )
     decision.outcome_reason = (
         "objection"
-        if not adopted
+        if objected
         else "all_no_objection"
         if len(given) == len(BOARD_SEATS)
         else "silence_at_deadline"
     )
     decision.closed_at = context.now
     decision.recorded_by = context.actor  # whose answer closed it, or the scheduler
-    decision.on_next_meeting_agenda = not adopted
+    decision.on_next_meeting_agenda = objected
+    context.session.flush()
+    if decision.outcome != "silence_broken":
+        final_outcome_recorded(
+            context.session, decision, decision.outcome, actor=context.actor, now=context.now
+        )
     return {
         "decision_id": decision.id,
         "outcome": decision.outcome,
         "outcome_reason": decision.outcome_reason,
-        "objections": objections,
+        "objections": _objections(decision),
+    }
+
+
+@register("withdraw_board_matter")
+def withdraw_board_matter(call: ServiceCall) -> dict[str, Any]:
+    """The Secretariat withdraws a matter a broken silent procedure left for the meeting."""
+    context = call.context
+    decision = _decision(context.session, call.params["decision_id"])
+    if decision.outcome != "silence_broken" or decision.final_outcome is not None:
+        raise EngineError("only a matter whose silent procedure was broken can be withdrawn here")
+    reason = str(call.params.get("reason") or "").strip()
+    if not reason:
+        raise Refused("withdrawal_reason", "Say why the matter is withdrawn.")
+    decision.withdrawal_reason = reason
+    decision.on_next_meeting_agenda = False
+    final_outcome_recorded(
+        context.session, decision, "withdrawn", actor=context.actor, now=context.now
+    )
+    return {
+        "decision_id": decision.id,
+        "outcome": "withdrawn",
+        "objections": _objections(decision),
     }
 
 
 @register("record_meeting_decision")
 def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
-    """Record a decision the Board took at a meeting, with its minutes."""
+    """Record a decision the Board took at a meeting, with its minutes; after a broken silent
+    procedure (`follows`), the meeting's decision is that matter's final outcome."""
     params, context = call.params, call.context
     outcome = str(params.get("outcome") or "")
     if outcome not in ("adopted", "not_adopted"):
         raise EngineError(f"'{outcome}' is not an outcome; it is adopted or not_adopted")
+    earlier = None
+    if params.get("follows") is not None:
+        earlier = _decision(context.session, params["follows"])
+        if earlier.outcome != "silence_broken" or earlier.final_outcome is not None:
+            raise EngineError(f"decision {earlier.id} does not wait for a Board meeting")
     text = str(params.get("proposal") or "")
     meeting = params.get("meeting_date")
     decision = Decision(
@@ -211,6 +284,11 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
     )
     context.session.add(decision)
     context.session.flush()
+    if earlier is not None:
+        earlier.followed_by = decision
+        earlier.on_next_meeting_agenda = False
+        context.session.flush()
+    final_outcome_recorded(context.session, decision, outcome, actor=context.actor, now=context.now)
     return {"decision_id": decision.id, "outcome": outcome, "objections": []}
 
 

@@ -339,11 +339,11 @@ def take_board_list_decision(call: ServiceCall) -> dict[str, Any]:
         .where(Decision.instance_id == leader, Decision.closed_at.is_not(None))
         .order_by(Decision.id.desc())
     ).first()
-    if decision is None or decision.outcome is None:
+    if decision is None or decision.final_outcome is None:
         raise EngineError("the Board has not decided on this application's list yet")
     return {
         "decision_id": decision.id,
-        "outcome": decision.outcome,
+        "outcome": decision.final_outcome,
         "objections": _objections(decision),
     }
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Participant, offered_clause
 from models import Decision, HumanTask, ProcessInstance
 from workflows.board.decisions import ANSWER_TASK
-from workflows.board.register import document_names, outcome_words
+from workflows.board.register import document_names, final_words, outcome_words
 from workflows.board.seats import SeatState, closed_seats, display_names
 from workflows.people.roles import BOARD_SEAT_CODES, BOARD_SEATS, partner_name
 
@@ -68,6 +68,8 @@ class SilentProcedurePage:
     deadline_passed: bool
     time_left: str
     outcome: str
+    # The Board's final outcome on the matter (after a broken silence: the meeting's).
+    final: str
     documents: list[str]
     # The viewer's own open answer task (their seat's), when they may answer now.
     answer_task: HumanTask | None
@@ -182,6 +184,7 @@ def silent_procedure_page(
         deadline_passed=deadline_passed and not closed,
         time_left=time_left(decision.deadline, now, closed=closed),
         outcome=outcome_words(decision),
+        final=final_words(decision),
         documents=document_names(decision),
         answer_task=answer_task,
         own_seats=own_states,

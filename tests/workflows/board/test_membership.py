@@ -232,16 +232,27 @@ def test_not_confirmed_the_applicant_is_told_the_boards_reasons(
     iisg.complete(iisg.secretariat, "send_list_to_board", instance_id, {})
     iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
     iisg.answer("RS", instance_id, "objection", "No commitment to regional cooperation in the WB.")
+    # The objection decides nothing yet: the application goes to the Board meeting.
+    assert organisation(iisg, "ACME").status == "applicant"
+    assert iisg.tasks_of(applicant, instance_id) == []
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    conclusions = "No commitment to regional cooperation in the WB has been shown."
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {"outcome": "not_adopted", "meeting_date": "2026-12-10", "minutes": conclusions},
+    )
 
     assert organisation(iisg, "ACME").status == "not_confirmed"
     assert organisation(iisg, "ACME").is_member is False
     assert focal_points(iisg, "ACME") == {}
     reasons = task_data(iisg, instance_id, "read_board_decision")["board_reasons"]
-    assert reasons["reasons"] == "Objection of RS: No commitment to regional cooperation in the WB."
+    assert reasons["reasons"] == f"Conclusions of the Board meeting: {conclusions}"
     assert bpmn_ids(iisg.tasks_of(applicant, instance_id)) == ["read_board_decision"]
     told = iisg.tasks_of(applicant, instance_id)[0]
     assert told.documentation.endswith(
-        "The Board's reasons: Objection of RS: No commitment to regional cooperation in the WB."
+        f"The Board's reasons: Conclusions of the Board meeting: {conclusions}"
     )
     assert iisg.tasks_of(iisg.secretariat, instance_id) == []
     iisg.complete(applicant, "read_board_decision", instance_id, {"outcome_acknowledged": True})
@@ -251,6 +262,31 @@ def test_not_confirmed_the_applicant_is_told_the_boards_reasons(
     # The partner may express interest again later.
     iisg.start("membership", application("ACME", "ACME Security Forum", "applicant-acme"))
     assert organisation(iisg, "ACME").status == "applicant"
+
+
+def test_after_an_objection_the_meeting_confirms_and_the_membership_goes_on(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    applicant = make_person("applicant-acme", Grant("applicant"))
+    instance_id = apply_and_express_interest(iisg, applicant, "ACME", "ACME Security Forum")
+    iisg.complete(iisg.secretariat, "assess_application", instance_id, ASSESSMENT)
+    iisg.complete(iisg.secretariat, "send_list_to_board", instance_id, {})
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("ME", instance_id, "objection", "We ask to hear the applicant first.")
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, instance_id)) == ["put_on_meeting_agenda"]
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {
+            "outcome": "adopted",
+            "meeting_date": "2026-12-10",
+            "minutes": "Having heard the applicant, the Board confirms its membership.",
+        },
+    )
+    assert organisation(iisg, "ACME").status == "member"
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, instance_id)) == ["request_focal_points"]
 
 
 def test_an_application_needs_the_applicants_login_and_only_one_may_be_open(

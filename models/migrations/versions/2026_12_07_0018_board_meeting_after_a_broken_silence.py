@@ -1,0 +1,49 @@
+"""a broken silent procedure goes to the Board meeting: the final outcome, the withdrawal's
+reason and the meeting decision that followed
+
+Revision ID: 0018
+Revises: 0015
+Create Date: 2026-12-07 21:00:00.000000
+
+Every decision recorded so far was final when it closed (an objection ended a procedure as
+not adopted), so its final outcome is its outcome.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("final_outcome", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("withdrawal_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("followed_by_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_decision_followed_by_id"), ["followed_by_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_decision_followed_by_id_decision"),
+            "decision",
+            ["followed_by_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+    op.execute("UPDATE decision SET final_outcome = outcome WHERE outcome IS NOT NULL")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_decision_followed_by_id_decision"), type_="foreignkey"
+        )
+        batch_op.drop_index(batch_op.f("ix_decision_followed_by_id"))
+        batch_op.drop_column("followed_by_id")
+        batch_op.drop_column("withdrawal_reason")
+        batch_op.drop_column("final_outcome")
