@@ -17,6 +17,11 @@ FINAL_OUTCOMES = ("adopted", "not_adopted", "withdrawn")
 # Silence counts as agreement only once the deadline passed; a seat that had not answered when
 # an objection closed the procedure early gave no answer.
 ANSWERS = ("no_objection", "objection", "silence", "no_answer")
+# What the Board gave one item of a list (an application on a membership list) on a record:
+# confirmed or not; silence_broken: an objection named it, so the meeting decides it.
+ITEM_OUTCOMES = ("confirmed", "not_confirmed", "silence_broken")
+# An item's final outcome, what the procedure that asked acts on for it.
+FINAL_ITEM_OUTCOMES = ("confirmed", "not_confirmed", "withdrawn")
 
 
 class Decision(Base):
@@ -65,6 +70,12 @@ class Decision(Base):
         lazy="selectin",
         order_by="DecisionAnswer.seat",
     )
+    items: Mapped[list[DecisionItem]] = relationship(
+        back_populates="decision",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="DecisionItem.position",
+    )
 
 
 class DecisionAnswer(Base):
@@ -80,5 +91,24 @@ class DecisionAnswer(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[datetime | None]
+    # The keys of the items an objection named (None: it concerns the whole proposal).
+    concerns: Mapped[list[str] | None] = mapped_column(JSONType)
 
     decision: Mapped[Decision] = relationship(back_populates="answers")
+
+
+class DecisionItem(Base):
+    """One item of a list the Board decides on, each on its own (an application on a
+    membership list), and the outcome this record gives it."""
+
+    __tablename__ = "decision_item"
+    __table_args__ = (UniqueConstraint("decision_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+    decision: Mapped[Decision] = relationship(back_populates="items")

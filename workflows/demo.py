@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
-from workflows.board.membership import start_demo_membership
+from workflows.board.membership import start_demo_membership, start_demo_membership_list
 from workflows.calendar.holidays import add_public_holiday, public_holidays
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
@@ -72,6 +72,10 @@ def demo_accounts() -> list[DemoAccount]:
         DemoAccount("observer", "Observer (reads the IISG database)", [Grant("observer")])
     )
     accounts.append(DemoAccount("applicant", "Applicant organisation", [Grant("applicant")]))
+    for code, name in (("iom", "IOM"), ("unodc", "UNODC")):
+        accounts.append(
+            DemoAccount(f"applicant-{code}", f"Applicant, {name}", [Grant("applicant")])
+        )
     return accounts
 
 
@@ -170,6 +174,7 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
     broken = _start_demo_broken_silence(session, now)
     if broken is not None:
         started.append(broken)
+    started.extend(start_demo_membership_list(session, now=now))
     for start in (start_demo_membership, start_demo_response_mapping, start_demo_needs_mapping):
         instance = start(session, now=now)
         if instance is not None:

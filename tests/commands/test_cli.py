@@ -88,6 +88,7 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     assert "Started 'Board decision: IISG work programme 2027'." in first.output
     assert "Started 'Silent procedure: summaries of the 2026" in first.output
     assert "Started 'Board decision: venue of the 2027 annual meeting'." in first.output
+    assert "Started 'Membership application: UNODC'." in first.output
     assert "Kosovo*" in first.output and "in line with UNSCR 1244/1999" in first.output
     with db.session() as s:
         users = s.scalar(select(func.count()).select_from(User))
@@ -96,7 +97,7 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     assert "Started" not in second.output
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(User)) == users
-        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 6
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 8
         secretariat = find_user(s, "secretariat")
         assert secretariat is not None and check_password(secretariat, "demo-password")
 

@@ -16,6 +16,7 @@ from models import Decision
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Reply, post
 from tests.webui.test_api import Api, problem_of, token_for
+from tests.workflows.board.test_membership import meeting_confirms_a_but_not_b, two_on_a_list
 from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows.people import accounts
 from workflows.people.roles import BOARD_SEATS
@@ -166,3 +167,18 @@ def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recor
         assert sorted((a.seat, a.answer, a.answered_by) for a in decision.answers) == sorted(
             (seat, "no_objection", f"board-{seat.lower()}") for seat in tokens
         )
+
+
+def test_a_list_decision_gives_each_application_its_own_outcome(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask, make_person: Callable[..., Participant]
+) -> None:
+    a, _b, _ = two_on_a_list(iisg, make_person)
+    meeting_confirms_a_but_not_b(iisg, a)
+
+    secretariat = Api(app, token_for(db, clock, "secretariat"))
+    (meeting,) = secretariat.get("/decisions").get_json()["decisions"]
+    assert (meeting["method"], meeting["final_outcome"]) == ("meeting", "adopted")
+    assert meeting["items"] == [
+        {"key": "ORGA", "title": "Organisation A", "outcome": "confirmed"},
+        {"key": "ORGB", "title": "Organisation B", "outcome": "not_confirmed"},
+    ]

@@ -23,6 +23,7 @@ from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, main_region, main_text, snapshot
 from tests.webui.test_api import Api, token_for
+from tests.workflows.board.test_membership import two_on_a_list
 from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows.board.decisions import text_hash
 from workflows.board.register_csv import CSV_HEADER
@@ -791,3 +792,31 @@ def test_a_matter_withdrawn_after_an_objection_says_so_and_why(
     )
     assert facts(page)["Final outcome"] == "withdrawn"
     assert "Next step" not in facts(page)
+
+
+def test_an_objection_on_the_page_may_name_the_applications_it_concerns(
+    db: Database,
+    iisg: Iisg,
+    make_person: Callable[..., Participant],
+    browser: Callable[..., Browser],
+) -> None:
+    a, _b, _ = two_on_a_list(iisg, make_person)
+    iisg.complete(iisg.secretariat, "choose_method", a, {"method": "silent_procedure"})
+    serbia = browser("board-rs")
+    page = serbia.text(page_of(a))
+    assert main_region(page).xpath(".//input[@name='concerns']/@value") == ["ORGA", "ORGB"]
+    assert "Organisation B (ORGB): the Board is deciding" in main_text(page)
+
+    response = serbia.submit(
+        page_of(a),
+        answer_url(a),
+        {"answer": "objection", "reason": "We ask to hear B first.", "concerns": "ORGB"},
+    )
+    assert response.status_code == 302
+    # Only B is named: the procedure goes on, and silence may still confirm A.
+    assert iisg.decision(a).closed_at is None
+    iisg.clock.move(days=15)
+    iisg.scheduler_pass()
+    text = main_text(browser("board-me").text(page_of(a)))
+    assert "Organisation A (ORGA): confirmed" in text
+    assert "Organisation B (ORGB): an objection named it: the Board meeting decides it" in text

@@ -22,7 +22,7 @@ from engine.instances.diagram_state import step_names
 from engine.instances.loading import load
 from models import Decision as DecisionRow
 from models import DecisionAnswer, HumanTask, ProcessInstance
-from models.decisions import ANSWERS, DECISION_METHODS, FINAL_OUTCOMES, OUTCOMES
+from models.decisions import ANSWERS, DECISION_METHODS, FINAL_OUTCOMES, ITEM_OUTCOMES, OUTCOMES
 from models.process import INSTANCE_STATUSES
 from models.tasks import TASK_STATUSES
 from workflows.api.contract import described, ref
@@ -155,6 +155,26 @@ class Answer:
     reason: Annotated[str | None, described("The reason given, if any")]
     who: Annotated[str | None, described("Who answered for the seat")]
     when: Annotated[datetime | None, described("When they answered")]
+    concerns: Annotated[
+        list[str] | None,
+        described("The keys of the items on the list an objection named; null: all of them"),
+    ] = None
+
+
+@dataclass
+class Item:
+    """One item of a list the Board decides on, each on its own (an application)."""
+
+    key: Annotated[str, described("The item's key (an applicant organisation's code)")]
+    title: str
+    outcome: Annotated[
+        str | None,
+        described(
+            "What this record gives it; silence_broken: an objection named it, the meeting "
+            "decides it; null while the Board is deciding",
+            enum=[*ITEM_OUTCOMES, None],
+        ),
+    ]
 
 
 @dataclass
@@ -200,6 +220,9 @@ class Decision:
     ]
     answers: Annotated[
         list[Answer], described("Each seat's answer or silence, recorded when the decision closes")
+    ]
+    items: Annotated[
+        list[Item], described("A list's items, each decided on its own; empty for one matter")
     ]
 
 
@@ -379,6 +402,7 @@ def _answers(answers: list[DecisionAnswer]) -> list[Answer]:
             reason=answer.reason,
             who=answer.answered_by,
             when=answer.answered_at,
+            concerns=answer.concerns,
         )
         for code in order
         if (answer := by_seat.get(code)) is not None
@@ -402,6 +426,7 @@ def decision_data(decision: DecisionRow) -> Decision:
         follows=min((earlier.id for earlier in decision.follows), default=None),
         withdrawal_reason=decision.withdrawal_reason,
         answers=_answers(list(decision.answers)),
+        items=[Item(i.key, i.title, i.outcome) for i in decision.items],
     )
 
 

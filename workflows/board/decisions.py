@@ -15,7 +15,7 @@ from engine.errors import EngineError, Refused
 from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
-from models import Decision, DecisionAnswer, HumanTask
+from models import Decision, DecisionAnswer, DecisionItem, HumanTask
 from models.decisions import FINAL_OUTCOMES
 from workflows.mail.compose import enqueue, page_link, when
 from workflows.mail.recipients import holders_of_role
@@ -27,6 +27,8 @@ ANSWERS_SUBPROCESS = "board_answers"
 BOARD_MEMBER = "board_member"
 # The field of the extension's form that the new deadline is typed into.
 EXTENSION_FIELD = "new_deadline"
+# The field of the meeting's form naming the items on a list the Board did not confirm.
+NOT_CONFIRMED_FIELD = "not_confirmed"
 
 
 def text_hash(text: str) -> str:
@@ -71,9 +73,41 @@ def open_decision(call: ServiceCall) -> dict[str, Any]:
         launched_at=context.now,
         deadline=_moment(params.get("deadline"), "deadline"),
     )
+    decision.items = list_items(params.get("items"))
     context.session.add(decision)
     context.session.flush()
     return {"id": decision.id, "text_sha256": decision.text_sha256}
+
+
+def list_items(listed: Any) -> list[DecisionItem]:
+    """The items of a list the Board decides on, each on its own, from a procedure's
+    `items` (a list of {key, title}); none for a single matter."""
+    items: list[DecisionItem] = []
+    for position, entry in enumerate(listed or []):
+        if not isinstance(entry, dict) or not str(entry.get("key") or "").strip():
+            raise EngineError("each item on a list the Board decides on needs a key")
+        key = str(entry["key"]).strip()
+        if any(item.key == key for item in items):
+            raise EngineError(f"'{key}' is twice on the list the Board decides on")
+        title = str(entry.get("title") or key)[:500]
+        items.append(DecisionItem(position=position, key=key, title=title))
+    return items
+
+
+def final_items(decision: Decision) -> dict[str, str]:
+    """Each item's final outcome (confirmed, not_confirmed, withdrawn), by key, once the
+    Board's final outcome on the matter is known: a broken silent procedure's items that
+    silence confirmed, then what the meeting that followed gave the others."""
+    found: dict[str, str] = {}
+    for earlier in decision.follows:
+        found |= {i.key: "confirmed" for i in earlier.items if i.outcome == "confirmed"}
+    for item in decision.items:
+        if item.outcome == "silence_broken":
+            if decision.final_outcome == "withdrawn":
+                found[item.key] = "withdrawn"
+        elif item.outcome is not None:
+            found[item.key] = item.outcome
+    return found
 
 
 @register("extend_decision_deadline")
@@ -167,10 +201,23 @@ def final_outcome_recorded(
     )
 
 
-def _objections(decision: Decision) -> list[dict[str, Any]]:
+def objections_of(decision: Decision) -> list[dict[str, Any]]:
+    """Each objection of a silent procedure: the seat, its reason and what it concerns
+    (the keys of the items it named; None: the whole proposal)."""
     return [
-        {"seat": a.seat, "reason": a.reason} for a in decision.answers if a.answer == "objection"
+        {"seat": a.seat, "reason": a.reason}
+        | ({"concerns": a.concerns} if a.concerns is not None else {})
+        for a in decision.answers
+        if a.answer == "objection"
     ]
+
+
+def _named_keys(submitted: dict[str, Any], keys: list[str]) -> list[str] | None:
+    """The items an objection named, in the list's order; None when it concerns them all
+    (it named none, or it names every one)."""
+    named = {str(k) for k in submitted.get("concerns") or []}
+    chosen = [k for k in keys if k in named]
+    return chosen if chosen and len(chosen) < len(keys) else None
 
 
 @register("close_silent_procedure")
@@ -190,11 +237,18 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
         raise EngineError("this silent procedure was closed already")
     given = {task.organisation: task for task in _answers_given(call, decision)}
     objected = any((t.submitted or {}).get("answer") == "objection" for t in given.values())
-    unanswered = "no_answer" if objected else "silence"
+    # Only an objection that closed the procedure early leaves seats without an answer.
+    deadline_passed = decision.deadline is not None and decision.deadline <= context.now
+    unanswered = "silence" if deadline_passed or not objected else "no_answer"
+    keys = [item.key for item in decision.items]
+    broken: set[str] = set()
     for seat in (s.code for s in BOARD_SEATS):
         task = given.get(seat)
         submitted = (task.submitted or {}) if task else {}
         answer = str(submitted.get("answer") or unanswered)
+        concerns = _named_keys(submitted, keys) if answer == "objection" else None
+        if answer == "objection":
+            broken |= set(concerns if concerns is not None else keys)
         decision.answers.append(
             DecisionAnswer(
                 seat=seat,
@@ -202,9 +256,17 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
                 reason=submitted.get("reason") if answer == "objection" else None,
                 answered_by=task.completed_by if task else None,
                 answered_at=task.completed_at if task else None,
+                concerns=concerns,
             )
         )
     breaks_silence = bool(call.params.get("objection_breaks_silence"))
+    # Each item on a list: the ones an objection named go to the meeting; silence at the
+    # deadline (or every seat's answer) confirms the others.
+    for item in decision.items:
+        confirmed = item.key not in broken
+        item.outcome = (
+            "confirmed" if confirmed else "silence_broken" if breaks_silence else "not_confirmed"
+        )
     decision.outcome = (
         "adopted" if not objected else "silence_broken" if breaks_silence else "not_adopted"
     )
@@ -227,7 +289,8 @@ def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
         "decision_id": decision.id,
         "outcome": decision.outcome,
         "outcome_reason": decision.outcome_reason,
-        "objections": _objections(decision),
+        "objections": objections_of(decision),
+        "items": final_items(decision),
     }
 
 
@@ -249,7 +312,8 @@ def withdraw_board_matter(call: ServiceCall) -> dict[str, Any]:
     return {
         "decision_id": decision.id,
         "outcome": "withdrawn",
-        "objections": _objections(decision),
+        "objections": objections_of(decision),
+        "items": final_items(decision),
     }
 
 
@@ -266,6 +330,8 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         earlier = _decision(context.session, params["follows"])
         if earlier.outcome != "silence_broken" or earlier.final_outcome is not None:
             raise EngineError(f"decision {earlier.id} does not wait for a Board meeting")
+    items = _meeting_items(params, earlier)
+    _give_meeting_outcomes(items, outcome, params.get("not_confirmed"))
     text = str(params.get("proposal") or "")
     meeting = params.get("meeting_date")
     decision = Decision(
@@ -281,6 +347,7 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         outcome_reason=f"meeting of {meeting}" if meeting else "meeting",
         minutes=str(params.get("minutes") or ""),
         recorded_by=context.actor,
+        items=items,
     )
     context.session.add(decision)
     context.session.flush()
@@ -289,7 +356,47 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         earlier.on_next_meeting_agenda = False
         context.session.flush()
     final_outcome_recorded(context.session, decision, outcome, actor=context.actor, now=context.now)
-    return {"decision_id": decision.id, "outcome": outcome, "objections": []}
+    return {
+        "decision_id": decision.id,
+        "outcome": outcome,
+        "objections": [],
+        "items": final_items(decision),
+    }
+
+
+def _meeting_items(params: Any, earlier: Decision | None) -> list[DecisionItem]:
+    """What the meeting decides, item by item: after a broken silent procedure, the items
+    the objections named; else the list the procedure put to the Board."""
+    if earlier is None:
+        return list_items(params.get("items"))
+    pending = [
+        {"key": i.key, "title": i.title} for i in earlier.items if i.outcome == "silence_broken"
+    ]
+    return list_items(pending)
+
+
+def _give_meeting_outcomes(items: list[DecisionItem], outcome: str, not_confirmed: Any) -> None:
+    """Each item's outcome at the meeting: not adopted, none is confirmed; adopted, each is
+    but the ones the Secretariat records as not confirmed."""
+    keys = [item.key for item in items]
+    refused = [str(k) for k in not_confirmed or []]
+    unknown = [k for k in refused if k not in keys]
+    if unknown and not keys:
+        raise Refused(NOT_CONFIRMED_FIELD, "There is no list in this decision: leave it empty.")
+    if unknown:
+        raise Refused(
+            NOT_CONFIRMED_FIELD,
+            f"{', '.join(unknown)}: not one of the applications the meeting decides on here "
+            f"({', '.join(keys)}).",
+        )
+    if items and outcome == "adopted" and set(keys) <= set(refused):
+        raise Refused(
+            NOT_CONFIRMED_FIELD,
+            "The Board confirmed none of them: record the outcome as not adopted.",
+        )
+    for item in items:
+        confirmed = outcome == "adopted" and item.key not in refused
+        item.outcome = "confirmed" if confirmed else "not_confirmed"
 
 
 def decision_register(session: Session) -> list[Decision]:

@@ -1,5 +1,5 @@
 """a broken silent procedure goes to the Board meeting: the final outcome, the withdrawal's
-reason and the meeting decision that followed
+reason and the meeting decision that followed; each item of a list decided on its own
 
 Revision ID: 0018
 Revises: 0015
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "0018"
 down_revision = "0015"
@@ -36,9 +39,31 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
     op.execute("UPDATE decision SET final_outcome = outcome WHERE outcome IS NOT NULL")
+    with op.batch_alter_table("decision_answer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("concerns", _JSON, nullable=True))
+    op.create_table(
+        "decision_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decision_id"],
+            ["decision.id"],
+            name=op.f("fk_decision_item_decision_id_decision"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decision_item")),
+        sa.UniqueConstraint("decision_id", "key", name=op.f("uq_decision_item_decision_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("decision_item")
+    with op.batch_alter_table("decision_answer", schema=None) as batch_op:
+        batch_op.drop_column("concerns")
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_decision_followed_by_id_decision"), type_="foreignkey"

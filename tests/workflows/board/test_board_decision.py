@@ -139,6 +139,7 @@ def test_the_secretariat_may_withdraw_the_matter_instead_of_taking_it_to_the_mee
         "decision_id": decision.id,
         "outcome": "withdrawn",
         "objections": [{"seat": "XK", "reason": "The budget annex is missing."}],
+        "items": {},
     }
     assert iisg.tasks_of(iisg.secretariat, instance_id) == []
 
