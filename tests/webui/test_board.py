@@ -818,5 +818,6 @@ def test_an_objection_on_the_page_may_name_the_applications_it_concerns(
     iisg.clock.move(days=15)
     iisg.scheduler_pass()
     text = main_text(browser("board-me").text(page_of(a)))
+    assert "silence broken by the objection of Serbia (concerning ORGB), We ask" in text
     assert "Organisation A (ORGA): confirmed" in text
     assert "Organisation B (ORGB): an objection named it: the Board meeting decides it" in text

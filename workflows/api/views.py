@@ -162,7 +162,7 @@ class Answer:
 
 
 @dataclass
-class Item:
+class ListItem:
     """One item of a list the Board decides on, each on its own (an application)."""
 
     key: Annotated[str, described("The item's key (an applicant organisation's code)")]
@@ -222,7 +222,7 @@ class Decision:
         list[Answer], described("Each seat's answer or silence, recorded when the decision closes")
     ]
     items: Annotated[
-        list[Item], described("A list's items, each decided on its own; empty for one matter")
+        list[ListItem], described("A list's items, each decided on its own; empty for one matter")
     ]
 
 
@@ -426,7 +426,7 @@ def decision_data(decision: DecisionRow) -> Decision:
         follows=min((earlier.id for earlier in decision.follows), default=None),
         withdrawal_reason=decision.withdrawal_reason,
         answers=_answers(list(decision.answers)),
-        items=[Item(i.key, i.title, i.outcome) for i in decision.items],
+        items=[ListItem(i.key, i.title, i.outcome) for i in decision.items],
     )
 
 

@@ -40,7 +40,12 @@ def objection_words(decision: Decision) -> str:
     objections = [a for a in decision.answers if a.answer == "objection"]
     if not objections:
         return "an objection"
-    return "; ".join(f"the objection of {partner_name(a.seat)}, {a.reason}" for a in objections)
+    return "; ".join(
+        f"the objection of {partner_name(a.seat)}"
+        + (f" (concerning {', '.join(a.concerns)})" if a.concerns else "")
+        + f", {a.reason}"
+        for a in objections
+    )
 
 
 def outcome_words(decision: Decision) -> str:
