@@ -3,7 +3,7 @@
 from models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from models.base import Base
 from models.calendar import PublicHoliday
-from models.decisions import Decision, DecisionAnswer
+from models.decisions import Decision, DecisionAnswer, DecisionItem
 from models.documents import Comment, Document
 from models.logins import (
     ACCOUNT_LINK_PURPOSES,
@@ -39,6 +39,7 @@ __all__ = [
     "Comment",
     "Decision",
     "DecisionAnswer",
+    "DecisionItem",
     "Document",
     "FocalPoint",
     "HumanTask",

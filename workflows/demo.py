@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, Organisation, ProcessInstance, User
-from workflows.board.membership import start_demo_membership
+from workflows.board.membership import start_demo_membership, start_demo_membership_list
 from workflows.board.outcome_demo import (
     DEMO_AGENCY_APPLICANT,
     start_demo_agency_notification,
@@ -34,6 +34,7 @@ from workflows.withdrawal.withdraw import withdraw_procedure
 DEMO_DECISION_KEY = "demo-work-programme-2027"
 DEMO_SILENT_PROCEDURE_KEY = "demo-response-mapping-summaries-2026"
 DEMO_WITHDRAWN_KEY = "demo-visibility-guidelines-withdrawn"
+DEMO_BROKEN_SILENCE_KEY = "demo-annual-meeting-venue-2027"
 
 
 @dataclass
@@ -86,6 +87,10 @@ def demo_accounts() -> list[DemoAccount]:
             DEMO_AGENCY_APPLICANT, "Applicant, CEPOL (an EU JHA agency)", [Grant("applicant")]
         )
     )
+    for code, name in (("iom", "IOM"), ("unodc", "UNODC")):
+        accounts.append(
+            DemoAccount(f"applicant-{code}", f"Applicant, {name}", [Grant("applicant")])
+        )
     return accounts
 
 
@@ -199,6 +204,10 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
     withdrawn = _withdrawn_silent_procedure(session, now)
     if withdrawn is not None:
         started.append(withdrawn)
+    broken = _start_demo_broken_silence(session, now)
+    if broken is not None:
+        started.append(broken)
+    started.extend(start_demo_membership_list(session, now=now))
     for start in (
         start_demo_membership,
         start_demo_response_mapping,
@@ -264,6 +273,55 @@ def _demo_documents() -> list[tuple[str, bytes]]:
     ]
 
 
+def _start_demo_broken_silence(session: Session, now: datetime) -> ProcessInstance | None:
+    """A Board decision whose silent procedure an objection broke: the Secretariat's task to
+    put it on the next Board meeting's agenda waits in the inbox."""
+    secretariat = find_user(session, "secretariat")
+    if _exists(session, DEMO_BROKEN_SILENCE_KEY) or secretariat is None:
+        return None
+    instance = start_instance(
+        session,
+        "board_decision",
+        {
+            "subject": "Venue of the 2027 annual Board meeting",
+            "proposal": "The Board holds its 2027 annual meeting in Tirana, in May 2027, "
+            "back-to-back with the ministerial meeting of the hosting regional framework.",
+        },
+        actor="secretariat",
+        now=now,
+        title="Board decision: venue of the 2027 annual meeting",
+        business_key=DEMO_BROKEN_SILENCE_KEY,
+    )
+    choose = _open_task(session, instance, "choose_method")
+    if choose is not None:
+        complete_task(
+            session,
+            choose.id,
+            {"method": "silent_procedure"},
+            participant=participant(secretariat),
+            now=now,
+        )
+    _answer(session, instance, "AL", now)
+    _answer(
+        session,
+        instance,
+        "ME",
+        now,
+        {"answer": "objection", "reason": "May clashes with our presidency; we propose June."},
+    )
+    return instance
+
+
+def _open_task(session: Session, instance: ProcessInstance, bpmn_id: str) -> HumanTask | None:
+    return session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance.id,
+            HumanTask.bpmn_id == bpmn_id,
+            HumanTask.status == "open",
+        )
+    ).first()
+
+
 def _exists(session: Session, business_key: str) -> bool:
     found = session.scalars(
         select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)
@@ -271,7 +329,13 @@ def _exists(session: Session, business_key: str) -> bool:
     return found is not None
 
 
-def _answer(session: Session, instance: ProcessInstance, seat: str, now: datetime) -> None:
+def _answer(
+    session: Session,
+    instance: ProcessInstance,
+    seat: str,
+    now: datetime,
+    answer: dict[str, str] | None = None,
+) -> None:
     user = find_user(session, f"board-{seat.lower()}")
     if user is None:
         return
@@ -284,5 +348,9 @@ def _answer(session: Session, instance: ProcessInstance, seat: str, now: datetim
     ).first()
     if task is not None:
         complete_task(
-            session, task.id, {"answer": "no_objection"}, participant=participant(user), now=now
+            session,
+            task.id,
+            answer or {"answer": "no_objection"},
+            participant=participant(user),
+            now=now,
         )

@@ -26,6 +26,7 @@ from engine import audit, clock
 from engine.diagrams.forms import (
     FORM_PROPERTY,
     check_answer,
+    check_choices,
     check_notice,
     checked_form,
     load_form,
@@ -297,6 +298,7 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
+    check_choices(form.schema if form is not None else None, cleaned, task.data)
     # The answer and its audit event before the workflow moves on: a service task reading
     # the answers sees it. (A step that fails inside the diagram rolls them back.)
     record_answer(session, row, username=participant.username, now=now, answer=cleaned)

@@ -92,6 +92,8 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     assert "Started 'Silent procedure: summaries of the 2026" in first.output
     assert "Started 'Board decision: calendar of the 2027 response mapping'." in first.output
     assert "Started 'Membership: CEPOL (EU JHA agency, by notification)'." in first.output
+    assert "Started 'Board decision: venue of the 2027 annual meeting'." in first.output
+    assert "Started 'Membership application: UNODC'." in first.output
     assert "Kosovo*" in first.output and "in line with UNSCR 1244/1999" in first.output
     with db.session() as s:
         users = s.scalar(select(func.count()).select_from(User))

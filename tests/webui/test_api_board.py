@@ -16,6 +16,7 @@ from models import Decision
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Reply, post
 from tests.webui.test_api import Api, problem_of, token_for
+from tests.workflows.board.test_membership import meeting_confirms_a_but_not_b, two_on_a_list
 from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows.people import accounts
 from workflows.people.roles import BOARD_SEATS
@@ -85,6 +86,56 @@ def test_a_closed_decision_shows_each_seats_answer_and_silence_as_such(
     problem_of(outsider.get(f"/decisions/{open_one['id']}"), 403)
 
 
+def test_a_broken_silent_procedure_links_to_the_meeting_that_decided_the_matter(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask
+) -> None:
+    instance_id = iisg.start(
+        "board_decision", {"subject": "Membership of the OSCE", "proposal": PROPOSAL}
+    )
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("AL", instance_id, "no_objection")
+    iisg.answer("RS", instance_id, "objection", "We ask to hear the applicant first.")
+
+    secretariat = Api(app, token_for(db, clock, "secretariat"))
+    (silent,) = secretariat.get("/decisions").get_json()["decisions"]
+    assert (silent["method"], silent["outcome"], silent["final_outcome"]) == (
+        "silent_procedure",
+        "silence_broken",
+        None,
+    )
+    assert silent["followed_by"] is None
+    by_seat = {a["seat"]: (a["answer"], a["silence"]) for a in silent["answers"]}
+    assert by_seat["RS"] == ("objection", False)
+    assert by_seat["BA"] == ("no_answer", False), "no deadline passed: no silence"
+
+    # The Secretariat puts it on the meeting's agenda and records the meeting, by the API.
+    def complete(step: str, data: dict[str, str]) -> None:
+        tasks = secretariat.get("/tasks").get_json()["tasks"]
+        task_id = next(t["id"] for t in tasks if t["name"] == step)
+        done = secretariat.post(f"/tasks/{task_id}/complete", {"data": data})
+        assert done.status_code == 200, done.get_data(as_text=True)
+
+    complete("Put the matter on the next Board meeting's agenda", {"next_step": "meeting"})
+    complete(
+        "Record the Board's decision",
+        {"outcome": "adopted", "meeting_date": "2026-12-10", "minutes": "Confirmed."},
+    )
+
+    silent = secretariat.get(f"/decisions/{silent['id']}").get_json()
+    meeting = secretariat.get(f"/decisions/{silent['followed_by']}").get_json()
+    assert (silent["outcome"], silent["final_outcome"]) == ("silence_broken", "adopted")
+    assert (meeting["method"], meeting["outcome"], meeting["final_outcome"]) == (
+        "meeting",
+        "adopted",
+        "adopted",
+    )
+    assert (meeting["follows"], meeting["followed_by"], meeting["answers"]) == (
+        silent["id"],
+        None,
+        [],
+    )
+
+
 def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recorded(
     db: Database, clock: Clock, iisg: Iisg, app: Flask, live_server: str
 ) -> None:
@@ -116,3 +167,18 @@ def test_seven_board_members_answer_at_the_same_moment_and_every_answer_is_recor
         assert sorted((a.seat, a.answer, a.answered_by) for a in decision.answers) == sorted(
             (seat, "no_objection", f"board-{seat.lower()}") for seat in tokens
         )
+
+
+def test_a_list_decision_gives_each_application_its_own_outcome(
+    db: Database, clock: Clock, iisg: Iisg, app: Flask, make_person: Callable[..., Participant]
+) -> None:
+    a, _b, _ = two_on_a_list(iisg, make_person)
+    meeting_confirms_a_but_not_b(iisg, a)
+
+    secretariat = Api(app, token_for(db, clock, "secretariat"))
+    (meeting,) = secretariat.get("/decisions").get_json()["decisions"]
+    assert (meeting["method"], meeting["final_outcome"]) == ("meeting", "adopted")
+    assert meeting["items"] == [
+        {"key": "ORGA", "title": "Organisation A", "outcome": "confirmed"},
+        {"key": "ORGB", "title": "Organisation B", "outcome": "not_confirmed"},
+    ]

@@ -21,8 +21,9 @@ from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import claim_task
 from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, main_region, snapshot
+from tests.webui.conftest import Browser, main_region, main_text, snapshot
 from tests.webui.test_api import Api, token_for
+from tests.workflows.board.test_membership import two_on_a_list
 from tests.workflows.conftest import Iisg, methodology_and_board
 from workflows.board.frozen import text_hash
 from workflows.board.register_csv import CSV_HEADER
@@ -74,6 +75,15 @@ def seat_row(html: str, seat: str) -> str:
     )
     assert found, f"no row for {seat}"
     return plain(found.group(0))
+
+
+def facts(page: str) -> dict[str, str]:
+    """The facts a page lists (its terms and what each says), as a person reads them."""
+    found: dict[str, str] = {}
+    for pair in main_region(page).xpath(".//dl[@class='facts']/div"):
+        term, *said = [" ".join(e.text_content().split()) for e in pair.xpath("./dt|./dd")]
+        found[term] = " ".join(said)
+    return found
 
 
 def seat_task(db: Database, instance_id: int, seat: str) -> HumanTask:
@@ -164,12 +174,14 @@ def test_an_objection_with_its_reason_breaks_the_silence_and_the_page_says_so(
     page = serbia.text(page_of(instance_id))
     text = plain(page)
     assert "Time left closed" in text
-    assert "not adopted: a seat objected" in text
+    assert "silence broken by the objection of Serbia, The criteria are not met." in text
+    assert "Final outcome not yet: the matter goes to the next Board meeting" in text
     assert "on the next Board meeting's agenda" in text
     assert seat_row(page, "Serbia").startswith(
         "Serbia objection The criteria are not met. board-rs"
     )
-    assert seat_row(page, "Albania") == "Albania silence (counts as agreement) nobody"
+    # No deadline passed: Albania's silence counts for nothing; it gave no answer.
+    assert seat_row(page, "Albania") == "Albania no answer nobody"
 
 
 def test_a_board_member_of_another_seat_gets_no_buttons_and_a_direct_post_is_refused(
@@ -360,7 +372,10 @@ def test_the_register_lists_decisions_newest_first_with_their_outcomes(
     text = plain(page)
     assert text.index("Membership of the OSCE") < text.index("Work programme 2027")
     assert "adopted: silence at the deadline" in text
-    assert "not adopted: a seat objected; on the next meeting's agenda" in text
+    assert (
+        "silence broken by the objection of Serbia, =HYPERLINK(evil) The criteria are not met.; "
+        "on the next meeting's agenda" in text
+    )
     assert "silent procedure" in text
     assert 'href="/decisions.csv"' in page
     assert 'href="/decisions/print"' in page
@@ -392,7 +407,8 @@ def test_the_csv_has_a_header_and_one_row_per_decision_per_seat(
     assert (serbia["answer"], serbia["answered_by"]) == ("objection", "board-rs")
     # A cell a spreadsheet would run as a formula is written as text.
     assert serbia["reason"] == "'=HYPERLINK(evil) The criteria are not met."
-    assert (serbia["outcome"], serbia["outcome_reason"]) == ("not_adopted", "objection")
+    assert (serbia["outcome"], serbia["outcome_reason"]) == ("silence_broken", "objection")
+    assert serbia["final_outcome"] == ""
     assert serbia["on_next_meeting_agenda"] == "yes"
     kosovo = next(r for r in body if r["subject"].startswith("Work") and r["seat"] == "Kosovo*")
     assert (kosovo["answer"], kosovo["answered_by"], kosovo["reason"]) == ("silence", "", "")
@@ -410,7 +426,7 @@ def test_a_decision_page_shows_the_text_its_hash_each_seat_and_the_next_step(
     text = plain(page)
     assert "The Board admits the OSCE as an IISG member." in text
     assert text_hash(PROPOSAL) in text
-    assert "not adopted: a seat objected" in text
+    assert "silence broken by the objection of Serbia" in text
     assert "on the next Board meeting's agenda" in text
     assert seat_row(page, "Serbia").startswith("Serbia objection =HYPERLINK(evil)")
     assert seat_row(page, "European Commission").startswith(
@@ -713,3 +729,95 @@ def test_the_register_shows_fifty_decisions_a_page_the_newest_first(
     # A page number past the end, or not a number, gives the nearest page.
     assert register("/decisions?page=99")[0] == last
     assert register("/decisions?page=x")[0] == first
+
+
+def test_after_the_meeting_the_pages_give_the_final_outcome_and_link_the_two_records(
+    db: Database, iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    instance_id = iisg.start(
+        "board_decision", {"subject": "Work programme 2027", "proposal": PROPOSAL}
+    )
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("XK", instance_id, "objection", "The budget annex is missing.")
+    silent_id = iisg.decision(instance_id).id
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {"outcome": "adopted", "meeting_date": "2026-12-10", "minutes": "Adopted by consensus."},
+    )
+    meeting_id = iisg.decision(instance_id).id
+    member = browser("board-me")
+
+    page = member.text(page_of(instance_id))
+    text = main_text(page)
+    assert facts(page)["Outcome"] == (
+        "silence broken by the objection of Kosovo*, The budget annex is missing. "
+        "Then adopted at a meeting of 2026-12-10"
+    )
+    assert facts(page)["Final outcome"] == "adopted"
+    assert "Kosovo* objection The budget annex is missing." in text
+    links = main_region(page).xpath(".//a[@href=$href]/text()", href=f"/decisions/{meeting_id}")
+    assert links == ["The Board meeting's decision on this matter"]
+
+    meeting = member.text(f"/decisions/{meeting_id}")
+    assert (facts(meeting)["Method"], facts(meeting)["Final outcome"]) == ("meeting", "adopted")
+    back = main_region(meeting).xpath(".//a[@href=$href]/text()", href=f"/decisions/{silent_id}")
+    assert back == ["The silent procedure an objection broke"]
+
+    register = main_text(member.text("/decisions"))
+    assert "Then adopted at a meeting of 2026-12-10 (the meeting's decision) adopted" in register
+
+
+def test_a_matter_withdrawn_after_an_objection_says_so_and_why(
+    db: Database, iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    instance_id = iisg.start(
+        "board_decision", {"subject": "Work programme 2027", "proposal": PROPOSAL}
+    )
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("XK", instance_id, "objection", "The budget annex is missing.")
+    iisg.complete(
+        iisg.secretariat,
+        "put_on_meeting_agenda",
+        instance_id,
+        {"next_step": "withdraw", "withdrawal_reason": "To be re-drafted with the annex."},
+    )
+
+    page = browser("board-me").text(page_of(instance_id))
+    assert facts(page)["Outcome"] == (
+        "silence broken by the objection of Kosovo*, The budget annex is missing. "
+        "Then withdrawn by the Secretariat: To be re-drafted with the annex."
+    )
+    assert facts(page)["Final outcome"] == "withdrawn"
+    assert "Next step" not in facts(page)
+
+
+def test_an_objection_on_the_page_may_name_the_applications_it_concerns(
+    db: Database,
+    iisg: Iisg,
+    make_person: Callable[..., Participant],
+    browser: Callable[..., Browser],
+) -> None:
+    a, _b, _ = two_on_a_list(iisg, make_person)
+    iisg.complete(iisg.secretariat, "choose_method", a, {"method": "silent_procedure"})
+    serbia = browser("board-rs")
+    page = serbia.text(page_of(a))
+    assert main_region(page).xpath(".//input[@name='concerns']/@value") == ["ORGA", "ORGB"]
+    assert "Organisation B (ORGB): the Board is deciding" in main_text(page)
+
+    response = serbia.submit(
+        page_of(a),
+        answer_url(a),
+        {"answer": "objection", "reason": "We ask to hear B first.", "concerns": "ORGB"},
+    )
+    assert response.status_code == 302
+    # Only B is named: the procedure goes on, and silence may still confirm A.
+    assert iisg.decision(a).closed_at is None
+    iisg.clock.move(days=15)
+    iisg.scheduler_pass()
+    text = main_text(browser("board-me").text(page_of(a)))
+    assert "silence broken by the objection of Serbia (concerning ORGB), We ask" in text
+    assert "Organisation A (ORGA): confirmed" in text
+    assert "Organisation B (ORGB): an objection named it: the Board meeting decides it" in text

@@ -78,7 +78,12 @@ def test_labels_help_and_the_required_marker_come_from_the_schema() -> None:
     assert fields["minutes"].help == "The written meeting conclusions on this matter."
     assert fields["minutes"].widget == "textarea"  # maxLength 20000
     assert fields["meeting_date"].widget == "date"
-    assert all(f.required for f in fields.values())
+    assert {name for name, f in fields.items() if f.required} == {
+        "outcome",
+        "meeting_date",
+        "minutes",
+    }
+    assert not fields["not_confirmed"].required  # only on a list
 
 
 def test_a_short_enum_is_radio_buttons_labelled_by_enum_names() -> None:

@@ -103,6 +103,7 @@ def answer(instance_id: int) -> ResponseReturnValue:
             reason,
             participant=person.participant,
             now=now,
+            concerns=request.form.getlist("concerns"),
         )
     except FormInvalid as invalid:
         return _render_silent_procedure(instance_id, request.form, invalid.errors), 400

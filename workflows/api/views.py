@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.diagrams.forms import load_form
 from engine.errors import NotAllowed
@@ -24,7 +24,7 @@ from engine.instances.steps import CANCEL_REASON_MAX_CHARS
 from models import Decision as DecisionRow
 from models import DecisionAnswer, HumanTask, ProcessInstance
 from models import Document as DocumentRow
-from models.decisions import ANSWERS, DECISION_METHODS, OUTCOMES
+from models.decisions import ANSWERS, DECISION_METHODS, FINAL_OUTCOMES, ITEM_OUTCOMES, OUTCOMES
 from models.process import INSTANCE_STATUSES
 from models.tasks import TASK_STATUSES
 from workflows.api.contract import described, ref
@@ -148,10 +148,36 @@ class Answer:
 
     seat: Annotated[str, described("The Board seat's code")]
     answer: Annotated[str, described("What the seat answered", enum=list(ANSWERS))]
-    silence: Annotated[bool, described("The seat did not answer in time")]
+    silence: Annotated[
+        bool,
+        described(
+            "The seat did not answer by the deadline: its silence counted as agreement (a seat "
+            "that had not answered when an objection closed the procedure early has no_answer)"
+        ),
+    ]
     reason: Annotated[str | None, described("The reason given, if any")]
     who: Annotated[str | None, described("Who answered for the seat")]
     when: Annotated[datetime | None, described("When they answered")]
+    concerns: Annotated[
+        list[str] | None,
+        described("The keys of the items on the list an objection named; null: all of them"),
+    ] = None
+
+
+@dataclass
+class ListItem:
+    """One item of a list the Board decides on, each on its own (an application)."""
+
+    key: Annotated[str, described("The item's key (an applicant organisation's code)")]
+    title: str
+    outcome: Annotated[
+        str | None,
+        described(
+            "What this record gives it; silence_broken: an objection named it, the meeting "
+            "decides it; null while the Board is deciding",
+            enum=[*ITEM_OUTCOMES, None],
+        ),
+    ]
 
 
 SHA256_PATTERN = "^[0-9a-f]{64}$"
@@ -195,15 +221,42 @@ class Decision:
     deadline: datetime | None
     closed_at: datetime | None
     outcome: Annotated[
-        str | None, described("null while the Board is deciding", enum=[*OUTCOMES, None])
+        str | None,
+        described(
+            "This record's own outcome, null while the Board is deciding; silence_broken: an "
+            "objection broke the silent procedure, which decided nothing",
+            enum=[*OUTCOMES, None],
+        ),
+    ]
+    final_outcome: Annotated[
+        str | None,
+        described(
+            "The Board's final outcome on the matter, what the procedure that asked acts on; "
+            "null while the Board is deciding (a broken silent procedure waits for the meeting)",
+            enum=[*FINAL_OUTCOMES, None],
+        ),
+    ]
+    followed_by: Annotated[
+        int | None,
+        described("For a silent procedure an objection broke: the meeting decision that followed"),
+    ]
+    follows: Annotated[
+        int | None,
+        described("For a meeting decision: the broken silent procedure on the same matter"),
+    ]
+    withdrawal_reason: Annotated[
+        str | None,
+        described(
+            "Why the matter was withdrawn: its procedure withdrawn while the Board decided, or "
+            "the Secretariat's withdrawal after an objection"
+        ),
     ]
     answers: Annotated[
         list[Answer], described("Each seat's answer or silence, recorded when the decision closes")
     ]
-    withdrawal_reason: Annotated[
-        str | None,
-        described("Why the procedure was withdrawn before the Board decided (outcome withdrawn)"),
-    ] = None
+    items: Annotated[
+        list[ListItem], described("A list's items, each decided on its own; empty for one matter")
+    ]
     named_documents: Annotated[
         list[str] | None,
         described("Documents named without a file (records made before documents were files)"),
@@ -396,6 +449,7 @@ def _answers(answers: list[DecisionAnswer]) -> list[Answer]:
             reason=answer.reason,
             who=answer.answered_by,
             when=answer.answered_at,
+            concerns=answer.concerns,
         )
         for code in order
         if (answer := by_seat.get(code)) is not None
@@ -432,8 +486,12 @@ def decision_data(decision: DecisionRow) -> Decision:
         deadline=decision.deadline,
         closed_at=decision.closed_at,
         outcome=decision.outcome,
-        answers=_answers(list(decision.answers)),
+        final_outcome=decision.final_outcome,
+        followed_by=decision.followed_by_id,
+        follows=min((earlier.id for earlier in decision.follows), default=None),
         withdrawal_reason=decision.withdrawal_reason,
+        answers=_answers(list(decision.answers)),
+        items=[ListItem(i.key, i.title, i.outcome) for i in decision.items],
     )
 
 
@@ -446,7 +504,9 @@ def decisions(session: Session, participant: Participant) -> DecisionList:
     """The decision register, the newest first."""
     _check_register_reader(participant)
     found = session.scalars(
-        select(DecisionRow).order_by(DecisionRow.launched_at.desc(), DecisionRow.id.desc())
+        select(DecisionRow)
+        .order_by(DecisionRow.launched_at.desc(), DecisionRow.id.desc())
+        .options(selectinload(DecisionRow.follows))
     )
     return DecisionList([decision_data(d) for d in found])
 

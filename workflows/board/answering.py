@@ -16,11 +16,16 @@ from workflows.board.decisions import ANSWER_TASK
 from workflows.board.silent_procedure import latest_silent_procedure
 
 
-def answer_data(answer: str, reason: str | None) -> dict[str, Any]:
-    """A seat's answer as the answer form of `silent_procedure` takes it."""
+def answer_data(
+    answer: str, reason: str | None, concerns: list[str] | None = None
+) -> dict[str, Any]:
+    """A seat's answer as the answer form of `silent_procedure` takes it; an objection to a
+    list may name the items it concerns."""
     data: dict[str, Any] = {"answer": answer}
     if answer == "objection" and reason and reason.strip():
         data["reason"] = reason.strip()
+    if answer == "objection" and concerns:
+        data["concerns"] = list(concerns)
     return data
 
 
@@ -57,8 +62,10 @@ def answer_silent_procedure(
     *,
     participant: Participant,
     now: datetime,
+    concerns: list[str] | None = None,
 ) -> HumanTask:
-    """Answer for the viewer's seat: "no objection", or "objection" with its reason.
+    """Answer for the viewer's seat: "no objection", or "objection" with its reason (and, on
+    a list, the items it concerns).
 
     NotAllowed when the viewer holds no seat still to answer; TaskAlreadyDone (logged) when
     the seat has answered, the procedure closed, or its deadline passed; FormInvalid when an
@@ -69,5 +76,9 @@ def answer_silent_procedure(
     if answer not in ("no_objection", "objection"):
         raise FormInvalid({"answer": "choose one of: no objection, objection"})
     return complete_task_or_log_refusal(
-        factory, task.id, answer_data(answer, reason), participant=participant, now=now
+        factory,
+        task.id,
+        answer_data(answer, reason, concerns),
+        participant=participant,
+        now=now,
     )

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.errors import EngineError, Refused
 from engine.instances.task_lookup import guids_within
 from engine.sandbox.dates import parse_moment
 from engine.services import ServiceCall, register
-from models import Decision, DecisionAnswer, Document, HumanTask
+from models import Decision, DecisionAnswer, DecisionItem, Document, HumanTask
+from models.decisions import FINAL_OUTCOMES
 from workflows.board.frozen import frozen_hash, text_hash
 from workflows.board.outcome_mail import tell_of_the_outcome
 from workflows.inbox.attaching import attach_to_instance
@@ -28,6 +30,8 @@ ANSWERS_SUBPROCESS = "board_answers"
 BOARD_MEMBER = "board_member"
 # The field of the extension's form that the new deadline is typed into.
 EXTENSION_FIELD = "new_deadline"
+# The field of the meeting's form naming the items on a list the Board did not confirm.
+NOT_CONFIRMED_FIELD = "not_confirmed"
 
 
 def document_entry(document: Document) -> dict[str, Any]:
@@ -106,6 +110,7 @@ def open_decision(call: ServiceCall) -> dict[str, Any]:
         launched_at=context.now,
         deadline=_moment(params.get("deadline"), "deadline"),
     )
+    decision.items = list_items(params.get("items"))
     context.session.add(decision)
     context.session.flush()
     return {
@@ -113,6 +118,37 @@ def open_decision(call: ServiceCall) -> dict[str, Any]:
         "text_sha256": decision.text_sha256,
         "frozen_sha256": decision.frozen_sha256,
     }
+
+
+def list_items(listed: Any) -> list[DecisionItem]:
+    """The items of a list the Board decides on, each on its own, from a procedure's
+    `items` (a list of {key, title}); none for a single matter."""
+    items: list[DecisionItem] = []
+    for position, entry in enumerate(listed or []):
+        if not isinstance(entry, dict) or not str(entry.get("key") or "").strip():
+            raise EngineError("each item on a list the Board decides on needs a key")
+        key = str(entry["key"]).strip()
+        if any(item.key == key for item in items):
+            raise EngineError(f"'{key}' is twice on the list the Board decides on")
+        title = str(entry.get("title") or key)[:500]
+        items.append(DecisionItem(position=position, key=key, title=title))
+    return items
+
+
+def final_items(decision: Decision) -> dict[str, str]:
+    """Each item's final outcome (confirmed, not_confirmed, withdrawn), by key, once the
+    Board's final outcome on the matter is known: a broken silent procedure's items that
+    silence confirmed, then what the meeting that followed gave the others."""
+    found: dict[str, str] = {}
+    for earlier in decision.follows:
+        found |= {i.key: "confirmed" for i in earlier.items if i.outcome == "confirmed"}
+    for item in decision.items:
+        if item.outcome == "silence_broken":
+            if decision.final_outcome == "withdrawn":
+                found[item.key] = "withdrawn"
+        elif item.outcome is not None:
+            found[item.key] = item.outcome
+    return found
 
 
 @register("extend_decision_deadline")
@@ -178,63 +214,175 @@ def _answers_given(call: ServiceCall, decision: Decision) -> list[HumanTask]:
     )
 
 
+def final_outcome_recorded(
+    session: Session,
+    decision: Decision,
+    outcome: str,
+    *,
+    actor: str,
+    now: datetime,
+    tell: bool = True,
+) -> None:
+    """The Board's final outcome on a matter is known: the one place it is written.
+
+    `decision` is the last record of the matter; a broken silent procedure it follows gets
+    the same final outcome. Audited here, in the unit of work of the step that decided, and
+    told to the Board and the Secretariat (unless `tell` is False: a withdrawn procedure
+    tells those it concerns itself).
+    """
+    if outcome not in FINAL_OUTCOMES:
+        raise EngineError(f"'{outcome}' is not a final outcome: {', '.join(FINAL_OUTCOMES)}")
+    decision.final_outcome = outcome
+    for earlier in decision.follows:
+        earlier.final_outcome = outcome
+    audit.record(
+        session,
+        kind="board.decided",
+        actor=actor,
+        now=now,
+        instance_id=decision.instance_id,
+        payload={
+            "decision_id": decision.id,
+            "follows": [earlier.id for earlier in decision.follows],
+            "subject": decision.subject,
+            "final_outcome": outcome,
+        },
+    )
+    if tell:
+        tell_of_the_outcome(session, decision, outcome, now)
+
+
+def objections_of(decision: Decision) -> list[dict[str, Any]]:
+    """Each objection of a silent procedure: the seat, its reason and what it concerns
+    (the keys of the items it named; None: the whole proposal)."""
+    return [
+        {"seat": a.seat, "reason": a.reason}
+        | ({"concerns": a.concerns} if a.concerns is not None else {})
+        for a in decision.answers
+        if a.answer == "objection"
+    ]
+
+
+def _named_keys(submitted: dict[str, Any], keys: list[str]) -> list[str] | None:
+    """The items an objection named, in the list's order; None when it concerns them all
+    (it named none, or it names every one)."""
+    named = {str(k) for k in submitted.get("concerns") or []}
+    chosen = [k for k in keys if k in named]
+    return chosen if chosen and len(chosen) < len(keys) else None
+
+
 @register("close_silent_procedure")
 def close_silent_procedure(call: ServiceCall) -> dict[str, Any]:
     """Close a silent procedure: each seat's answer or silence, and the outcome.
 
-    One objection: not adopted, and the matter goes on the next meeting's agenda. Otherwise
-    adopted, whether every seat answered or silence ran out the deadline.
+    No objection: adopted, whether every seat answered or silence ran out the deadline. One
+    objection breaks the silence: the matter is not decided and goes on the next meeting's
+    agenda (`objection_breaks_silence`, as `board_decision` then takes it there); a diagram
+    that does not say so ends the matter as not adopted. Seats that had not answered when an
+    objection closed it early gave no answer: their silence counts only once the deadline
+    passed.
     """
     context = call.context
     decision = _decision(context.session, call.params["decision_id"])
     if decision.closed_at is not None:
         raise EngineError("this silent procedure was closed already")
     given = {task.organisation: task for task in _answers_given(call, decision)}
-    objections: list[dict[str, Any]] = []
+    objected = any((t.submitted or {}).get("answer") == "objection" for t in given.values())
+    # Only an objection that closed the procedure early leaves seats without an answer.
+    deadline_passed = decision.deadline is not None and decision.deadline <= context.now
+    unanswered = "silence" if deadline_passed or not objected else "no_answer"
+    keys = [item.key for item in decision.items]
+    broken: set[str] = set()
     for seat in (s.code for s in BOARD_SEATS):
         task = given.get(seat)
         submitted = (task.submitted or {}) if task else {}
-        answer = str(submitted.get("answer") or "silence")
-        reason = submitted.get("reason") if answer == "objection" else None
+        answer = str(submitted.get("answer") or unanswered)
+        concerns = _named_keys(submitted, keys) if answer == "objection" else None
+        if answer == "objection":
+            broken |= set(concerns if concerns is not None else keys)
         decision.answers.append(
             DecisionAnswer(
                 seat=seat,
                 answer=answer,
-                reason=reason,
+                reason=submitted.get("reason") if answer == "objection" else None,
                 answered_by=task.completed_by if task else None,
                 answered_at=task.completed_at if task else None,
+                concerns=concerns,
             )
         )
-        if answer == "objection":
-            objections.append({"seat": seat, "reason": reason})
-    adopted = not objections
-    decision.outcome = "adopted" if adopted else "not_adopted"
+    breaks_silence = bool(call.params.get("objection_breaks_silence"))
+    # Each item on a list: the ones an objection named go to the meeting; silence at the
+    # deadline (or every seat's answer) confirms the others.
+    for item in decision.items:
+        confirmed = item.key not in broken
+        item.outcome = (
+            "confirmed" if confirmed else "silence_broken" if breaks_silence else "not_confirmed"
+        )
+    decision.outcome = (
+        "adopted" if not objected else "silence_broken" if breaks_silence else "not_adopted"
+    )
     decision.outcome_reason = (
         "objection"
-        if not adopted
+        if objected
         else "all_no_objection"
         if len(given) == len(BOARD_SEATS)
         else "silence_at_deadline"
     )
     decision.closed_at = context.now
     decision.recorded_by = context.actor  # whose answer closed it, or the scheduler
-    decision.on_next_meeting_agenda = not adopted
-    tell_of_the_outcome(context.session, decision, context.now)
+    decision.on_next_meeting_agenda = objected
+    context.session.flush()
+    if decision.outcome != "silence_broken":
+        final_outcome_recorded(
+            context.session, decision, decision.outcome, actor=context.actor, now=context.now
+        )
     return {
         "decision_id": decision.id,
         "outcome": decision.outcome,
         "outcome_reason": decision.outcome_reason,
-        "objections": objections,
+        "objections": objections_of(decision),
+        "items": final_items(decision),
+    }
+
+
+@register("withdraw_board_matter")
+def withdraw_board_matter(call: ServiceCall) -> dict[str, Any]:
+    """The Secretariat withdraws a matter a broken silent procedure left for the meeting."""
+    context = call.context
+    decision = _decision(context.session, call.params["decision_id"])
+    if decision.outcome != "silence_broken" or decision.final_outcome is not None:
+        raise EngineError("only a matter whose silent procedure was broken can be withdrawn here")
+    reason = str(call.params.get("reason") or "").strip()
+    if not reason:
+        raise Refused("withdrawal_reason", "Say why the matter is withdrawn.")
+    decision.withdrawal_reason = reason
+    decision.on_next_meeting_agenda = False
+    final_outcome_recorded(
+        context.session, decision, "withdrawn", actor=context.actor, now=context.now
+    )
+    return {
+        "decision_id": decision.id,
+        "outcome": "withdrawn",
+        "objections": objections_of(decision),
+        "items": final_items(decision),
     }
 
 
 @register("record_meeting_decision")
 def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
-    """Record a decision the Board took at a meeting, with its minutes."""
+    """Record a decision the Board took at a meeting, with its minutes; after a broken silent
+    procedure (`follows`), the meeting's decision is that matter's final outcome."""
     params, context = call.params, call.context
     outcome = str(params.get("outcome") or "")
     if outcome not in ("adopted", "not_adopted"):
         raise EngineError(f"'{outcome}' is not an outcome; it is adopted or not_adopted")
+    earlier = None
+    if params.get("follows") is not None:
+        earlier = _decision(context.session, params["follows"])
+        if earlier.outcome != "silence_broken" or earlier.final_outcome is not None:
+            raise EngineError(f"decision {earlier.id} does not wait for a Board meeting")
+    items = _meeting_items(params, earlier)
+    _give_meeting_outcomes(items, outcome, params.get("not_confirmed"))
     text = str(params.get("proposal") or "")
     meeting = params.get("meeting_date")
     documents = _frozen_documents(call, text)
@@ -252,11 +400,56 @@ def record_meeting_decision(call: ServiceCall) -> dict[str, Any]:
         outcome_reason=f"meeting of {meeting}" if meeting else "meeting",
         minutes=str(params.get("minutes") or ""),
         recorded_by=context.actor,
+        items=items,
     )
     context.session.add(decision)
     context.session.flush()
-    tell_of_the_outcome(context.session, decision, context.now)
-    return {"decision_id": decision.id, "outcome": outcome, "objections": []}
+    if earlier is not None:
+        earlier.followed_by = decision
+        earlier.on_next_meeting_agenda = False
+        context.session.flush()
+    final_outcome_recorded(context.session, decision, outcome, actor=context.actor, now=context.now)
+    return {
+        "decision_id": decision.id,
+        "outcome": outcome,
+        "objections": [],
+        "items": final_items(decision),
+    }
+
+
+def _meeting_items(params: Any, earlier: Decision | None) -> list[DecisionItem]:
+    """What the meeting decides, item by item: after a broken silent procedure, the items
+    the objections named; else the list the procedure put to the Board."""
+    if earlier is None:
+        return list_items(params.get("items"))
+    pending = [
+        {"key": i.key, "title": i.title} for i in earlier.items if i.outcome == "silence_broken"
+    ]
+    return list_items(pending)
+
+
+def _give_meeting_outcomes(items: list[DecisionItem], outcome: str, not_confirmed: Any) -> None:
+    """Each item's outcome at the meeting: not adopted, none is confirmed; adopted, each is
+    but the ones the Secretariat records as not confirmed."""
+    keys = [item.key for item in items]
+    refused = [str(k) for k in not_confirmed or []]
+    unknown = [k for k in refused if k not in keys]
+    if unknown and not keys:
+        raise Refused(NOT_CONFIRMED_FIELD, "There is no list in this decision: leave it empty.")
+    if unknown:
+        raise Refused(
+            NOT_CONFIRMED_FIELD,
+            f"{', '.join(unknown)}: not one of the applications the meeting decides on here "
+            f"({', '.join(keys)}).",
+        )
+    if items and outcome == "adopted" and set(keys) <= set(refused):
+        raise Refused(
+            NOT_CONFIRMED_FIELD,
+            "The Board confirmed none of them: record the outcome as not adopted.",
+        )
+    for item in items:
+        confirmed = outcome == "adopted" and item.key not in refused
+        item.outcome = "confirmed" if confirmed else "not_confirmed"
 
 
 def withdraw_open_decisions(
@@ -265,13 +458,14 @@ def withdraw_open_decisions(
     """Close the decisions the Board was still taking in a procedure being withdrawn: outcome
     `withdrawn`, with who withdrew it, when and why, and the answers seats had given by then
     (a seat that had not answered is not recorded: no deadline passed, so no silence)."""
-    open_ones = list(
+    undecided = list(
         session.scalars(
             select(Decision).where(
-                Decision.instance_id == instance_id, Decision.closed_at.is_(None)
+                Decision.instance_id == instance_id, Decision.final_outcome.is_(None)
             )
         )
     )
+    open_ones = [decision for decision in undecided if decision.closed_at is None]
     for decision in open_ones:
         for task in _answers_so_far(session, decision):
             submitted = task.submitted or {}
@@ -289,8 +483,12 @@ def withdraw_open_decisions(
         decision.withdrawal_reason = reason
         decision.closed_at = now
         decision.recorded_by = actor
+    # A silent procedure an objection broke, waiting for the meeting, is withdrawn too.
+    for decision in undecided:
+        decision.withdrawal_reason = decision.withdrawal_reason or reason
+        final_outcome_recorded(session, decision, "withdrawn", actor=actor, now=now, tell=False)
     session.flush()
-    return open_ones
+    return undecided
 
 
 def _answers_so_far(session: Session, decision: Decision) -> list[HumanTask]:

@@ -3,9 +3,12 @@ IISG members and their focal points, the Board list several applications share, 
 
 Several applications on one Board list: the first application assessed on a list leads it.
 The Secretariat sends the list to the Board from that application, whose proposal names
-every application then waiting on the list with its assessment; the Board takes one decision
-on the list, and that decision is passed to every application on it (a signal), so each one
-goes on to registration or to telling its applicant, as if it had been decided alone.
+every application then waiting on the list with its assessment; the Board's decision on the
+list confirms, or does not confirm, each application on its own ("IISG Board checks that the
+criteria for membership as specified in the ToRs are fulfilled and confirm that the
+interested partner is an IISG member"), and is passed to every application on it (a signal).
+Each goes on with its own outcome: registration, or the Secretariat's choice between ending
+it there and putting it on a new list.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from engine.instances.steps import complete_task, send_signal, start_instance
 from engine.instances.task_lookup import data_waiting_at, start_data
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
+from workflows.board.decisions import final_items, objections_of
 from workflows.board.membership_mail import tell_of_the_notification, tell_the_applicant
 from workflows.people.accounts import add_grant, find_user, participant
 from workflows.people.roles import PILLARS
@@ -33,6 +37,8 @@ from workflows.people.roles import PILLARS
 PROCESS = "membership"
 # BPMN ids of `membership.bpmn` this module relies on (a contract with the diagram).
 ASSESSMENT_TASK = "assess_application"
+# The Secretariat's choice for an application the Board did not confirm with the others.
+AFTER_THE_BOARD_TASK = "decide_after_the_board"
 SEND_LIST_TASK = "send_list_to_board"
 WAITING_ON_LIST = "board_list_decided"
 LIST_DECIDED_SIGNAL = "board_list_decided"
@@ -58,6 +64,12 @@ INTEREST_PREFIX = {pillar: f"focal_point_{pillar.lower()}" for pillar in PILLARS
 NOMINATION_PREFIX = {"official": "official"} | {p: f"nominee_{p.lower()}" for p in PILLARS}
 
 DEMO_MEMBERSHIP_KEY = "demo-membership-osce"
+# Two applications on one Board list: the meeting confirmed the first and not the second.
+DEMO_LIST_KEYS = {"IOM": "demo-membership-list-iom", "UNODC": "demo-membership-list-unodc"}
+DEMO_LIST_NAMES = {
+    "IOM": "International Organization for Migration",
+    "UNODC": "United Nations Office on Drugs and Crime",
+}
 
 
 def _organisation(session: Session, code: Any) -> Organisation:
@@ -194,32 +206,49 @@ def _list_key(name: Any) -> str:
     return " ".join(str(name or "").split()).casefold()
 
 
-def _on_list(session: Session, board_list: str, but_not: int) -> list[int]:
-    """The other applications assessed for this Board list, oldest first."""
+def _listings(session: Session, but_not: int) -> dict[int, tuple[str, datetime]]:
+    """Each other application's current Board list (its key) and when it was put there: the
+    list of its assessment, or the new list the Secretariat chose after a Board decision."""
     rows = session.execute(
-        select(HumanTask.instance_id, HumanTask.submitted)
+        select(HumanTask.instance_id, HumanTask.submitted, HumanTask.completed_at)
         .where(
             HumanTask.process_key == PROCESS,
-            HumanTask.bpmn_id == ASSESSMENT_TASK,
+            HumanTask.bpmn_id.in_((ASSESSMENT_TASK, AFTER_THE_BOARD_TASK)),
             HumanTask.status == "completed",
             HumanTask.instance_id != but_not,
         )
-        .order_by(HumanTask.instance_id)
+        .order_by(HumanTask.completed_at, HumanTask.id)
     ).all()
+    found: dict[int, tuple[str, datetime]] = {}
+    for instance_id, submitted, completed_at in rows:
+        chosen = submitted or {}
+        if chosen.get("next_step") == "end":
+            found.pop(instance_id, None)
+        elif completed_at is not None:
+            found[instance_id] = (_list_key(chosen.get("board_list")), completed_at)
+    return found
+
+
+def _on_list(session: Session, board_list: str, but_not: int) -> list[tuple[int, datetime]]:
+    """The other applications now on this Board list, oldest first, and since when."""
     key = _list_key(board_list)
-    return [i for i, submitted in rows if _list_key((submitted or {}).get("board_list")) == key]
+    return sorted(
+        (i, since) for i, (listed, since) in _listings(session, but_not).items() if listed == key
+    )
 
 
-def _send_list_tasks(session: Session, instances: list[int]) -> list[HumanTask]:
-    if not instances:
+def _send_list_tasks(session: Session, listed: list[tuple[int, datetime]]) -> list[HumanTask]:
+    """The steps sending this list to the Board, of the applications on it since they were
+    put on it (an application on a new list may have sent an earlier one)."""
+    if not listed:
         return []
-    return list(
-        session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id.in_(instances), HumanTask.bpmn_id == SEND_LIST_TASK
-            )
+    since = dict(listed)
+    found = session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id.in_(since), HumanTask.bpmn_id == SEND_LIST_TASK
         )
     )
+    return [t for t in found if t.created_at >= since[t.instance_id]]
 
 
 @register("place_on_board_list")
@@ -272,7 +301,7 @@ def compose_board_list(call: ServiceCall) -> dict[str, Any]:
     board_list = place.get("board_list")
     applications: list[tuple[int, Mapping[str, Any]]] = [(context.instance_id, data)]
     if board_list:
-        for other in _on_list(context.session, board_list, context.instance_id):
+        for other, _since in _on_list(context.session, board_list, context.instance_id):
             waiting = _waiting_on_list(context.session, other)
             if waiting is not None:
                 applications.append((other, waiting))
@@ -291,11 +320,15 @@ def compose_board_list(call: ServiceCall) -> dict[str, Any]:
         + ("each partner on the list is an IISG member." if board_list else "it is an IISG member.")
     ]
     parts += [_describe_application(n, d) for n, (_i, d) in enumerate(applications, start=1)]
-    if board_list:
-        parts.append(
-            "The Board's decision on this list applies to every application on it. "
-            "An application the Board does not confirm with the others goes on a new list."
-        )
+    parts.append(
+        "The Board confirms, or does not confirm, each application on its own. In a silent "
+        "procedure an objection may name the applications it concerns: silence at the deadline "
+        "still confirms the others, and the ones named go to the Board meeting. An application "
+        "the Board does not confirm with the others ends there or goes on a new list, as the "
+        "Secretariat chooses."
+        if board_list
+        else "The Board confirms, or does not confirm, the application."
+    )
     if call.params.get("cover_note"):
         parts.append(str(call.params["cover_note"]))
     # The expressions of interest are the applicants' form answers, not files: the proposal
@@ -313,6 +346,11 @@ def compose_board_list(call: ServiceCall) -> dict[str, Any]:
         "proposal": "\n\n".join(parts),
         "documents": [],
         "members": [i for i, _d in applications[1:]],
+        # Each application, for the Board to confirm on its own.
+        "items": [
+            {"key": str(d["organisation_code"]), "title": str(d["organisation_name"])}
+            for _i, d in applications
+        ],
     }
 
 
@@ -331,28 +369,40 @@ def announce_board_list_decision(call: ServiceCall) -> dict[str, Any]:
     return {"told": told}
 
 
-def _objections(decision: Decision) -> list[dict[str, Any]]:
-    return [
-        {"seat": a.seat, "reason": a.reason} for a in decision.answers if a.answer == "objection"
-    ]
+def _latest_decision(session: Session, leader: int) -> Decision | None:
+    """The last record of the Board's decision on the list an application waited on."""
+    return session.scalars(
+        select(Decision)
+        .where(Decision.instance_id == leader, Decision.final_outcome.is_not(None))
+        .order_by(Decision.id.desc())
+    ).first()
 
 
 @register("take_board_list_decision")
 def take_board_list_decision(call: ServiceCall) -> dict[str, Any]:
     """The Board's decision on the list this application waited on."""
-    leader = int(call.params["leader"])
-    decision = call.context.session.scalars(
-        select(Decision)
-        .where(Decision.instance_id == leader, Decision.closed_at.is_not(None))
-        .order_by(Decision.id.desc())
-    ).first()
-    if decision is None or decision.outcome is None:
+    decision = _latest_decision(call.context.session, int(call.params["leader"]))
+    if decision is None or decision.final_outcome is None:
         raise EngineError("the Board has not decided on this application's list yet")
     return {
         "decision_id": decision.id,
-        "outcome": decision.outcome,
-        "objections": _objections(decision),
+        "outcome": decision.final_outcome,
+        "objections": objections_of(decision),
+        "items": final_items(decision),
     }
+
+
+@register("take_own_outcome")
+def take_own_outcome(call: ServiceCall) -> str:
+    """This application's own outcome in the Board's decision on its list: confirmed,
+    not_confirmed or withdrawn."""
+    result = call.data.get("board_result") or {}
+    code = str(call.data["organisation_code"])
+    items = result.get("items") or {}
+    if code in items:
+        return str(items[code])
+    # A decision taken without its list's items (a single matter): its outcome is the one.
+    return "confirmed" if result.get("outcome") == "adopted" else "not_confirmed"
 
 
 @register("register_member")
@@ -380,9 +430,16 @@ def record_focal_points(call: ServiceCall) -> list[dict[str, Any]]:
     return [w for w in written if w is not None]
 
 
-def board_reasons(decision: Decision) -> str:
-    """The Board's reasons in plain words: each objection, or the meeting's conclusions."""
-    objections = _objections(decision)
+def board_reasons(decision: Decision, code: str | None = None) -> str:
+    """The Board's reasons in plain words, for one application on a list (`code`): the
+    objections concerning it, the meeting's conclusions, or the Secretariat's withdrawal."""
+    if decision.final_outcome == "withdrawn" and decision.followed_by_id is None:
+        return f"The Secretariat withdrew the matter from the Board: {decision.withdrawal_reason}"
+    objections = [
+        o
+        for o in objections_of(decision)
+        if code is None or o.get("concerns") is None or code in o["concerns"]
+    ]
     if objections:
         return "\n".join(f"Objection of {o['seat']}: {o['reason']}" for o in objections)
     if decision.minutes:
@@ -403,8 +460,8 @@ def record_not_confirmed(call: ServiceCall) -> dict[str, Any]:
     tell_the_applicant(call, outcome="not_confirmed", reasons=board_reasons(decision))
     return {
         "decision_id": decision.id,
-        "reasons": board_reasons(decision),
-        "objections": _objections(decision),
+        "reasons": board_reasons(decision, organisation.code),
+        "objections": objections_of(decision),
     }
 
 
@@ -498,3 +555,111 @@ def start_demo_membership(session: Session, *, now: datetime) -> ProcessInstance
         now=now,
     )
     return instance
+
+
+def _demo_application(
+    session: Session, code: str, applicant: Any, secretariat: Any, now: datetime
+) -> ProcessInstance:
+    """An application of the demo list, expressed and assessed for 'Board meeting, December
+    2026'."""
+    name = DEMO_LIST_NAMES[code]
+    instance = start_instance(
+        session,
+        PROCESS,
+        {
+            "how_it_began": "approach",
+            "organisation_name": name,
+            "organisation_code": code,
+            "member_group": "international_partner",
+            "partner_type": "international_organisation",
+            "applicant_username": applicant.username,
+        },
+        actor="secretariat",
+        now=now,
+        title=f"Membership application: {code}",
+        business_key=DEMO_LIST_KEYS[code],
+    )
+    _complete_demo_step(
+        session,
+        instance,
+        "submit_expression_of_interest",
+        {
+            "country_or_organisation_name": name,
+            "confirms_interest": True,
+            "understands_information_and_database": True,
+            "understands_no_sensitive_information": True,
+            "focal_point_wbbsi_name": "Lena Hoxha",
+            "focal_point_wbbsi_position": "Regional programme officer",
+            "focal_point_wbbsi_email": f"lena.hoxha@{code.lower()}.example",
+            "expresses_support": True,
+            "signatory_name": "Lena Hoxha",
+            "signature": "Lena Hoxha",
+            "signed_on": now.date().isoformat(),
+        },
+        applicant,
+        now,
+    )
+    assessment = {key: "meets" for key in CRITERIA} | {
+        f"{key}_comment": "Shown in its regional programmes." for key in CRITERIA
+    }
+    _complete_demo_step(
+        session,
+        instance,
+        ASSESSMENT_TASK,
+        assessment | {"board_list": "Board meeting, December 2026"},
+        secretariat,
+        now,
+    )
+    return instance
+
+
+def _complete_demo_step(
+    session: Session,
+    instance: ProcessInstance,
+    bpmn_id: str,
+    data: dict[str, Any],
+    user: Any,
+    now: datetime,
+) -> None:
+    task = session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance.id,
+            HumanTask.bpmn_id == bpmn_id,
+            HumanTask.status == "open",
+        )
+    ).one()
+    complete_task(session, task.id, data, participant=participant(user), now=now)
+
+
+def start_demo_membership_list(session: Session, *, now: datetime) -> list[ProcessInstance]:
+    """Two applications on one Board list, decided at a meeting: IOM confirmed (its focal
+    points are asked for), UNODC not confirmed with it (the Secretariat chooses its next step).
+
+    Started once; none when they exist already or the demo logins do not.
+    """
+    exists = session.scalars(
+        select(ProcessInstance.id).where(ProcessInstance.business_key.in_(DEMO_LIST_KEYS.values()))
+    ).first()
+    applicants = {code: find_user(session, f"applicant-{code.lower()}") for code in DEMO_LIST_KEYS}
+    secretariat = find_user(session, "secretariat")
+    if exists is not None or None in applicants.values() or secretariat is None:
+        return []
+    first = _demo_application(session, "IOM", applicants["IOM"], secretariat, now)
+    second = _demo_application(session, "UNODC", applicants["UNODC"], secretariat, now)
+    _complete_demo_step(session, first, SEND_LIST_TASK, {}, secretariat, now)
+    _complete_demo_step(session, first, "choose_method", {"method": "meeting"}, secretariat, now)
+    _complete_demo_step(
+        session,
+        first,
+        "record_meeting_outcome",
+        {
+            "outcome": "adopted",
+            "meeting_date": now.date().isoformat(),
+            "minutes": "The Board confirms the IOM as an IISG member. It asks the UNODC to "
+            "set out its commitment to regional cooperation in the WB first.",
+            "not_confirmed": ["UNODC"],
+        },
+        secretariat,
+        now,
+    )
+    return [first, second]

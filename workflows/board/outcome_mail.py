@@ -48,31 +48,37 @@ def _how(decision: Decision) -> list[str]:
     ]
 
 
-def outcome_mail(session: Session, decision: Decision) -> tuple[str, str]:
-    """The subject and body telling the Board and the Secretariat a decision's outcome."""
-    verdict = "adopted" if decision.outcome == "adopted" else "not adopted"
+VERDICTS = {"adopted": "adopted", "not_adopted": "not adopted", "withdrawn": "withdrawn"}
+
+
+def outcome_mail(session: Session, decision: Decision, final: str) -> tuple[str, str]:
+    """The subject and body telling the Board and the Secretariat the Board's final outcome
+    on a matter, `decision` being its last record."""
+    verdict = VERDICTS.get(final, final)
     lines = [
-        "The IISG Board has taken a decision.",
+        "The IISG Board's decision on a matter is final."
+        if final != "withdrawn"
+        else "A matter before the IISG Board has been withdrawn.",
         "",
         f"Subject: {decision.subject}",
         f"Outcome: {outcome_words(decision)}",
-        *_how(decision),
     ]
+    if final == "withdrawn" and decision.withdrawal_reason:
+        lines.append(f"Why it was withdrawn: {decision.withdrawal_reason}")
+    lines += _how(decision)
     seats = closed_seats(session, list(decision.answers))
     if seats:
         lines += ["", "Each seat's answer:", *(_seat_line(seat) for seat in seats)]
-    if decision.on_next_meeting_agenda:
-        lines += ["", "The matter goes on the agenda of the Board's next meeting."]
     lines += ["", f"The record of the decision: {page_link(f'/decisions/{decision.id}')}", ""]
     if any(seat.name.endswith("*") for seat in seats):
         lines += [f"* {KOSOVO_FOOTNOTE}", ""]
     return f"Board decision, {verdict}: {decision.subject}", "\n".join(lines)
 
 
-def tell_of_the_outcome(session: Session, decision: Decision, now: datetime) -> None:
-    """Mail the outcome of a decision just taken to every Board member (alternates too) and
+def tell_of_the_outcome(session: Session, decision: Decision, final: str, now: datetime) -> None:
+    """Mail the Board's final outcome on a matter to every Board member (alternates too) and
     the Secretariat, in the unit of work that records it, and put that on the audit trail."""
-    subject, body = outcome_mail(session, decision)
+    subject, body = outcome_mail(session, decision, final)
     told = board_and_secretariat(session)
     for person in told:
         enqueue(
@@ -92,7 +98,7 @@ def tell_of_the_outcome(session: Session, decision: Decision, now: datetime) -> 
         instance_id=decision.instance_id,
         payload={
             "decision": decision.id,
-            "outcome": decision.outcome,
+            "outcome": final,
             "told": [person.username for person in told],
         },
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Decision
 from workflows.board.seats import SeatState, closed_seats, display_names, recorded_seats
+from workflows.people.roles import partner_name
 
 METHOD_WORDS = {"silent_procedure": "silent procedure", "meeting": "meeting"}
 OUTCOME_REASON_WORDS = {
@@ -64,20 +65,58 @@ def document_names(decision: Decision) -> list[str]:
     return names
 
 
+def _verdict(outcome: str | None) -> str:
+    return (outcome or "").replace("_", " ")
+
+
+def objection_words(decision: Decision) -> str:
+    """Who objected and why: "the objection of Kosovo*, <reason>"."""
+    objections = [a for a in decision.answers if a.answer == "objection"]
+    if not objections:
+        return "an objection"
+    return "; ".join(
+        f"the objection of {partner_name(a.seat)}"
+        + (f" (concerning {', '.join(a.concerns)})" if a.concerns else "")
+        + f", {a.reason}"
+        for a in objections
+    )
+
+
 def outcome_words(decision: Decision) -> str:
-    """The outcome in plain words, with its reason."""
+    """The outcome in plain words, with its reason; for a broken silent procedure, what
+    followed (the meeting's decision, or the withdrawal)."""
     if decision.outcome is None:
         return "open: the Board is deciding"
+    if decision.outcome == "silence_broken":
+        broken = f"silence broken by {objection_words(decision)}"
+        then = " Then" if broken.endswith((".", "!", "?")) else ". Then"
+        followed_by = decision.followed_by
+        if followed_by is not None:
+            return f"{broken}{then} {outcome_words(followed_by)}"
+        if decision.final_outcome == "withdrawn":
+            return f"{broken}{then} withdrawn by the Secretariat: {decision.withdrawal_reason}"
+        return broken
     if decision.outcome == "withdrawn":
         who = f" by {decision.recorded_by}" if decision.recorded_by else ""
         why = f": {decision.withdrawal_reason}" if decision.withdrawal_reason else ""
         return f"withdrawn{who} before the Board decided{why}"
-    verdict = "adopted" if decision.outcome == "adopted" else "not adopted"
+    verdict = _verdict(decision.outcome)
     reason = decision.outcome_reason or ""
     if decision.method == "meeting" or reason.startswith("meeting"):
         return f"{verdict} at a {reason}" if reason else f"{verdict} at a meeting"
+    if decision.outcome == "withdrawn":
+        return verdict
     because = OUTCOME_REASON_WORDS.get(reason, reason.replace("_", " "))
     return f"{verdict}: {because}" if because else verdict
+
+
+def final_words(decision: Decision) -> str:
+    """The Board's final outcome on the matter, in plain words."""
+    if decision.final_outcome is not None:
+        return _verdict(decision.final_outcome)
+    if decision.outcome == "silence_broken":
+        return "not yet: the matter goes to the next Board meeting"
+    return "not yet: the Board is deciding"
 
 
 @dataclass(frozen=True)
@@ -86,6 +125,7 @@ class DecisionPage:
 
     decision: Decision
     outcome: str
+    final: str
     method: str
     # Files, and (on older records) documents that were only named.
     files: list[DecisionFile]
@@ -101,6 +141,7 @@ def decision_page(session: Session, decision_id: int) -> DecisionPage | None:
     return DecisionPage(
         decision=decision,
         outcome=outcome_words(decision),
+        final=final_words(decision),
         method=METHOD_WORDS.get(decision.method, decision.method),
         files=file_entries(decision),
         documents=document_names(decision),
@@ -120,6 +161,7 @@ class RegisterRow:
     decision: Decision
     method: str
     outcome: str
+    final: str
 
 
 @dataclass(frozen=True)
@@ -139,11 +181,13 @@ def decision_register_page(session: Session, number: int) -> RegisterPage:
     decisions = session.scalars(
         select(Decision)
         .order_by(*_NEWEST_FIRST)
+        .options(selectinload(Decision.followed_by))
         .limit(REGISTER_PAGE_SIZE)
         .offset((number - 1) * REGISTER_PAGE_SIZE)
     )
     rows = [
-        RegisterRow(d, METHOD_WORDS.get(d.method, d.method), outcome_words(d)) for d in decisions
+        RegisterRow(d, METHOD_WORDS.get(d.method, d.method), outcome_words(d), final_words(d))
+        for d in decisions
     ]
     return RegisterPage(rows, number, last)
 
@@ -152,7 +196,9 @@ def decision_pages(session: Session) -> list[DecisionPage]:
     """Every Board decision with its answers, the newest first (the print and the CSV)."""
     decisions = list(
         session.scalars(
-            select(Decision).order_by(*_NEWEST_FIRST).options(selectinload(Decision.answers))
+            select(Decision)
+            .order_by(*_NEWEST_FIRST)
+            .options(selectinload(Decision.answers), selectinload(Decision.followed_by))
         )
     )
     names = display_names(session, (a.answered_by for d in decisions for a in d.answers))
@@ -160,6 +206,7 @@ def decision_pages(session: Session) -> list[DecisionPage]:
         DecisionPage(
             decision=decision,
             outcome=outcome_words(decision),
+            final=final_words(decision),
             method=METHOD_WORDS.get(decision.method, decision.method),
             files=file_entries(decision),
             documents=document_names(decision),

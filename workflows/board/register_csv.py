@@ -19,6 +19,8 @@ CSV_HEADER = (
     "closed_at",
     "outcome",
     "outcome_reason",
+    "final_outcome",
+    "followed_by",
     "on_next_meeting_agenda",
     "text_sha256",
     "seat",
@@ -59,6 +61,8 @@ def decision_register_csv(session: Session) -> str:
             d.closed_at,
             d.outcome,
             d.outcome_reason,
+            d.final_outcome,
+            d.followed_by_id,
             d.on_next_meeting_agenda,
             d.text_sha256,
         ]

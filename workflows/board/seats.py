@@ -16,7 +16,11 @@ ANSWER_WORDS = {
     "no_objection": "no objection",
     "objection": "objection",
     "silence": "silence (counts as agreement)",
+    "no_answer": "no answer",
 }
+# What a seat that gave no answer is recorded with: silence once the deadline passed, "no
+# answer" when an objection closed the procedure before it.
+UNANSWERED = frozenset({"silence", "no_answer"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class SeatState:
     seat: str
     name: str
     answered: bool
-    answer: str | None = None  # no_objection, objection or silence; None when not shown
+    answer: str | None = None  # no_objection, objection, silence, no_answer; None: not shown
     reason: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = None
@@ -56,7 +60,7 @@ def recorded_seats(answers: list[DecisionAnswer], names: dict[str, str]) -> list
         SeatState(
             seat=code,
             name=partner_name(code),
-            answered=recorded.answer != "silence",
+            answered=recorded.answer not in UNANSWERED,
             answer=recorded.answer,
             reason=recorded.reason,
             answered_by=names.get(recorded.answered_by or "", recorded.answered_by),

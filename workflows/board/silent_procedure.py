@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Participant, offered_clause
 from models import Decision, HumanTask, ProcessInstance
 from workflows.board.decisions import ANSWER_TASK
-from workflows.board.register import DecisionFile, document_names, file_entries, outcome_words
+from workflows.board.register import (
+    DecisionFile,
+    document_names,
+    file_entries,
+    final_words,
+    outcome_words,
+)
 from workflows.board.seats import SeatState, closed_seats, display_names
 from workflows.people.roles import BOARD_SEAT_CODES, BOARD_SEATS, partner_name
 
@@ -70,6 +76,8 @@ class SilentProcedurePage:
     outcome: str
     # The files the Board decides on, frozen at launch; on older records, names only.
     files: list[DecisionFile]
+    # The Board's final outcome on the matter (after a broken silence: the meeting's).
+    final: str
     documents: list[str]
     # The viewer's own open answer task (their seat's), when they may answer now.
     answer_task: HumanTask | None
@@ -185,6 +193,7 @@ def silent_procedure_page(
         time_left=time_left(decision.deadline, now, closed=closed),
         outcome=outcome_words(decision),
         files=file_entries(decision),
+        final=final_words(decision),
         documents=document_names(decision),
         answer_task=answer_task,
         own_seats=own_states,

@@ -9,13 +9,14 @@ import pytest
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 
-from engine.errors import EngineError, FormInvalid, NotAllowed
+from engine.errors import EngineError, FormInvalid, NotAllowed, Refused
 from engine.instances.assignment import Grant, Participant
 from engine.instances.loading import load
 from engine.instances.steps import complete_task
 from models import AuditEvent, FocalPoint, HumanTask, Organisation, ProcessInstance
 from tests.workflows.conftest import Iisg
-from workflows.board.membership import start_demo_membership
+from workflows.board.membership import DEMO_LIST_KEYS, start_demo_membership
+from workflows.demo import load_demo, start_demo_procedures
 from workflows.people.accounts import find_user
 
 MakePerson = Callable[..., Participant]
@@ -233,16 +234,29 @@ def test_not_confirmed_the_applicant_is_told_the_boards_reasons(
     iisg.complete(iisg.secretariat, "send_list_to_board", instance_id, {})
     iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
     iisg.answer("RS", instance_id, "objection", "No commitment to regional cooperation in the WB.")
+    # The objection decides nothing yet: the application goes to the Board meeting.
+    assert organisation(iisg, "ACME").status == "applicant"
+    assert iisg.tasks_of(applicant, instance_id) == []
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    conclusions = "No commitment to regional cooperation in the WB has been shown."
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {"outcome": "not_adopted", "meeting_date": "2026-12-10", "minutes": conclusions},
+    )
+    # Not confirmed: the Secretariat ends the application (rather than list it again).
+    iisg.complete(iisg.secretariat, "decide_after_the_board", instance_id, {"next_step": "end"})
 
     assert organisation(iisg, "ACME").status == "not_confirmed"
     assert organisation(iisg, "ACME").is_member is False
     assert focal_points(iisg, "ACME") == {}
     reasons = task_data(iisg, instance_id, "read_board_decision")["board_reasons"]
-    assert reasons["reasons"] == "Objection of RS: No commitment to regional cooperation in the WB."
+    assert reasons["reasons"] == f"Conclusions of the Board meeting: {conclusions}"
     assert bpmn_ids(iisg.tasks_of(applicant, instance_id)) == ["read_board_decision"]
     told = iisg.tasks_of(applicant, instance_id)[0]
     assert told.documentation.endswith(
-        "The Board's reasons: Objection of RS: No commitment to regional cooperation in the WB."
+        f"The Board's reasons: Conclusions of the Board meeting: {conclusions}"
     )
     assert iisg.tasks_of(iisg.secretariat, instance_id) == []
     iisg.complete(applicant, "read_board_decision", instance_id, {"outcome_acknowledged": True})
@@ -252,6 +266,31 @@ def test_not_confirmed_the_applicant_is_told_the_boards_reasons(
     # The partner may express interest again later.
     iisg.start("membership", application("ACME", "ACME Security Forum", "applicant-acme"))
     assert organisation(iisg, "ACME").status == "applicant"
+
+
+def test_after_an_objection_the_meeting_confirms_and_the_membership_goes_on(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    applicant = make_person("applicant-acme", Grant("applicant"))
+    instance_id = apply_and_express_interest(iisg, applicant, "ACME", "ACME Security Forum")
+    iisg.complete(iisg.secretariat, "assess_application", instance_id, ASSESSMENT)
+    iisg.complete(iisg.secretariat, "send_list_to_board", instance_id, {})
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("ME", instance_id, "objection", "We ask to hear the applicant first.")
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, instance_id)) == ["put_on_meeting_agenda"]
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {
+            "outcome": "adopted",
+            "meeting_date": "2026-12-10",
+            "minutes": "Having heard the applicant, the Board confirms its membership.",
+        },
+    )
+    assert organisation(iisg, "ACME").status == "member"
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, instance_id)) == ["request_focal_points"]
 
 
 def test_an_application_needs_the_applicants_login_and_only_one_may_be_open(
@@ -312,7 +351,7 @@ def test_an_eu_jha_agency_joins_on_notification_without_a_board_decision(
     assert focal_points(iisg, "EUROPOL")["WBCTi"] == ("Ana Petrović", "ana@example.org")
 
 
-def test_several_applications_on_one_board_list_are_decided_together(
+def test_several_applications_go_to_the_board_on_one_list(
     iisg: Iisg, make_person: MakePerson
 ) -> None:
     first = make_person("applicant-a", Grant("applicant"))
@@ -374,6 +413,7 @@ def test_several_applications_on_one_board_list_are_decided_together(
     # The application on no list goes to the Board alone, and is decided on its own.
     iisg.complete(iisg.secretariat, "send_list_to_board", c, {})
     decide_at_meeting(iisg, c, "not_adopted", "The Board asks for more on its regional work.")
+    iisg.complete(iisg.secretariat, "decide_after_the_board", c, {"next_step": "end"})
     assert organisation(iisg, "ORGC").status == "not_confirmed"
     assert task_data(iisg, c, "read_board_decision")["board_reasons"]["reasons"] == (
         "Conclusions of the Board meeting: The Board asks for more on its regional work."
@@ -422,3 +462,160 @@ def test_the_demo_application_awaits_the_secretariats_assessment(
     assert again is None
     assert bpmn_ids(iisg.tasks_of(iisg.secretariat)) == ["assess_application"]
     assert organisation(iisg, "OSCE").status == "applicant"
+
+
+def two_on_a_list(iisg: Iisg, make_person: MakePerson) -> tuple[int, int, Participant]:
+    """Organisation A leads the Board list 'Spring 2027', Organisation B waits on it; the
+    list has gone to the Board. Returns both instances and B's applicant."""
+    second = make_person("applicant-b", Grant("applicant"))
+    a = apply_and_express_interest(
+        iisg, make_person("applicant-a", Grant("applicant")), "ORGA", "Organisation A"
+    )
+    b = apply_and_express_interest(iisg, second, "ORGB", "Organisation B")
+    spring = ASSESSMENT | {"board_list": "Spring 2027"}
+    iisg.complete(iisg.secretariat, "assess_application", a, spring)
+    iisg.complete(iisg.secretariat, "assess_application", b, spring)
+    iisg.complete(iisg.secretariat, "send_list_to_board", a, {})
+    return a, b, second
+
+
+def meeting_confirms_a_but_not_b(iisg: Iisg, a: int) -> None:
+    iisg.complete(iisg.secretariat, "choose_method", a, {"method": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        a,
+        {
+            "outcome": "adopted",
+            "meeting_date": "2026-12-10",
+            "minutes": "Organisation A confirmed; the Board asks Organisation B for more.",
+            "not_confirmed": ["ORGB"],
+        },
+    )
+
+
+def test_the_board_confirms_one_application_on_a_list_and_not_the_other(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    a, b, _ = two_on_a_list(iisg, make_person)
+    matter = task_data(iisg, a, "choose_method")
+    assert matter["items"] == [
+        {"key": "ORGA", "title": "Organisation A"},
+        {"key": "ORGB", "title": "Organisation B"},
+    ]
+    assert "each application on its own" in matter["proposal"]
+    meeting_confirms_a_but_not_b(iisg, a)
+
+    assert {(i.key, i.outcome) for i in iisg.decision(a).items} == {
+        ("ORGA", "confirmed"),
+        ("ORGB", "not_confirmed"),
+    }
+    assert organisation(iisg, "ORGA").status == "member"
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, a)) == ["request_focal_points"]
+    # B is not confirmed with the others: the Secretariat chooses what becomes of it.
+    assert organisation(iisg, "ORGB").status == "applicant"
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, b)) == ["decide_after_the_board"]
+
+
+def test_an_application_not_confirmed_with_the_others_goes_on_a_new_list(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    a, b, _ = two_on_a_list(iisg, make_person)
+    meeting_confirms_a_but_not_b(iisg, a)
+    iisg.complete(
+        iisg.secretariat,
+        "decide_after_the_board",
+        b,
+        {"next_step": "new_list", "board_list": "Autumn 2027"},
+    )
+    # B leads the new list and goes to the Board again, alone on it.
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, b)) == ["send_list_to_board"]
+    iisg.complete(iisg.secretariat, "send_list_to_board", b, {})
+    assert task_data(iisg, b, "choose_method")["board_matter"]["subject"] == (
+        "IISG membership, list 'Autumn 2027': Organisation B"
+    )
+    decide_at_meeting(iisg, b, "adopted", "Organisation B confirmed by consensus.")
+    assert organisation(iisg, "ORGB").status == "member"
+
+
+def test_an_application_not_confirmed_with_the_others_may_end_there(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    a, b, applicant_b = two_on_a_list(iisg, make_person)
+    meeting_confirms_a_but_not_b(iisg, a)
+    iisg.complete(iisg.secretariat, "decide_after_the_board", b, {"next_step": "end"})
+
+    assert organisation(iisg, "ORGB").status == "not_confirmed"
+    assert task_data(iisg, b, "read_board_decision")["board_reasons"]["reasons"] == (
+        "Conclusions of the Board meeting: "
+        "Organisation A confirmed; the Board asks Organisation B for more."
+    )
+    assert bpmn_ids(iisg.tasks_of(applicant_b)) == ["read_board_decision"]
+
+
+def test_an_objection_naming_one_application_leaves_the_other_to_silence(
+    iisg: Iisg, make_person: MakePerson
+) -> None:
+    a, b, _ = two_on_a_list(iisg, make_person)
+    iisg.complete(iisg.secretariat, "choose_method", a, {"method": "silent_procedure"})
+    with pytest.raises(Refused) as refused:
+        iisg.complete(
+            iisg.board["RS"],
+            "answer_silent_procedure",
+            a,
+            {"answer": "objection", "reason": "Not yet.", "concerns": ["ORGX"]},
+        )
+    assert refused.value.errors == {"concerns": "ORGX is not on the list: give ORGA or ORGB."}
+    iisg.complete(
+        iisg.board["RS"],
+        "answer_silent_procedure",
+        a,
+        {"answer": "objection", "reason": "We ask to hear B first.", "concerns": ["ORGB"]},
+    )
+    # The procedure goes on: silence may still confirm A.
+    assert iisg.decision(a).closed_at is None
+    assert bpmn_ids(iisg.tasks_of(iisg.board["AL"], a)) == ["answer_silent_procedure"]
+    iisg.clock.move(days=15)
+    iisg.scheduler_pass()
+
+    silent = iisg.decision(a)
+    assert (silent.outcome, silent.final_outcome) == ("silence_broken", None)
+    assert {(i.key, i.outcome) for i in silent.items} == {
+        ("ORGA", "confirmed"),
+        ("ORGB", "silence_broken"),
+    }
+    # The deadline passed: the others' silence counts, for A.
+    assert {a.seat: (a.answer, a.concerns) for a in silent.answers}["AL"] == ("silence", None)
+    assert {a.seat: a.concerns for a in silent.answers}["RS"] == ["ORGB"]
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", a, {"next_step": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        a,
+        {"outcome": "adopted", "meeting_date": "2027-01-20", "minutes": "B heard; confirmed."},
+    )
+    assert {(i.key, i.outcome) for i in iisg.decision(a).items} == {("ORGB", "confirmed")}
+    assert organisation(iisg, "ORGA").status == "member"
+    assert organisation(iisg, "ORGB").status == "member"
+    assert bpmn_ids(iisg.tasks_of(iisg.secretariat, b)) == ["request_focal_points"]
+
+
+def test_the_demo_list_has_one_application_confirmed_and_one_not(iisg: Iisg) -> None:
+    now = iisg.clock.now()
+    iisg.db.run(lambda s: load_demo(s, "demo-password", now=now))
+    iisg.db.run(lambda s: start_demo_procedures(s, now=now))
+    assert organisation(iisg, "IOM").status == "member"
+    assert organisation(iisg, "UNODC").status == "applicant"
+    with iisg.db.session() as s:
+        waiting = {
+            key: s.scalars(
+                select(HumanTask.bpmn_id)
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(ProcessInstance.business_key == key, HumanTask.status == "open")
+            ).all()
+            for key in DEMO_LIST_KEYS.values()
+        }
+    assert waiting == {
+        DEMO_LIST_KEYS["IOM"]: ["request_focal_points"],
+        DEMO_LIST_KEYS["UNODC"]: ["decide_after_the_board"],
+    }

@@ -100,9 +100,20 @@ def test_one_objection_breaks_the_silence_at_once_and_withdraws_the_rest(iisg: I
     iisg.answer("AL", instance_id, "no_objection")
     iisg.answer("RS", instance_id, "objection", "The assessment of the criteria is incomplete.")
     decision = iisg.decision(instance_id)
-    assert (decision.outcome, decision.outcome_reason) == ("not_adopted", "objection")
+    assert (decision.outcome, decision.outcome_reason) == ("silence_broken", "objection")
+    assert decision.final_outcome is None, "an objection decides nothing"
     assert decision.recorded_by == "board-rs"
     assert decision.on_next_meeting_agenda
+    # No deadline passed: the seats that had not answered gave no answer, not their silence.
+    assert {a.seat: a.answer for a in decision.answers} == {
+        "AL": "no_objection",
+        "RS": "objection",
+        "BA": "no_answer",
+        "XK": "no_answer",
+        "ME": "no_answer",
+        "MK": "no_answer",
+        "EC": "no_answer",
+    }
     objection = next(a for a in decision.answers if a.seat == "RS")
     assert (objection.answer, objection.reason, objection.answered_by) == (
         "objection",

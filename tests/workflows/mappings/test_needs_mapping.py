@@ -372,7 +372,7 @@ def test_the_demo_shows_a_mapping_where_some_partners_have_delivered(iisg: Iisg)
     assert (statuses.count("completed"), statuses.count("open")) == (3, 15)
 
 
-def test_an_objection_in_a_silent_procedure_sends_it_back_and_a_second_one_adopts_it(
+def test_a_matter_withdrawn_after_an_objection_goes_back_and_a_second_one_adopts_it(
     mapping: NeedsMapping,
 ) -> None:
     iisg = mapping.iisg
@@ -382,6 +382,14 @@ def test_an_objection_in_a_silent_procedure_sends_it_back_and_a_second_one_adopt
     mapping.consult(instance_id)
     iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
     iisg.answer("ME", instance_id, "objection", "The WBBSi summary omits the maritime border.")
+    # The Secretariat withdraws the matter to re-draft it, rather than wait for the meeting.
+    iisg.complete(
+        iisg.secretariat,
+        "put_on_meeting_agenda",
+        instance_id,
+        {"next_step": "withdraw", "withdrawal_reason": "To add the maritime border."},
+    )
+    assert iisg.decision(instance_id).final_outcome == "withdrawn"
     assert mapping.open_task_ids(iisg.secretariat, instance_id) == ["compile_needs_report"]
     assert mapping.needs() == []
 
