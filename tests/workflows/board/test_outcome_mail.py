@@ -178,14 +178,29 @@ def test_an_applicant_not_confirmed_is_told_the_reasons_and_what_happens_next(
     iisg.complete(iisg.secretariat, "send_list_to_board", instance_id, {})
     iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
     iisg.answer("RS", instance_id, "objection", "No commitment to regional cooperation in the WB.")
+    # The objection decides nothing: the applicant hears nothing until the Board has decided.
+    deliver(iisg, mail_server)
+    assert received(mail_server, "IISG membership not confirmed: ACME Security Forum") == []
+    iisg.complete(iisg.secretariat, "put_on_meeting_agenda", instance_id, {"next_step": "meeting"})
+    iisg.complete(
+        iisg.secretariat,
+        "record_meeting_outcome",
+        instance_id,
+        {
+            "outcome": "not_adopted",
+            "meeting_date": "2026-12-10",
+            "minutes": "No commitment to regional cooperation in the WB has been shown.",
+        },
+    )
+    iisg.complete(iisg.secretariat, "decide_after_the_board", instance_id, {"next_step": "end"})
     deliver(iisg, mail_server)
 
     [told] = received(mail_server, "IISG membership not confirmed: ACME Security Forum")
     assert told.to == ["office@acme.example"]
     assert "did not confirm its membership." in text(told)
     assert (
-        "The Board's reasons:\nObjection of RS: No commitment to regional cooperation in the WB."
-        in text(told)
+        "The Board's reasons:\nConclusions of the Board meeting: No commitment to regional "
+        "cooperation in the WB has been shown." in text(told)
     )
     assert (
         "What happens next: this application is closed. You may reach out to the IISG "
@@ -206,6 +221,7 @@ def test_an_applicant_whose_login_takes_no_mail_is_told_at_the_addresses_they_ga
         lambda s: set_active(s, "applicant-acme", False, actor="secretariat", now=iisg.clock.now())
     )
     decide_at_meeting(iisg, instance_id, "not_adopted", "More on its regional work first.")
+    iisg.complete(iisg.secretariat, "decide_after_the_board", instance_id, {"next_step": "end"})
     deliver(iisg, mail_server)
 
     # The expression of interest gave the addresses of its focal points.
@@ -325,6 +341,32 @@ def test_the_demo_shows_an_outcome_and_a_notification_told_by_mail(
     assert sorted(outcome) == sorted([*board, "secretariat@iisg.example"])
     notified = [str(row.recipient) for row in outbox(db, kind="board_notification")]
     assert sorted(notified) == sorted(board)
-    [welcome] = outbox(db, kind="membership_outcome")
-    assert welcome.recipient == "applicant-cepol@iisg.example"
+    welcomed = {str(row.recipient) for row in outbox(db, kind="membership_outcome")}
+    assert "applicant-cepol@iisg.example" in welcomed
     assert db.run(demo) == [], "started once"
+
+
+def test_an_objection_is_told_only_once_the_board_has_decided_or_the_matter_is_withdrawn(
+    iisg: Iisg, addresses: dict[str, str], mail_server: MailServer
+) -> None:
+    instance_id = iisg.start("board_decision", WORK_PROGRAMME)
+    iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
+    iisg.answer("ME", instance_id, "objection", "The budget line for 2027 is missing.")
+    deliver(iisg, mail_server)
+    # The silence is broken, nothing is decided: nobody is told an outcome yet.
+    assert [m for m in mail_server.received if m.subject.startswith("Board decision")] == []
+
+    iisg.complete(
+        iisg.secretariat,
+        "put_on_meeting_agenda",
+        instance_id,
+        {"next_step": "withdraw", "withdrawal_reason": "Re-drafted with the 2027 budget line."},
+    )
+    deliver(iisg, mail_server)
+
+    told = received(mail_server, "Board decision, withdrawn: IISG work programme 2027")
+    assert recipients(told) == sorted(addresses.values())
+    body = text(told[0])
+    assert "A matter before the IISG Board has been withdrawn." in body
+    assert "Why it was withdrawn: Re-drafted with the 2027 budget line." in body
+    assert "- Montenegro: objection: The budget line for 2027 is missing." in body
