@@ -102,7 +102,7 @@ def test_demo_data_is_idempotent_and_prints_the_logins(iisg: CliRunner, db: Data
     assert "Started" not in second.output
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(User)) == users
-        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 8
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 11
         secretariat = find_user(s, "secretariat")
         assert secretariat is not None and check_password(secretariat, "demo-password")
 
