@@ -67,6 +67,8 @@ class Settings:
     min_notice: timedelta = DEFAULT_MIN_NOTICE
     # How long the link in a password-reset mail works.
     password_reset_valid: timedelta = timedelta(hours=1)
+    # How long the link in an invitation works.
+    invitation_valid: timedelta = timedelta(days=7)
 
     def database(self) -> str:
         """The database's URL: IISG_DATABASE_URL, else SQLite in the instance directory."""
@@ -81,6 +83,7 @@ class Settings:
             TRUSTED_PROXIES=self.trusted_proxies,
             SILENT_PROCEDURE_MIN_NOTICE=self.min_notice,
             PASSWORD_RESET_VALID=self.password_reset_valid,
+            INVITATION_VALID=self.invitation_valid,
             PROCEDURE_SETTINGS=self.procedures,
         )
         if self.database_url:
@@ -175,6 +178,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         given["session_idle_timeout"] = timedelta(minutes=minutes)
     if (minutes := _positive(environ, "IISG_PASSWORD_RESET_MINUTES", "minutes")) is not None:
         given["password_reset_valid"] = timedelta(minutes=minutes)
+    if (days := _positive(environ, "IISG_INVITATION_DAYS", "days")) is not None:
+        given["invitation_valid"] = timedelta(days=days)
     return Settings(
         database_url=_database_url(environ),
         instance_dir=instance,
@@ -197,6 +202,12 @@ def minimum_notice() -> timedelta:
 def password_reset_valid() -> timedelta:
     """How long the link in a password-reset mail works (see Settings.password_reset_valid)."""
     valid: timedelta = current_app.config.get("PASSWORD_RESET_VALID", timedelta(hours=1))
+    return valid
+
+
+def invitation_valid() -> timedelta:
+    """How long the link in an invitation works (see Settings.invitation_valid)."""
+    valid: timedelta = current_app.config.get("INVITATION_VALID", timedelta(days=7))
     return valid
 
 

@@ -1,4 +1,5 @@
-"""Demo data: the Secretariat, the seven Board seats, focal points, Support Group, an applicant.
+"""Demo data: the Secretariat, the seven Board seats, focal points, Support Group, an applicant,
+on the founding members `iisg init` puts on the register.
 
 Idempotent: running it again adds only what is missing and never changes a password.
 """
@@ -13,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
-from models import HumanTask, Organisation, ProcessInstance, User
+from models import HumanTask, ProcessInstance, User
 from workflows.board.membership import start_demo_membership
 from workflows.calendar.holidays import add_public_holiday, public_holidays
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.accounts import add_grant, create_user, find_user, participant
+from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
@@ -74,15 +76,6 @@ def demo_accounts() -> list[DemoAccount]:
     return accounts
 
 
-def _ensure_organisations(session: Session) -> None:
-    wanted = [(p.code, p.name, p.member_group) for p in BOARD_SEATS]
-    wanted.append(("RCC", "Regional Cooperation Council (host of the Secretariat)", "host"))
-    for code, name, group in wanted:
-        if session.get(Organisation, code) is None:
-            session.add(Organisation(code=code, name=name, member_group=group, is_member=True))
-    session.flush()
-
-
 # A few public holidays, so the calendar page and working-day deadlines show something real:
 # the Secretariat's (for everyone) and some partners' own.
 DEMO_HOLIDAYS = (
@@ -109,7 +102,7 @@ def _ensure_holidays(session: Session, now: datetime) -> None:
 
 def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAccount]:
     """Create whatever demo data is missing; returns every demo account."""
-    _ensure_organisations(session)
+    ensure_founding_members(session, actor="demo", now=now)
     _ensure_holidays(session, now)
     accounts = demo_accounts()
     for account in accounts:
@@ -123,10 +116,13 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
                 now=now,
                 email=f"{account.username}@iisg.example",
                 grants=account.grants,
+                organisation=account.organisation,
             )
         else:
             for grant in account.grants:
                 add_grant(user, grant)
+            if user.organisation is None:
+                user.organisation = account.organisation
     session.flush()
     return accounts
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import Flask
 
 # Each endpoint module adds its routes to the blueprint when imported.
-from webui.api import decisions, instances, limits, me, openapi, queries, tasks  # noqa: F401
+from webui.api import (  # noqa: F401
+    decisions,
+    instances,
+    limits,
+    me,
+    openapi,
+    people,
+    queries,
+    tasks,
+)
 from webui.api.blueprint import PREFIX, bp
 
 
