@@ -25,9 +25,6 @@ from workflows.api.people import (
 )
 from workflows.people.management import PeopleFilter, check_secretariat
 
-# A user name in the path: what the pattern of NewPerson.username allows, and older ones.
-USERNAME = "string(maxlength=64)"
-
 
 def _checked(shape: type) -> dict[str, Any]:
     """The request's JSON body, checked against the shape's schema; BadRequestBody naming
@@ -67,13 +64,13 @@ def invite_person() -> ResponseReturnValue:
     return jsonify(as_json(created)), 201, {"Location": location}
 
 
-@api.get(f"/people/<{USERNAME}:username>")
+@api.get("/people/<username>")
 def person(username: str) -> ResponseReturnValue:
     """One person."""
     return jsonify(as_json(person_detail(request_session(), api_person().participant, username)))
 
 
-@api.patch(f"/people/<{USERNAME}:username>")
+@api.patch("/people/<username>")
 def change(username: str) -> ResponseReturnValue:
     """Change a person's name, address, organisation, roles or access."""
     actor = api_person().participant

@@ -31,11 +31,14 @@ from workflows.people.management import (
 )
 from workflows.people.roles import PILLARS
 
+# PostgreSQL stores no NUL character in text (webui/json_body.py refuses it in any body).
+NO_NUL = "^[^\\u0000]*$"
 ROLE_KIND = described("The role", enum=list(ROLE_KINDS))
 SCOPE_CODE = described(
     "The Board seat (Board member, alternate) or organisation (focal point) code",
     minLength=1,
     maxLength=32,
+    pattern=NO_NUL,
 )
 PILLAR = described("The pillar (focal point, Support Group member)", enum=list(PILLARS))
 
@@ -77,10 +80,14 @@ class NewPerson:
     username: Annotated[
         str, described("What they will log in with", pattern=USERNAME_PATTERN, maxLength=64)
     ]
-    name: Annotated[str, described("Their name as shown", minLength=1, maxLength=NAME_LENGTH)]
-    email: Annotated[str, described("Their e-mail address", minLength=3, maxLength=EMAIL_LENGTH)]
+    name: Annotated[
+        str, described("Their name as shown", minLength=1, maxLength=NAME_LENGTH, pattern=NO_NUL)
+    ]
+    email: Annotated[
+        str, described("Their e-mail address", minLength=3, maxLength=EMAIL_LENGTH, pattern=NO_NUL)
+    ]
     organisation: Annotated[
-        str | None, described("The code of their organisation", maxLength=32)
+        str | None, described("The code of their organisation", maxLength=32, pattern=NO_NUL)
     ] = None
     roles: list[PersonRole] | None = None
 
@@ -88,13 +95,18 @@ class NewPerson:
 @dataclass
 class PersonPatch:
     """What to change of a person; a field left out stays as it is. `roles` replaces them all;
-    `organisation` null means none."""
+    `organisation` "" means none."""
 
-    name: Annotated[str | None, described("Their name", minLength=1, maxLength=NAME_LENGTH)] = None
-    email: Annotated[
-        str | None, described("Their e-mail address", minLength=3, maxLength=EMAIL_LENGTH)
+    name: Annotated[
+        str | None, described("Their name", minLength=1, maxLength=NAME_LENGTH, pattern=NO_NUL)
     ] = None
-    organisation: Annotated[str | None, described("The code of their organisation")] = None
+    email: Annotated[
+        str | None,
+        described("Their e-mail address", minLength=3, maxLength=EMAIL_LENGTH, pattern=NO_NUL),
+    ] = None
+    organisation: Annotated[
+        str | None, described("The code of their organisation", maxLength=32, pattern=NO_NUL)
+    ] = None
     roles: list[PersonRole] | None = None
     active: Annotated[bool | None, described("False deactivates, true lets in again")] = None
 
@@ -162,8 +174,8 @@ def patch_person(
     change = PersonChange(
         name=body.get("name"),
         email=body.get("email"),
-        organisation=body.get("organisation"),
-        no_organisation=has_organisation and body["organisation"] is None,
+        organisation=body.get("organisation") or None,
+        no_organisation=has_organisation and not body["organisation"],
         roles=held(body["roles"]) if body.get("roles") is not None else None,
         active=body.get("active"),
     )

@@ -73,9 +73,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        sa.text(
-            "UPDATE organisation SET member_group = 'host' WHERE by_right = 'secretariat_host'"
-        )
+        sa.text("UPDATE organisation SET member_group = 'host' WHERE by_right = 'secretariat_host'")
     )
     with op.batch_alter_table("role_grant", schema=None) as batch_op:
         batch_op.drop_column("alternate")
