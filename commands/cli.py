@@ -33,11 +33,13 @@ from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_schedule
 from workflows.mail.compose import use_mail_settings
 from workflows.mail.sender import deliver_pending
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
-from workflows.people.accounts import AccountError, change_password, create_user, set_active
+from workflows.people.accounts import AccountError, change_password, create_user
 from workflows.people.login_throttle import forget_failures
+from workflows.people.management import PersonChange, change_person
 from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import KOSOVO_FOOTNOTE
 from workflows.people.tokens import TokenError, create_token_for
+from workflows.refusals import NoSuchThing
 from workflows.settings import ProcedureSettings, SettingsError
 
 
@@ -409,13 +411,17 @@ def user_password(username: str, password: str) -> None:
 @user.command("deactivate")
 @click.argument("username")
 def user_deactivate(username: str) -> None:
-    """Stop USERNAME logging in or using the API; their open sessions end (audited)."""
+    """Stop USERNAME logging in or using the API; their open sessions end and the tasks they
+    had claimed return to their role (audited)."""
     factory = _factory()
     try:
         run_in_transaction(
-            factory, lambda s: set_active(s, username, False, actor="cli", now=_now())
+            factory,
+            lambda s: change_person(
+                s, username, PersonChange(active=False), actor="cli", now=_now()
+            ),
         )
-    except AccountError as err:
+    except (NoSuchThing, Refused) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Deactivated {username}: they were logged out everywhere and cannot log in.")
 
@@ -427,9 +433,12 @@ def user_activate(username: str) -> None:
     factory = _factory()
     try:
         run_in_transaction(
-            factory, lambda s: set_active(s, username, True, actor="cli", now=_now())
+            factory,
+            lambda s: change_person(
+                s, username, PersonChange(active=True), actor="cli", now=_now()
+            ),
         )
-    except AccountError as err:
+    except (NoSuchThing, Refused) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Activated {username}: they can log in again.")
 
