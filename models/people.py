@@ -38,8 +38,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
-    # The organisation the person works for (a member, an applicant); None for nobody's.
-    organisation: Mapped[str | None] = mapped_column(ForeignKey("organisation.code"))
+    # The organisation the person works for (a member, an applicant), by its code; None for
+    # nobody's. Checked against the register when set (workflows/people/management.py): a
+    # foreign key would make SQLite rebuild this table, which every login row refers to.
+    organisation: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]

@@ -21,23 +21,18 @@ BOARD_SEATS = ("AL", "BA", "XK", "ME", "MK", "RS", "EC")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("by_right", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("board_seat", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("organisation", sa.String(length=32), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_user_account_organisation_organisation"),
-            "organisation",
-            ["organisation"],
-            ["code"],
-        )
-    with op.batch_alter_table("role_grant", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("alternate", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ADD COLUMNs: a batch would make SQLite rebuild these tables, and dropping the old
+    # organisation or user_account table fails while other tables' rows refer to it.
+    op.add_column("organisation", sa.Column("by_right", sa.String(length=32), nullable=True))
+    op.add_column(
+        "organisation",
+        sa.Column("board_seat", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("user_account", sa.Column("organisation", sa.String(length=32), nullable=True))
+    op.add_column(
+        "role_grant",
+        sa.Column("alternate", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
     organisation = sa.table(
         "organisation",
@@ -75,13 +70,7 @@ def downgrade() -> None:
     op.execute(
         sa.text("UPDATE organisation SET member_group = 'host' WHERE by_right = 'secretariat_host'")
     )
-    with op.batch_alter_table("role_grant", schema=None) as batch_op:
-        batch_op.drop_column("alternate")
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_user_account_organisation_organisation"), type_="foreignkey"
-        )
-        batch_op.drop_column("organisation")
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.drop_column("board_seat")
-        batch_op.drop_column("by_right")
+    op.drop_column("role_grant", "alternate")
+    op.drop_column("user_account", "organisation")
+    op.drop_column("organisation", "board_seat")
+    op.drop_column("organisation", "by_right")
