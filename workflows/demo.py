@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
-from models import HumanTask, ProcessInstance, User
+from models import HumanTask, Organisation, ProcessInstance, User
 from workflows.board.membership import start_demo_membership
 from workflows.calendar.holidays import add_public_holiday, public_holidays
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.accounts import add_grant, create_user, find_user, participant
+from workflows.people.management import HeldRole, held_roles, set_roles
 from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 
@@ -36,6 +37,8 @@ class DemoAccount:
     display_name: str
     grants: list[Grant] = field(default_factory=list)
     organisation: str | None = None
+    # The Board seat this login is the designated alternate of (given as on the People page).
+    alternate_of: str | None = None
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -50,6 +53,15 @@ def demo_accounts() -> list[DemoAccount]:
                 seat.code,
             )
         )
+    accounts.append(
+        DemoAccount(
+            "alternate-me",
+            "Board alternate, Montenegro",
+            [Grant("member", "ME")],
+            "ME",
+            alternate_of="ME",
+        )
+    )
     for partner in WB_PARTNERS:
         for pillar in PILLARS:
             accounts.append(
@@ -108,7 +120,7 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
     for account in accounts:
         user: User | None = find_user(session, account.username)
         if user is None:
-            create_user(
+            user = create_user(
                 session,
                 account.username,
                 password,
@@ -123,6 +135,15 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
                 add_grant(user, grant)
             if user.organisation is None:
                 user.organisation = account.organisation
+        seat = session.get(Organisation, account.alternate_of) if account.alternate_of else None
+        if seat is not None and seat.board_seat and not held_roles(user):
+            set_roles(
+                session,
+                user,
+                [HeldRole("board_alternate", seat.code)],
+                actor="demo",
+                now=now,
+            )
     session.flush()
     return accounts
 
