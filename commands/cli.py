@@ -1,4 +1,4 @@
-"""The command line: `iisg db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
+"""The command line: `iisg init`, `db upgrade`, `validate`, `deploy`, `demo`, `serve`, `scheduler`
 (and `scheduler status`), `user create|password|deactivate|activate|clear-failures`,
 `token create`, `audit verify`, `backup`, `restore`."""
 
@@ -27,16 +27,21 @@ from models.backup import BackupError, write_backup
 from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
+from workflows.accounts.first_secretariat import create_first_secretariat, secretariat_accounts
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.inbox.documents import use_documents_directory
 from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
 from workflows.mail.compose import use_mail_settings
+from workflows.mail.sender import deliver_pending
 from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
-from workflows.people.accounts import AccountError, change_password, create_user, set_active
+from workflows.people.accounts import AccountError, change_password, create_user
 from workflows.people.login_throttle import forget_failures
+from workflows.people.management import PersonChange, change_person
+from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import KOSOVO_FOOTNOTE
 from workflows.people.tokens import TokenError, create_token_for
 from workflows.people.two_factor import reset_two_factor
+from workflows.refusals import NoSuchThing
 from workflows.settings import ProcedureSettings, SettingsError
 
 
@@ -125,6 +130,112 @@ def deploy(directory: Path | None, draft: bool) -> None:
     for result in results:
         state = done if result.created else "unchanged, still"
         click.echo(f"{result.process_key}: {state} version {result.version}")
+
+
+@main.command()
+@click.option("--username", help="The first Secretariat account's user name.")
+@click.option("--name", "display_name", help="Its holder's name as shown.")
+@click.option("--email", help="Its holder's e-mail address (the invitation goes there).")
+@click.option(
+    "--set-password",
+    is_flag=True,
+    help="Type its password here instead of mailing an invitation.",
+)
+def init(
+    username: str | None, display_name: str | None, email: str | None, set_password: bool
+) -> None:
+    """Set up an empty production database: migrated, the diagrams deployed, the founding
+    members on the register, and a first Secretariat account (no demo data). Safe to run
+    again: what is there already is left as it is."""
+    settings = _settings()
+    url = settings.database()
+    changes: list[str] = []
+    if not current_is_head(url):
+        upgrade(url)
+        changes.append(f"Database migrated ({url.split('@')[-1]}).")
+    factory = make_session_factory(make_engine(url))
+    try:
+        results = run_in_transaction(
+            factory, lambda s: deploy_directory(s, BPMN_DIR, actor="cli", now=_now())
+        )
+    except DiagramRejected as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("the diagrams were not deployed; nothing else was done") from err
+    changes += [f"{r.process_key}: deployed as version {r.version}" for r in results if r.created]
+    added = run_in_transaction(
+        factory, lambda s: ensure_founding_members(s, actor="cli", now=_now())
+    )
+    if added:
+        changes.append(f"Founding members put on the register: {', '.join(added)}.")
+    with factory() as session:
+        secretariat = secretariat_accounts(session)
+    if secretariat:
+        if username and username not in secretariat:
+            click.echo(
+                f"The Secretariat has its accounts already ({', '.join(secretariat)}); "
+                f"invite {username} from the People page.",
+                err=True,
+            )
+    else:
+        changes += _first_secretariat(
+            settings, factory, username, display_name, email, set_password
+        )
+    if not changes:
+        click.echo(
+            "Nothing to do: the database, the diagrams, the members and the Secretariat's "
+            "account are all there already."
+        )
+    for change in changes:
+        click.echo(change)
+
+
+def _first_secretariat(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    username: str | None,
+    display_name: str | None,
+    email: str | None,
+    set_password: bool,
+) -> list[str]:
+    if not (username and display_name and email):
+        raise click.ClickException(
+            "the database has no Secretariat account yet: give its --username, --name and "
+            "--email (and --set-password to type its password instead of mailing an invitation)"
+        )
+    password = (
+        click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if set_password
+        else None
+    )
+    now = _now()
+    try:
+        link = run_in_transaction(
+            factory,
+            lambda s: create_first_secretariat(
+                s,
+                username,
+                name=display_name,
+                email=email,
+                password=password,
+                now=now,
+                valid=settings.invitation_valid,
+            ),
+        )
+    except Refused as err:
+        raise click.ClickException(
+            "; ".join(f"{field}: {why}" for field, why in err.errors.items())
+            + ". Nothing was created for the Secretariat."
+        ) from err
+    if link is None:
+        return [f"Secretariat account {username} created: log in with the password you typed."]
+    sent = deliver_pending(factory, settings.procedures.mail, _now())
+    mailed = f"mailed to {email}" if sent else "waiting in the outbox (no SMTP server set)"
+    return [
+        f"Secretariat account {username} created; its invitation is {mailed}.",
+        f"Set its password here (once, until {(now + settings.invitation_valid):%Y-%m-%d %H:%M} "
+        f"UTC): {link}",
+    ]
 
 
 @main.command()
@@ -323,13 +434,17 @@ def user_reset_two_factor(username: str) -> None:
 @user.command("deactivate")
 @click.argument("username")
 def user_deactivate(username: str) -> None:
-    """Stop USERNAME logging in or using the API; their open sessions end (audited)."""
+    """Stop USERNAME logging in or using the API; their open sessions end and the tasks they
+    had claimed return to their role (audited)."""
     factory = _factory()
     try:
         run_in_transaction(
-            factory, lambda s: set_active(s, username, False, actor="cli", now=_now())
+            factory,
+            lambda s: change_person(
+                s, username, PersonChange(active=False), actor="cli", now=_now()
+            ),
         )
-    except AccountError as err:
+    except (NoSuchThing, Refused) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Deactivated {username}: they were logged out everywhere and cannot log in.")
 
@@ -341,9 +456,12 @@ def user_activate(username: str) -> None:
     factory = _factory()
     try:
         run_in_transaction(
-            factory, lambda s: set_active(s, username, True, actor="cli", now=_now())
+            factory,
+            lambda s: change_person(
+                s, username, PersonChange(active=True), actor="cli", now=_now()
+            ),
         )
-    except AccountError as err:
+    except (NoSuchThing, Refused) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"Activated {username}: they can log in again.")
 

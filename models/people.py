@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -23,6 +23,11 @@ class Organisation(Base):
     # agency, by notification)
     status: Mapped[str] = mapped_column(String(16), default="member")
     member_since: Mapped[datetime | None]
+    # Why an organisation is a member without the Board's approval (`002_*`, section 1):
+    # former_lead_partner or secretariat_host; None for every other member.
+    by_right: Mapped[str | None] = mapped_column(String(32))
+    # One of the Board's seven seats: the six WB partners and the European Commission.
+    board_seat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(Base):
@@ -34,6 +39,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
+    # The organisation the person works for (a member, an applicant), by its code; None for
+    # nobody's. Checked against the register when set (workflows/people/management.py): a
+    # foreign key would make SQLite rebuild this table, which every login row refers to.
+    organisation: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -64,5 +73,9 @@ class RoleGrant(Base):
     role: Mapped[str] = mapped_column(String(64), index=True)
     organisation: Mapped[str | None] = mapped_column(ForeignKey("organisation.code"))
     pillar: Mapped[str | None] = mapped_column(String(16))
+    # A Board seat's designated alternate (ToR 1.2.3: a replacement in cases of urgent
+    # absence) holds board_member for the seat like its member, so both see and answer the
+    # seat's tasks; this says which of the two they are.
+    alternate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="grants")

@@ -19,6 +19,7 @@ from webui.health import bp as health_bp
 from webui.mail import bp as mail_bp
 from webui.needs_database import bp as database_bp
 from webui.needs_database import public_bp
+from webui.people import bp as people_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import Settings, app_config, documents_dir_of, read_settings
 from webui.tokens import bp as tokens_bp
@@ -69,6 +70,7 @@ def create_app(
     app.register_blueprint(mail_bp)
     app.register_blueprint(tokens_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(database_bp)
     # The approved summaries, for anyone: no login, no form.

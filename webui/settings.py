@@ -71,6 +71,8 @@ class Settings:
     # Whether the Secretariat and the Board must sign in with a second factor (an
     # authenticator app's code): on in production; `make run`'s demo turns it off.
     two_factor_required: bool = True
+    # How long the link in an invitation works.
+    invitation_valid: timedelta = timedelta(days=7)
 
     def database(self) -> str:
         """The database's URL: IISG_DATABASE_URL, else SQLite in the instance directory."""
@@ -86,6 +88,7 @@ class Settings:
             SILENT_PROCEDURE_MIN_NOTICE=self.min_notice,
             PASSWORD_RESET_VALID=self.password_reset_valid,
             TWO_FACTOR_REQUIRED=self.two_factor_required,
+            INVITATION_VALID=self.invitation_valid,
             PROCEDURE_SETTINGS=self.procedures,
         )
         if self.database_url:
@@ -182,6 +185,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         given["two_factor_required"] = flag("IISG_TWO_FACTOR_REQUIRED", required)
     if (minutes := _positive(environ, "IISG_PASSWORD_RESET_MINUTES", "minutes")) is not None:
         given["password_reset_valid"] = timedelta(minutes=minutes)
+    if (days := _positive(environ, "IISG_INVITATION_DAYS", "days")) is not None:
+        given["invitation_valid"] = timedelta(days=days)
     return Settings(
         database_url=_database_url(environ),
         instance_dir=instance,
@@ -210,6 +215,12 @@ def password_reset_valid() -> timedelta:
 def two_factor_required() -> bool:
     """Whether the Secretariat and the Board must sign in with a second factor."""
     return bool(current_app.config.get("TWO_FACTOR_REQUIRED", True))
+
+
+def invitation_valid() -> timedelta:
+    """How long the link in an invitation works (see Settings.invitation_valid)."""
+    valid: timedelta = current_app.config.get("INVITATION_VALID", timedelta(days=7))
+    return valid
 
 
 def procedure_settings() -> ProcedureSettings:

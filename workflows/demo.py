@@ -1,4 +1,5 @@
-"""Demo data: the Secretariat, the seven Board seats, focal points, Support Group, an applicant.
+"""Demo data: the Secretariat, the seven Board seats, focal points, Support Group, an applicant,
+on the founding members `iisg init` puts on the register.
 
 Idempotent: running it again adds only what is missing and never changes a password.
 """
@@ -28,6 +29,8 @@ from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.mappings.response_mapping import start_demo_response_mapping
 from workflows.needs_database.demo_history import load_database_history
 from workflows.people.accounts import add_grant, create_user, find_user, participant
+from workflows.people.management import HeldRole, held_roles, set_roles
+from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
 from workflows.withdrawal.withdraw import withdraw_procedure
 
@@ -45,6 +48,8 @@ class DemoAccount:
     display_name: str
     grants: list[Grant] = field(default_factory=list)
     organisation: str | None = None
+    # The Board seat this login is the designated alternate of (given as on the People page).
+    alternate_of: str | None = None
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -59,6 +64,15 @@ def demo_accounts() -> list[DemoAccount]:
                 seat.code,
             )
         )
+    accounts.append(
+        DemoAccount(
+            "alternate-me",
+            "Board alternate, Montenegro",
+            [Grant("member", "ME")],
+            "ME",
+            alternate_of="ME",
+        )
+    )
     for partner in WB_PARTNERS:
         for pillar in PILLARS:
             accounts.append(
@@ -94,15 +108,6 @@ def demo_accounts() -> list[DemoAccount]:
     return accounts
 
 
-def _ensure_organisations(session: Session) -> None:
-    wanted = [(p.code, p.name, p.member_group) for p in BOARD_SEATS]
-    wanted.append(("RCC", "Regional Cooperation Council (host of the Secretariat)", "host"))
-    for code, name, group in wanted:
-        if session.get(Organisation, code) is None:
-            session.add(Organisation(code=code, name=name, member_group=group, is_member=True))
-    session.flush()
-
-
 # A few public holidays, so the calendar page and working-day deadlines show something real:
 # the Secretariat's (for everyone) and some partners' own.
 DEMO_HOLIDAYS = (
@@ -129,13 +134,13 @@ def _ensure_holidays(session: Session, now: datetime) -> None:
 
 def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAccount]:
     """Create whatever demo data is missing; returns every demo account."""
-    _ensure_organisations(session)
+    ensure_founding_members(session, actor="demo", now=now)
     _ensure_holidays(session, now)
     accounts = demo_accounts()
     for account in accounts:
         user: User | None = find_user(session, account.username)
         if user is None:
-            create_user(
+            user = create_user(
                 session,
                 account.username,
                 password,
@@ -143,10 +148,22 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
                 now=now,
                 email=f"{account.username}@iisg.example",
                 grants=account.grants,
+                organisation=account.organisation,
             )
         else:
             for grant in account.grants:
                 add_grant(user, grant)
+            if user.organisation is None:
+                user.organisation = account.organisation
+        seat = session.get(Organisation, account.alternate_of) if account.alternate_of else None
+        if seat is not None and seat.board_seat and not held_roles(user):
+            set_roles(
+                session,
+                user,
+                [HeldRole("board_alternate", seat.code)],
+                actor="demo",
+                now=now,
+            )
     session.flush()
     return accounts
 

@@ -12,6 +12,7 @@ from webui.api import (  # noqa: F401
     limits,
     me,
     openapi,
+    people,
     queries,
     tasks,
 )

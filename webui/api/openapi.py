@@ -12,6 +12,7 @@ from webui.api.blueprint import bp as api
 from webui.api.problems import Problem
 from webui.api.queries import query_parameters
 from workflows.api.contract import json_schemas, ref
+from workflows.api.people import NewPerson, Person, PersonList, PersonPatch
 from workflows.api.views import (
     FORM_SCHEMAS,
     CancelRequest,
@@ -151,6 +152,14 @@ def _id(name: str) -> dict[str, Any]:
     }
 
 
+_USERNAME = {
+    "name": "username",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+}
+
+
 def _operation(
     operation_id: str,
     summary: str,
@@ -280,6 +289,44 @@ PATHS: dict[str, Any] = {
     "/documents": {"post": _upload_operation()},
     "/documents/{document_id}": {"get": _download_operation()},
     "/me": {"get": _operation("getMe", "Whom the token acts as", {"200": _json(Me)})},
+    "/people": {
+        "get": _operation(
+            "listPeople",
+            "People with their organisation and roles (the Secretariat)",
+            {"200": _json(PersonList), **_BAD_QUERY, **_FORBIDDEN},
+            parameters=query_parameters("api.people"),
+        ),
+        "post": _operation(
+            "invitePerson",
+            "Invite a person: their account, and a mail with a link to set their password",
+            {
+                "201": {
+                    **_json(Person, "Invited"),
+                    "headers": {
+                        "Location": {"description": "The person", "schema": {"type": "string"}}
+                    },
+                },
+                **_FORBIDDEN,
+                **_REFUSED,
+            },
+            body=NewPerson,
+        ),
+    },
+    "/people/{username}": {
+        "get": _operation(
+            "getPerson",
+            "One person (the Secretariat)",
+            {"200": _json(Person), **_FORBIDDEN, **_NOT_FOUND},
+            parameters=[_USERNAME],
+        ),
+        "patch": _operation(
+            "changePerson",
+            "Change a person's name, address, organisation, roles or access (the Secretariat)",
+            {"200": _json(Person), **_FORBIDDEN, **_NOT_FOUND, **_REFUSED},
+            parameters=[_USERNAME],
+            body=PersonPatch,
+        ),
+    },
     "/openapi.json": {
         "get": {
             "operationId": "getOpenApi",

@@ -14,6 +14,7 @@ from webui.api.blueprint import bp as api
 from webui.api.refusals import BadQuery
 from workflows.api.views import PROCESS_ID_MAX_CHARS, PROCESS_ID_PATTERN, PROCESS_ID_WORDS
 from workflows.inbox.filters import SEARCH_MAX_CHARS, SORTS, STATES
+from workflows.people.management import ROLE_KINDS
 from workflows.people.roles import PILLARS
 
 
@@ -72,8 +73,19 @@ TASK_FILTERS = (
     QueryParameter("whose", "Everyone's tasks (the Secretariat only)", ("everyone",)),
 )
 
+PEOPLE_FILTERS = (
+    QueryParameter("role", "Only people holding this role", tuple(ROLE_KINDS)),
+    QueryParameter("organisation", "Only people of this organisation (its code)", max_length=32),
+    QueryParameter(
+        "active", "Only active people (true) or deactivated ones (false)", ("true", "false")
+    ),
+)
+
 # By the view's endpoint; an operation not named here takes no query parameters.
-QUERIES: dict[str, tuple[QueryParameter, ...]] = {"api.tasks": TASK_FILTERS}
+QUERIES: dict[str, tuple[QueryParameter, ...]] = {
+    "api.tasks": TASK_FILTERS,
+    "api.people": PEOPLE_FILTERS,
+}
 
 
 def query_parameters(endpoint: str) -> list[dict[str, Any]]:

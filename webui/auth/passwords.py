@@ -1,5 +1,5 @@
-"""A person's password: changing it (the current one asked), and setting a new one through a
-link mailed to them when they have forgotten it."""
+"""A person's password: changing it (the current one asked), setting a new one through a link
+mailed to them when they have forgotten it, and choosing their first through an invitation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from models import User
 from webui.auth.login import current_person, log_out, login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.settings import password_reset_valid
+from workflows.accounts.invitations import accept_invitation, invited_person
 from workflows.accounts.links import (
     RESET,
     live_link,
@@ -121,4 +122,51 @@ def reset(secret: str) -> ResponseReturnValue:
         log_out(now=now)
     session.clear()
     flash(gettext("Your new password is set. Log in with it."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login/invitation/<secret>", methods=["GET", "POST"])
+def invitation(secret: str) -> ResponseReturnValue:
+    """Welcome an invited person: they choose their password through their invitation's link
+    (once, while it is valid), then log in with it."""
+    now = datetime.now(UTC)
+    invited = invited_person(request_session(), secret, now=now)
+    if invited is None:
+        raise NotFound(
+            gettext(
+                "This invitation has expired or was used already. Ask the IISG Secretariat "
+                "for a new one."
+            )
+        )
+    if request.method == "GET":
+        page = render_template("auth/invitation.html", secret=secret, person=invited, errors={})
+        return page, 200, NO_REFERRER
+    new = request.form.get("new_password", "")
+    errors = _mismatch(new, request.form.get("repeat_password", ""))
+
+    def work(db: Session) -> User | None:
+        if errors:
+            raise Refused(*next(iter(errors.items())))
+        return accept_invitation(db, secret, new, now=now)
+
+    try:
+        user = unit_of_work(work)
+    except Refused as err:
+        page = render_template(
+            "auth/invitation.html", secret=secret, person=invited, errors=err.errors
+        )
+        return page, 422, NO_REFERRER
+    if user is None:  # used a moment ago, in another tab
+        raise NotFound(gettext("This invitation was used already."))
+    if current_person() is not None:
+        log_out(now=now)
+    session.clear()
+    flash(
+        gettext(
+            "Welcome, %(name)s: your password is set. Log in with your user name, %(username)s.",
+            name=user.display_name,
+            username=user.username,
+        ),
+        "success",
+    )
     return redirect(url_for("auth.login"))

@@ -9,15 +9,15 @@ from sqlalchemy.orm import Session
 
 from models import FocalPoint, Organisation
 from models.register import FOCAL_POINT_KINDS
+from workflows.people.organisations import BY_RIGHT
 from workflows.people.roles import BOARD_SEAT_CODES, PILLARS, partner_name
 
-# The member groups of `002_*`, section 1, in its order; the host of the Secretariat last.
+# The member groups of `002_*`, section 1, in its order.
 MEMBER_GROUP_WORDS = {
     "wb_partner": "a) Western Balkan partner",
     "international_partner": "b) international partner operating in the region",
     "eu_institution": "c) European Commission or EEAS",
     "eu_jha_agency": "d) EU Justice and Home Affairs agency",
-    "host": "host of the Secretariat",
 }
 STATUS_WORDS = {
     "member": "member",
@@ -41,6 +41,17 @@ class MemberRow:
     focal_points: dict[str, FocalPoint | None] = field(default_factory=dict)
 
 
+def _group_words(organisation: Organisation) -> str:
+    words = MEMBER_GROUP_WORDS.get(
+        organisation.member_group, organisation.member_group.replace("_", " ")
+    )
+    if organisation.by_right in BY_RIGHT:
+        words += f"; member by right as {BY_RIGHT[organisation.by_right]}"
+    if organisation.board_seat:
+        words += "; Board seat"
+    return words
+
+
 def _group_order(group: str) -> int:
     order = list(MEMBER_GROUP_WORDS)
     return order.index(group) if group in order else len(order)
@@ -62,7 +73,7 @@ def member_register(session: Session, *, with_applicants: bool) -> list[MemberRo
         MemberRow(
             organisation=o,
             name=partner_name(o.code) if o.code in BOARD_SEAT_CODES else o.name,
-            group=MEMBER_GROUP_WORDS.get(o.member_group, o.member_group.replace("_", " ")),
+            group=_group_words(o),
             status=STATUS_WORDS.get(o.status, o.status.replace("_", " ")),
             focal_points={kind: points.get(o.code, {}).get(kind) for kind in FOCAL_POINT_KINDS},
         )

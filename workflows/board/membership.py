@@ -32,6 +32,7 @@ from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstanc
 from workflows.board.decisions import final_items, objections_of
 from workflows.board.membership_mail import tell_of_the_notification, tell_the_applicant
 from workflows.people.accounts import add_grant, find_user, participant
+from workflows.people.organisations import admit_member
 from workflows.people.roles import PILLARS
 
 PROCESS = "membership"
@@ -104,11 +105,15 @@ def _set_focal_point(
 def _admit(call: ServiceCall, status: str) -> Organisation:
     """Put the applicant on the list of IISG members, with the focal points it named."""
     data, context = call.data, call.context
-    organisation = _organisation(context.session, data["organisation_code"])
-    organisation.is_member = True
-    organisation.status = status
-    organisation.member_since = context.now
-    organisation.member_group = str(data["member_group"])
+    organisation = admit_member(
+        context.session,
+        _organisation(context.session, data["organisation_code"]).code,
+        member_group=str(data["member_group"]),
+        status=status,
+        actor=context.actor,
+        now=context.now,
+        instance_id=context.instance_id,
+    )
     for pillar, prefix in INTEREST_PREFIX.items():
         _set_focal_point(call, organisation.code, pillar, data, prefix)
     user = find_user(context.session, str(data["applicant_username"]))

@@ -67,24 +67,32 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).first()
 
 
+# The password hash of a person invited who has not chosen a password yet: no password
+# matches it, so nobody logs in as them until they set one through their invitation.
+NO_PASSWORD_YET = "!no password yet"  # noqa: S105 (a marker no password hashes to)
+
+
 def create_user(
     session: Session,
     username: str,
-    password: str,
+    password: str | None,
     *,
     display_name: str,
     now: datetime,
     email: str | None = None,
     grants: Iterable[Grant] = (),
+    organisation: str | None = None,
 ) -> User:
-    """A new user with their roles; refuses a taken user name or an unknown role."""
+    """A new user with their roles; refuses a taken user name or an unknown role. Without a
+    password they cannot log in until they set one (an invitation)."""
     if find_user(session, username) is not None:
         raise AccountError(f"the user name '{username}' is taken")
     user = User(
         username=username,
         display_name=display_name,
         email=email,
-        password_hash=hash_password(password),
+        organisation=organisation,
+        password_hash=NO_PASSWORD_YET if password is None else hash_password(password),
         active=True,
         created_at=now,
     )
