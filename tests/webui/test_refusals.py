@@ -301,7 +301,8 @@ BEYOND_THE_DATABASE = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
 def words_shown(page: TestResponse) -> str:
     """What a person reads of a page: its text, not the values of its forms' fields (a random
     CSRF token may well hold "0x")."""
-    return " ".join(html.fromstring(page.get_data(as_text=True)).itertext())
+    document = html.document_fromstring(page.get_data(as_text=True))
+    return " ".join(document.text_content().split())
 
 
 def refused_400(response: TestResponse, field: str) -> str:
