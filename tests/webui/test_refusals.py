@@ -302,6 +302,7 @@ def words_shown(page: TestResponse) -> str:
     """What a person reads of a page: its text, not the values of its forms' fields (a random
     CSRF token may well hold "0x")."""
     document = html.document_fromstring(page.get_data(as_text=True))
+    assert isinstance(document, html.HtmlElement)
     return " ".join(document.text_content().split())
 
 
