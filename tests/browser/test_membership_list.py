@@ -17,7 +17,9 @@ def test_a_list_of_two_with_one_confirmed_and_the_other_ended(page: Page, iisg: 
 
     log_in(page, "secretariat")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Board decisions").click()
-    page.get_by_role("row").filter(has_text="IISG membership, list").get_by_role("link").first.click()
+    page.get_by_role("row").filter(has_text="IISG membership, list").get_by_role(
+        "link"
+    ).first.click()
     items = page.get_by_role("region", name="Each application on the list")
     expect(items.get_by_role("listitem").filter(has_text="IOM")).to_contain_text("confirmed")
     expect(items.get_by_role("listitem").filter(has_text="UNODC")).to_contain_text("not confirmed")

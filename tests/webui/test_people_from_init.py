@@ -1,7 +1,8 @@
 """A production installation from nothing: `iisg init` on an empty database, the Secretariat
-invites a Board member by mail, who sets their password through the link, logs in and answers
-a silent procedure; the Secretariat then moves the seat to someone else, whose inbox gets the
-seat's open task, while the record keeps who answered."""
+invites a Board member by mail, who sets their password through the link, sets up a second
+factor, logs in with both and answers a silent procedure; the Secretariat then moves the seat
+to someone else, whose inbox gets the seat's open task, while the record keeps who
+answered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
@@ -76,6 +78,27 @@ def accept(visitor: Browser, link: str) -> None:
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
 
 
+def set_up_second_factor(visitor: Browser, clock: Clock) -> str:
+    """Production asks the Secretariat and the Board for a second factor before anything
+    else: set up the authenticator app from the page's key; the key."""
+    assert visitor.get("/inbox").headers["Location"] == "/account/two-factor"
+    [shown] = main_region(visitor.text("/account/two-factor")).xpath(".//figcaption/code")
+    key = "".join(shown.text_content().split())
+    code = pyotp.TOTP(key).at(clock.now())
+    turned_on = visitor.submit("/account/two-factor", "/account/two-factor/on", {"code": code})
+    assert turned_on.status_code == 200
+    assert visitor.get("/inbox").status_code == 200
+    return key
+
+
+def sign_in_with_both_factors(visitor: Browser, username: str, key: str, clock: Clock) -> None:
+    clock.move(seconds=30)  # a code is good once: the app shows the next one
+    assert visitor.log_in(username, PASSWORD).headers["Location"] == "/login/code"
+    code = pyotp.TOTP(key).at(clock.now())
+    assert visitor.submit("/login/code", "/login/code", {"code": code}).status_code == 302
+    assert visitor.get("/inbox").status_code == 200
+
+
 def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
     production: str, clock: Clock, mail_server: MailServer, tmp_path: Path
 ) -> None:
@@ -99,6 +122,7 @@ def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
             "SECRET_KEY": "test",
             "TESTING": True,
             "DOCUMENTS_DIR": str(tmp_path / "documents"),
+            "TWO_FACTOR_REQUIRED": True,
         }
     )
     app.test_client_class = ContractClient
@@ -111,6 +135,7 @@ def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
         secretariat = browser()
         accept(secretariat, invitation_link(mail_server, "m.kovac@rcc.example"))
         assert secretariat.log_in("m.kovac", PASSWORD).status_code == 302
+        set_up_second_factor(secretariat, clock)
 
         # They invite Albania's Board member.
         invited = secretariat.submit(
@@ -130,6 +155,9 @@ def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
         board_member = browser()
         accept(board_member, invitation_link(mail_server, "a.hoxha@asp.example"))
         assert board_member.log_in("a.hoxha", PASSWORD).status_code == 302
+        key = set_up_second_factor(board_member, clock)
+        board_member = browser()  # another day, another browser: both factors
+        sign_in_with_both_factors(board_member, "a.hoxha", key, clock)
 
         # Two silent procedures are running; Albania answers the first, claims the second.
         def launch(subject: str) -> int:
@@ -184,6 +212,7 @@ def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
         )
         assert moved.status_code == 302
         assert successor.log_in("e.shehu", PASSWORD).status_code == 302
+        set_up_second_factor(successor, clock)
 
         inbox = main_region(successor.text("/inbox"))
         assert "Summary of the 2026 mapping" in inbox.text_content()
