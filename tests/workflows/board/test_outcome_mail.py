@@ -332,7 +332,9 @@ def test_the_demo_shows_an_outcome_and_a_notification_told_by_mail(
     assert "Board decision: calendar of the 2027 response mapping" in started
     assert "Membership: CEPOL (EU JHA agency, by notification)" in started
 
+    # The seven Board members and Montenegro's designated alternate.
     board = {f"board-{seat.code.lower()}@iisg.example" for seat in BOARD_SEATS}
+    board.add("alternate-me@iisg.example")
     outcome = [
         str(row.recipient)
         for row in outbox(db, kind="board_outcome")
