@@ -299,7 +299,7 @@ def world(db: Database, clock: Clock, make_person: Callable[..., Participant], a
     make_person("applicant", Grant("applicant", "XY"))
     make_person("fp_other", Grant("focal_point", "BA", "WBCTi"))
     make_person("support", Grant("support_group", None, "WBCTi"))
-    make_person("observer", Grant("observer"))
+    make_person("observer", Grant("observer"), Grant("member", "EEAS"))
     now = clock.now()
 
     def work(session: Session) -> World:
