@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Refused
 from engine.instances.assignment import Grant, Participant
-from models import Organisation, User
+from models import User
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, main_text
 from tests.webui.test_people_from_init import PASSWORD, accept, invitation_link
 from tests.workflows.board.test_membership import ASSESSMENT, apply_and_express_interest
 from tests.workflows.conftest import Iisg, methodology_and_board
 from tests.workflows.mail_server import MailServer
-from workflows.accounts.focal_points import appoint_focal_point
 from workflows.mail.sender import deliver_pending
 from workflows.people.accounts import find_user, participant
 
@@ -69,6 +68,7 @@ def test_an_admitted_members_focal_point_logs_in_and_gets_the_next_needs_mapping
     clock: Clock,
     make_person: MakePerson,
     app: Flask,
+    browser: Callable[..., Browser],
     mail_server: MailServer,
 ) -> None:
     iisg = methodology_and_board(db, clock, make_person)
@@ -154,22 +154,29 @@ def test_an_admitted_members_focal_point_logs_in_and_gets_the_next_needs_mapping
     # She reads the members-only database, as a person of a member.
     assert visitor.get("/database/needs").status_code == 200
 
-    # The OSCE tells the Secretariat of a new focal point for WB BSi, who records it.
-    def replace(session: Session) -> str:
-        osce = session.get(Organisation, "OSCE")
-        assert osce is not None
-        return appoint_focal_point(
-            session,
-            osce,
-            "WBBSi",
-            name="Jonas Weber",
-            email="jonas.weber@osce.example",
-            field="email",
-            actor="secretariat",
-            now=clock.now(),
-        ).username
-
-    assert db.run(replace) == "jonas.weber"
+    # The OSCE tells the Secretariat of a new focal point for WB BSi, who records it on
+    # the members' focal points page.
+    secretariat = browser("secretariat")
+    page = main_text(secretariat.text("/focal-points"))
+    assert "Eva Novak" in page and "eva.novak@osce.example" in page
+    change = {
+        "organisation": "OSCE",
+        "pillar": "WBBSi",
+        "name": "Jonas Weber",
+        "email": "jonas.weber@osce.example",
+        "position": "Border management officer",
+    }
+    not_recorded = secretariat.submit(
+        "/focal-points", "/focal-points", change | {"email": "fp@asp.example"}
+    )
+    assert not_recorded.status_code == 422
+    assert "a person of another organisation" in main_text(not_recorded.get_data(as_text=True))
+    assert 'value="Jonas Weber"' in not_recorded.get_data(as_text=True)
+    assert person(db, "fp-al")[1] == {("focal_point", "AL", "WBCSCi")}
+    recorded = secretariat.submit("/focal-points", "/focal-points", change)
+    assert recorded.status_code == 302
+    page = main_text(secretariat.text("/focal-points"))
+    assert "Jonas Weber" in page and "Eva Novak" not in page
     # Eva gives the pillar's roles back; Jonas, invited, is offered her open task.
     assert person(db, "eva.novak")[1] == {("member", "OSCE", None)}
     jonas = participant(person(db, "jonas.weber")[0])

@@ -24,8 +24,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.errors import Refused
-from models import Organisation, RoleGrant, User
+from models import FocalPoint, Organisation, RoleGrant, User
 from workflows.accounts.invitations import invite_person
 from workflows.mail.compose import enqueue
 from workflows.people.management import HeldRole, PersonChange, change_person, held_roles
@@ -191,3 +192,96 @@ def _check_may_become_focal_point(
             f"{address} is the address of {user.display_name} of the IISG Secretariat; "
             "name a focal point of your own organisation",
         )
+
+
+@dataclass(frozen=True)
+class RegisteredFocalPoint:
+    """A member's focal point for a pillar as the register holds it, with their login."""
+
+    organisation: str
+    organisation_name: str
+    pillar: str
+    name: str
+    email: str | None
+    username: str | None
+
+
+def registered_focal_points(session: Session) -> list[RegisteredFocalPoint]:
+    """Every member's focal point per pillar, by organisation and pillar."""
+    rows = session.execute(
+        select(FocalPoint, Organisation.name)
+        .join(Organisation, Organisation.code == FocalPoint.organisation)
+        .where(Organisation.is_member.is_(True), FocalPoint.kind.in_(PILLARS))
+        .order_by(Organisation.name, FocalPoint.kind)
+    ).all()
+    holders = {
+        (g.organisation, g.pillar): username
+        for username, g in session.execute(
+            select(User.username, RoleGrant)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == "focal_point")
+        ).all()
+    }
+    return [
+        RegisteredFocalPoint(
+            row.organisation,
+            name,
+            row.kind,
+            row.name,
+            row.email,
+            holders.get((row.organisation, row.kind)),
+        )
+        for row, name in rows
+    ]
+
+
+def change_focal_point(
+    session: Session,
+    organisation: str,
+    pillar: str,
+    *,
+    name: str,
+    email: str,
+    position: str | None,
+    actor: str,
+    now: datetime,
+) -> Appointed:
+    """The Secretariat records the focal point a member named for a pillar (the partner
+    informs it "of any subsequent changes", `000_*` 1.4.1): the register's row and the roles
+    move to them, inviting them when their address is new. Audited."""
+    member = session.get(Organisation, organisation) if organisation else None
+    if member is None or not member.is_member:
+        raise Refused("organisation", "choose an IISG member: only members name focal points")
+    if pillar not in PILLARS:
+        raise Refused("pillar", f"choose the pillar: {', '.join(PILLARS)}")
+    name = " ".join(name.split())
+    if not name:
+        raise Refused("name", "give the focal point's name as it is shown to others")
+    row = session.scalars(
+        select(FocalPoint).where(FocalPoint.organisation == organisation, FocalPoint.kind == pillar)
+    ).first()
+    previous = (row.name, row.email) if row is not None else None
+    appointed = appoint_focal_point(
+        session, member, pillar, name=name, email=email, field="email", actor=actor, now=now
+    )
+    if row is None:
+        row = FocalPoint(organisation=organisation, kind=pillar)
+        session.add(row)
+    row.name, row.email = name, email.strip()
+    row.position = (position or "").strip() or None
+    row.nominated_at = now
+    row.instance_id = None
+    session.flush()
+    audit.record(
+        session,
+        kind="register.focal_point_changed",
+        actor=actor,
+        now=now,
+        payload={
+            "organisation": organisation,
+            "pillar": pillar,
+            "from": {"name": previous[0], "email": previous[1]} if previous else None,
+            "to": {"name": name, "email": row.email, "username": appointed.username},
+        },
+    )
+    return appointed
