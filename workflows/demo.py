@@ -93,7 +93,12 @@ def demo_accounts() -> list[DemoAccount]:
             )
         )
     accounts.append(
-        DemoAccount("observer", "Observer (reads the IISG database)", [Grant("observer")])
+        DemoAccount(
+            "observer",
+            "Observer, EEAS (reads the IISG database)",
+            [Grant("observer"), Grant("member", "EEAS")],
+            "EEAS",
+        )
     )
     accounts.append(DemoAccount("applicant", "Applicant organisation", [Grant("applicant")]))
     accounts.append(

@@ -180,7 +180,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/database/needs.xlsx", "GET"): row(LOGIN, 403, 200, 200, 200, 200, 200),
     ("/database/needs/<int:need_id>", "GET"): row(LOGIN, 403, 200, 200, 200, 200, 200),
     ("/database/needs/<int:need_id>", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 302),
-    ("/database/needs/<int:need_id>/responses", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400),
+    # A Support Group member adds project support of their organisation (an empty form: 400).
+    ("/database/needs/<int:need_id>/responses", "POST"): row(LOGIN, 403, 403, 400, 403, 403, 400),
     ("/database/reports", "GET"): row(LOGIN, 403, 200, 200, 200, 200, 200),
     ("/database/reports/<int:report_id>/document", "POST"): row(
         LOGIN, 403, 403, 403, 403, 403, 302
@@ -249,6 +250,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     # taking away a role the person does not hold changes nothing; the access form without a
     # field deactivates; a person who set their password gets no new invitation.
     ("/people", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
+    ("/focal-points", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
+    ("/focal-points", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 422),
     ("/people/new", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/people/new", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 422),
     ("/people/<username>", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
@@ -298,8 +301,8 @@ def world(db: Database, clock: Clock, make_person: Callable[..., Participant], a
     make_person("board_other", Grant("board_member", "BA"))
     make_person("applicant", Grant("applicant", "XY"))
     make_person("fp_other", Grant("focal_point", "BA", "WBCTi"))
-    make_person("support", Grant("support_group", None, "WBCTi"))
-    make_person("observer", Grant("observer"))
+    make_person("support", Grant("support_group", "EC", "WBCTi"))
+    make_person("observer", Grant("observer", "EEAS"))
     now = clock.now()
 
     def work(session: Session) -> World:
@@ -432,7 +435,9 @@ def test_nobody_but_the_secretariat_reaches_a_secretariat_page() -> None:
     only_secretariat = [
         key
         for key, answers in TABLE.items()
-        if key[0].startswith(("/methodology", "/outbox", "/overview", "/calendar", "/people"))
+        if key[0].startswith(
+            ("/methodology", "/outbox", "/overview", "/calendar", "/people", "/focal-points")
+        )
     ]
     assert only_secretariat
     for key in only_secretariat:

@@ -44,7 +44,7 @@ def mapped(db: Database, clock: Clock, make_person: Callable[..., Participant]) 
     """Five needs of three partners, four responses (two members supporting one need in the
     same year), a published report and a draft one; and the people who look at them."""
     make_person("fp-al", Grant("focal_point", "AL", "WBCTi"))
-    make_person("observer", Grant("observer"))
+    make_person("observer", Grant("observer"), Grant("member", "EEAS"))
     make_person("applicant", Grant("applicant", "XY"))
     make_person("sec", Grant("secretariat"))
     now = clock.now()

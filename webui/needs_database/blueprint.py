@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext
 from werkzeug.exceptions import Forbidden
 
 from webui.auth.login import current_person, login_required_response, require_person
-from workflows.needs_database.access import is_member
+from webui.database import request_session
+from workflows.needs_database.access import reads_database
 from workflows.needs_database.terms import SUB_PILLAR_TITLES
 from workflows.people.roles import partner_name
 
@@ -28,7 +29,7 @@ def _members_only() -> ResponseReturnValue | None:
     refused = login_required_response()
     if refused is not None:
         return refused
-    if not is_member(require_person().participant):
+    if not reads_database(request_session(), require_person().participant):
         raise Forbidden(str(NOT_A_MEMBER))
     return None
 
@@ -48,4 +49,7 @@ def _partner_name(code: str | None) -> str:
 def _database_navigation() -> dict[str, Any]:
     # The navigation links to the database only for those who may read it.
     person = current_person()
-    return {"reads_database": person is not None and is_member(person.participant)}
+    return {
+        "reads_database": person is not None
+        and reads_database(request_session(), person.participant)
+    }

@@ -19,6 +19,7 @@ from models import User
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
 from webui.settings import invitation_valid
+from workflows.accounts.focal_points import change_focal_point, registered_focal_points
 from workflows.accounts.invitations import invite_again, invite_person
 from workflows.people.management import (
     EMAIL_LENGTH,
@@ -269,3 +270,49 @@ def invitation(username: str) -> ResponseReturnValue:
         return _render_person(user, errors=err.errors), 422
     flash(gettext("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("people.person_page", username=username))
+
+
+def _render_focal_points(values: Mapping[str, str], errors: dict[str, str]) -> str:
+    db = request_session()
+    return render_template(
+        "people/focal_points.html",
+        rows=registered_focal_points(db),
+        members=[(o.code, organisation_name(db, o.code)) for o in organisations(db) if o.is_member],
+        pillars=[(code, f"{code}: {words}") for code, words in PILLARS.items()],
+        values=values,
+        errors=errors,
+    )
+
+
+@bp.route("/focal-points", methods=["GET", "POST"])
+def focal_points() -> ResponseReturnValue:
+    """The members' focal points per pillar; record the new one a member names."""
+    if request.method == "GET":
+        return _render_focal_points({}, {})
+    form = request.form
+    actor = require_person().username
+
+    def work(db: Session) -> str:
+        return change_focal_point(
+            db,
+            form.get("organisation", ""),
+            form.get("pillar", ""),
+            name=form.get("name", ""),
+            email=form.get("email", ""),
+            position=form.get("position"),
+            actor=actor,
+            now=datetime.now(UTC),
+        ).username
+
+    try:
+        username = unit_of_work(work)
+    except Refused as err:
+        return _render_focal_points(form, err.errors), 422
+    flash(
+        gettext(
+            "%(username)s is the focal point now; the previous one gave the pillar's roles back.",
+            username=username,
+        ),
+        "success",
+    )
+    return redirect(url_for("people.focal_points"))

@@ -29,6 +29,7 @@ from engine.instances.steps import complete_task, send_signal, start_instance
 from engine.instances.task_lookup import data_waiting_at, start_data
 from engine.services import ServiceCall, register
 from models import Decision, FocalPoint, HumanTask, Organisation, ProcessInstance
+from workflows.accounts.focal_points import appoint_focal_point
 from workflows.board.decisions import final_items, objections_of
 from workflows.board.membership_mail import tell_of_the_notification, tell_the_applicant
 from workflows.people.accounts import add_grant, find_user, participant
@@ -425,14 +426,39 @@ def register_member(call: ServiceCall) -> dict[str, Any]:
 @register("record_focal_points")
 def record_focal_points(call: ServiceCall) -> list[dict[str, Any]]:
     """The member's focal points: for official correspondence, and per pillar."""
-    data = call.data
-    code = _organisation(call.context.session, data["organisation_code"]).code
+    data, context = call.data, call.context
+    organisation = _organisation(context.session, data["organisation_code"])
     written = [
-        _set_focal_point(call, code, kind, data, prefix)
+        _set_focal_point(call, organisation.code, kind, data, prefix)
         for kind, prefix in NOMINATION_PREFIX.items()
     ]
-    call.context.session.flush()
-    return [w for w in written if w is not None]
+    context.session.flush()
+    # Each pillar's focal point on the register, named now or in the expression of interest
+    # ("a pillar you leave empty keeps the focal point named in your expression of interest"),
+    # becomes a person with a login and the pillar's roles.
+    rows = context.session.scalars(
+        select(FocalPoint)
+        .where(FocalPoint.organisation == organisation.code, FocalPoint.kind.in_(PILLARS))
+        .order_by(FocalPoint.id)
+    )
+    appointed = {
+        row.kind: appoint_focal_point(
+            context.session,
+            organisation,
+            row.kind,
+            name=row.name,
+            email=row.email,
+            field=f"{NOMINATION_PREFIX[row.kind]}_email",
+            actor=context.actor,
+            now=context.now,
+        )
+        for row in rows
+    }
+    return [
+        w | {"username": appointed[w["kind"]].username} if w["kind"] in appointed else w
+        for w in written
+        if w is not None
+    ]
 
 
 def board_reasons(decision: Decision, code: str | None = None) -> str:

@@ -1,7 +1,13 @@
 """Who reads the IISG database and who may change a need or a response in it.
 
 Members only: every function takes the person asking (`viewer`); anyone who is not an IISG
-member (an applicant, nobody signed in) is refused with `NoAccess`.
+member is refused with `NoAccess`. Reading follows membership: the Secretariat reads; anyone
+else reads through a grant that names an organisation (their member grant, a focal point's
+or Support Group member's organisation, a Board seat) and only while that organisation is a
+member on the register. A role without an organisation (an observer named by the Secretariat
+without one), an applicant, a person of an organisation that is not or no longer a member,
+and nobody signed in are refused. The register is asked once per unit of work (the answer is
+kept in the session's `info`).
 
 Who may change what:
 
@@ -21,20 +27,58 @@ and audited.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from engine.instances.assignment import Participant
-from models import Need, Response
+from models import Need, Organisation, Response
 from workflows.needs_database.terms import READER_ROLES
 from workflows.refusals import NoAccess
 
+# Where a session keeps, per person, whether they read the database (see `reads_database`).
+_READERS_KEY = "iisg.database_readers"
+
+
+def claimed_organisations(viewer: Participant) -> frozenset[str]:
+    """The organisations the person's reading grants name."""
+    return frozenset(
+        g.organisation for g in viewer.grants if g.role in READER_ROLES and g.organisation
+    )
+
 
 def is_member(viewer: Participant | None) -> bool:
-    """True when the person reads the members-only database."""
-    return viewer is not None and any(g.role in READER_ROLES for g in viewer.grants)
+    """True when the person's grants let them read, if their organisation is a member: the
+    Secretariat, or a reading role of an organisation. `reads_database` asks the register."""
+    if viewer is None:
+        return False
+    return viewer.holds("secretariat") or bool(claimed_organisations(viewer))
 
 
-def check_member(viewer: Participant | None) -> Participant:
-    """The viewer, or NoAccess when they are not an IISG member."""
+def reads_database(session: Session, viewer: Participant | None) -> bool:
+    """True when the person reads the members-only database: the Secretariat, or a reading
+    role of an organisation that is an IISG member now (one query per session and person)."""
     if viewer is None or not is_member(viewer):
+        return False
+    if viewer.holds("secretariat"):
+        return True
+    known: dict[tuple[str, frozenset[str]], bool] = session.info.setdefault(_READERS_KEY, {})
+    claimed = claimed_organisations(viewer)
+    key = (viewer.username, claimed)
+    if key not in known:
+        known[key] = (
+            session.scalars(
+                select(Organisation.code).where(
+                    Organisation.code.in_(claimed), Organisation.is_member.is_(True)
+                )
+            ).first()
+            is not None
+        )
+    return known[key]
+
+
+def check_member(session: Session, viewer: Participant | None) -> Participant:
+    """The viewer, or NoAccess when they are not an IISG member."""
+    if viewer is None or not reads_database(session, viewer):
         raise NoAccess(
             "The IISG database is for IISG members only; sign in with a member's account."
         )

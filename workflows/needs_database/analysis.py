@@ -105,7 +105,7 @@ class Matrix:
 def coverage_matrix(session: Session, f: NeedFilter, *, viewer: Participant | None) -> Matrix:
     """Needs and needs with a response per partner and pillar; with `f.pillar` set, per
     partner and sub-pillar of that pillar ("none" for the needs naming no sub-pillar)."""
-    check_member(viewer)
+    check_member(session, viewer)
     by_sub_pillar = bool(f.pillar)
     column = Need.sub_pillar if by_sub_pillar else Need.pillar
     query = need_where(
@@ -146,7 +146,7 @@ class TrendPoint:
 
 def trends(session: Session, f: NeedFilter, *, viewer: Participant | None) -> list[TrendPoint]:
     """Per year, oldest first: needs mapped, responses recorded, share covered."""
-    check_member(viewer)
+    check_member(session, viewer)
     base = replace(f, year=None, has_response=None)
     needs = dict(
         session.execute(

@@ -63,7 +63,7 @@ def update_need(
     now: datetime,
 ) -> Need:
     """Change a need's fields (`NEED_FIELDS`); the history and the audit trail keep it."""
-    who = check_member(viewer)
+    who = check_member(session, viewer)
     need = find_need(session, need_id)
     if not may_edit_need(who, need):
         raise NotAllowed(
@@ -90,7 +90,7 @@ def add_need(
     session: Session, data: Mapping[str, Any], *, viewer: Participant | None, now: datetime
 ) -> Need:
     """A need a partner's focal point (or the Secretariat) adds between two mappings."""
-    who = check_member(viewer)
+    who = check_member(session, viewer)
     partner, pillar = str(data.get("partner") or ""), str(data.get("pillar") or "")
     if pillar not in PILLARS:
         raise RequestRefused(f"'{pillar}' is not a pillar; choose one of: {', '.join(PILLARS)}.")
@@ -138,7 +138,7 @@ def add_response(
 ) -> Response:
     """A response to a need: the partner's own (its focal point) or project support (a Support
     Group member's organisation). The Secretariat may record either, naming the `provider`."""
-    who = check_member(viewer)
+    who = check_member(session, viewer)
     need = find_need(session, need_id)
     if not may_respond(who, need):
         raise NotAllowed(
@@ -188,7 +188,7 @@ def update_response(
     now: datetime,
 ) -> Response:
     """Change a response's fields (`RESPONSE_FIELDS`), kept in its need's history."""
-    who = check_member(viewer)
+    who = check_member(session, viewer)
     response = session.get(Response, response_id)
     if response is None:
         raise RequestRefused(f"There is no response {response_id} in the IISG database.")

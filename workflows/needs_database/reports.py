@@ -39,7 +39,7 @@ def reports(
 ) -> list[Report]:
     """The mapping reports in the database (members only), newest year first: the approved
     ones, and for the Secretariat also the drafts it is preparing."""
-    check_member(viewer)
+    check_member(session, viewer)
     query = select(Report)
     if viewer is None or not viewer.holds(SECRETARIAT):
         query = query.where(Report.approved_at.is_not(None))
@@ -66,8 +66,8 @@ def public_summaries(session: Session) -> list[Report]:
     )
 
 
-def _check_secretariat(viewer: Participant | None, what: str) -> Participant:
-    who = check_member(viewer)
+def _check_secretariat(session: Session, viewer: Participant | None, what: str) -> Participant:
+    who = check_member(session, viewer)
     if not who.holds("secretariat"):
         raise NotAllowed(f"Only the Secretariat {what}.")
     return who
@@ -79,7 +79,7 @@ def draft_report_docx(
     """The draft report of a mapping for one pillar and year, from the collected inputs: one
     heading per sub-pillar and, under it, each partner's needs (needs mapping) or responses
     (response mapping). The Secretariat edits it and uploads it back."""
-    _check_secretariat(viewer, "drafts the mapping reports")
+    _check_secretariat(session, viewer, "drafts the mapping reports")
     kind = checked_choice("kind of report", kind, REPORT_KINDS)
     pillar = checked_choice("pillar", pillar, list(PILLARS))
     from docx import Document as DocxDocument
@@ -152,7 +152,7 @@ def upload_report(
     """Store the edited report (checked by `check_report_upload`) as a document of the
     report's procedure and link it. A caller whose unit of work fails removes the file again
     with `workflows.inbox.documents.discard_upload`."""
-    who = _check_secretariat(viewer, "uploads the reports")
+    who = _check_secretariat(session, viewer, "uploads the reports")
     report = session.get(Report, report_id)
     if report is None:
         raise RequestRefused(f"There is no report {report_id} in the IISG database.")

@@ -19,7 +19,7 @@ _NEED_ORDER = (Need.partner, Need.pillar, Need.sub_pillar, Need.source_year, Nee
 
 def search_needs(session: Session, f: NeedFilter, *, viewer: Participant | None) -> list[Need]:
     """The needs the filter selects, by partner, pillar and sub-pillar."""
-    check_member(viewer)
+    check_member(session, viewer)
     return list(session.scalars(need_where(select(Need), f).order_by(*_NEED_ORDER)))
 
 
@@ -27,7 +27,7 @@ def search_responses(
     session: Session, f: NeedFilter, *, viewer: Participant | None
 ) -> list[Response]:
     """The responses to the needs the filter selects (`year`: the responses' year)."""
-    check_member(viewer)
+    check_member(session, viewer)
     query = need_where(select(Response).join(Need, Response.need_id == Need.id), f, with_year=False)
     if f.year is not None:
         query = query.where(Response.year == f.year)
@@ -71,7 +71,7 @@ def find_need(session: Session, need_id: int) -> Need:
 
 def need_detail(session: Session, need_id: int, viewer: Participant | None) -> NeedDetail:
     """One need with everything about it."""
-    check_member(viewer)
+    check_member(session, viewer)
     need = find_need(session, need_id)
     responses = session.scalars(
         select(Response).where(Response.need_id == need_id).order_by(Response.id)

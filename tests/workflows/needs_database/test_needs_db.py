@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotAllowed
 from engine.instances.assignment import Grant, Participant
-from models import AuditEvent, Document, Need, NeedChange, Report, Response
+from models import AuditEvent, Document, Need, NeedChange, Organisation, Report, Response
 from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
 from tests.workflows.conftest import Iisg
 from tests.workflows.mappings.test_needs_mapping import NeedsMapping
@@ -76,7 +76,7 @@ def people(iisg: Iisg, make_person: Callable[..., Participant]) -> People:
             "sg-wbbsi", Grant("support_group", None, "WBBSi"), Grant("member", "AT")
         ),
     }
-    observer = make_person("observer", Grant("observer"))
+    observer = make_person("observer", Grant("observer"), Grant("member", "EEAS"))
     applicant = make_person("applicant", Grant("applicant"))
     other_member = make_person("member-at", Grant("member", "AT"))
     return People(iisg, fp, sg, observer, applicant, other_member)
@@ -438,6 +438,45 @@ def test_an_observer_reads_but_cannot_write_and_non_members_read_nothing(people:
         assert s.scalars(select(NeedChange)).all() == []
 
 
+def test_reading_follows_membership_of_the_persons_organisation(
+    people: People, make_person: Callable[..., Participant]
+) -> None:
+    seed(people)
+
+    def reads(viewer: Participant) -> int:
+        return len(people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=viewer)))
+
+    # A person of a member organisation reads, in whichever role.
+    assert reads(people.other_member) == 6
+    assert reads(people.observer) == 6
+    # An observer named without an organisation speaks for no member: refused.
+    alone = make_person("observer-alone", Grant("observer"))
+    with pytest.raises(NoAccess, match="members only"):
+        people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=alone))
+    # A focal point of an organisation that is not a member (an applicant) is refused, ...
+    outsider = make_person("fp-xy", Grant("focal_point", "XY", "WBCTi"), Grant("member", "XY"))
+
+    def set_membership(code: str, member: bool, status: str) -> None:
+        def work(s: Session) -> None:
+            organisation = s.get(Organisation, code)
+            assert organisation is not None
+            organisation.is_member, organisation.status = member, status
+
+        people.run(work)
+
+    set_membership("XY", False, "applicant")
+    with pytest.raises(NoAccess, match="members only"):
+        people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=outsider))
+    # ... and a member's person reads only while the organisation is a member.
+    set_membership("AT", False, "left")
+    with pytest.raises(NoAccess, match="members only"):
+        people.run(lambda s: search.search_needs(s, NeedFilter(), viewer=people.other_member))
+    set_membership("AT", True, "member")
+    assert reads(people.other_member) == 6
+    # The Secretariat reads without an organisation.
+    assert reads(people.iisg.secretariat) == 6
+
+
 def test_a_focal_point_adds_a_need_between_mappings(people: People) -> None:
     now = people.iisg.clock.now()
     need: Need = people.run(
@@ -656,7 +695,7 @@ def test_the_demo_fills_the_database_with_a_two_year_history_once_and_fast(iisg:
     took = time.perf_counter() - started
     assert first and took < 2, f"the demo history took {took:.2f} s"
     assert iisg.db.run(lambda s: load_database_history(s, now=now)) is False
-    viewer = Participant("reader", frozenset({Grant("observer")}))
+    viewer = Participant("reader", frozenset({Grant("observer"), Grant("member", "EEAS")}))
 
     def look(s: Session) -> tuple[Any, ...]:
         needs = search.search_needs(s, NeedFilter(), viewer=viewer)
