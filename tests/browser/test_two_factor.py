@@ -38,6 +38,9 @@ def test_a_board_member_sets_up_an_authenticator_and_signs_in_with_a_recovery_co
     assert len(codes) == 10
     page.get_by_role("link", name="I have kept them: go to my inbox").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your inbox")
+    page.get_by_role("link", name="Your account").click()
+    expect(page.get_by_role("main")).to_contain_text("Two-factor sign-in: on")
+    screenshot(page, "account")
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_label("User name").fill("board-al")
