@@ -28,6 +28,7 @@ from models.migrate import current_is_head, upgrade
 from models.restore import RestoreRefused, restore_backup
 from webui.settings import Settings, read_settings
 from workflows.accounts.first_secretariat import create_first_secretariat, secretariat_accounts
+from workflows.accounts.invitations import use_invitation_validity
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.inbox.documents import use_documents_directory
 from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
@@ -60,6 +61,7 @@ def _settings() -> Settings:
     use_mail_settings(settings.procedures.mail)
     # As the web app keeps them (DOCUMENTS_DIR unset): a step may write a document.
     use_documents_directory(settings.instance_dir / "documents")
+    use_invitation_validity(settings.invitation_valid)
     return settings
 
 

@@ -23,6 +23,7 @@ from webui.people import bp as people_bp
 from webui.procedures import bp as procedures_bp
 from webui.settings import Settings, app_config, documents_dir_of, read_settings
 from webui.tokens import bp as tokens_bp
+from workflows.accounts.invitations import use_invitation_validity
 from workflows.inbox.documents import use_documents_directory
 from workflows.mail.compose import use_mail_settings
 
@@ -48,6 +49,7 @@ def create_app(
     app.config.from_mapping(app_config(settings, test_config))
     use_mail_settings(app.config["PROCEDURE_SETTINGS"].mail)
     use_documents_directory(documents_dir_of(app))
+    use_invitation_validity(app.config["INVITATION_VALID"])
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(

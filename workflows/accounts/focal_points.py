@@ -16,10 +16,9 @@ its point(s)-of-contact ... and inform ... of any subsequent changes" (`000_*`, 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,23 +26,10 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import Refused
 from models import FocalPoint, Organisation, RoleGrant, User
-from workflows.accounts.invitations import invite_person
+from workflows.accounts.invitations import invitation_validity, invite_person
 from workflows.mail.compose import enqueue
 from workflows.people.management import HeldRole, PersonChange, change_person, held_roles
 from workflows.people.roles import PILLARS, SECRETARIAT
-
-# How long an invitation's link works when IISG_INVITATION_DAYS does not say (the web
-# layer refuses a wrong value at start-up; here a wrong one falls back to this).
-DEFAULT_INVITATION_DAYS = 7.0
-
-
-def invitation_validity() -> timedelta:
-    """How long the link in an invitation works (IISG_INVITATION_DAYS, in days)."""
-    try:
-        days = float(os.environ.get("IISG_INVITATION_DAYS") or DEFAULT_INVITATION_DAYS)
-    except ValueError:
-        days = DEFAULT_INVITATION_DAYS
-    return timedelta(days=days if days > 0 else DEFAULT_INVITATION_DAYS)
 
 
 def pillar_roles(organisation: str, pillar: str) -> tuple[HeldRole, HeldRole]:

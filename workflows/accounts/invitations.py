@@ -20,6 +20,22 @@ from workflows.people.management import HeldRole, create_person, is_invited, per
 INVITATION = "invitation"
 
 
+# How long an invitation's link works, as the start gave it (IISG_INVITATION_DAYS, read once
+# with the other settings); a step that invites, such as a member's nomination of its focal
+# points, has no web request to ask.
+_valid = [timedelta(days=7)]
+
+
+def use_invitation_validity(valid: timedelta) -> None:
+    """Make invitations of this process work for `valid` (called once, at start)."""
+    _valid[0] = valid
+
+
+def invitation_validity() -> timedelta:
+    """How long the link in an invitation works."""
+    return _valid[0]
+
+
 def invitation_path(secret: str) -> str:
     """The address (path) of the page an invitation's link opens."""
     return f"/login/invitation/{secret}"
