@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import Refused
 from models import AccountLink, User
-from workflows.accounts.links import issue_link, live_link
+from workflows.accounts.links import issue_link, live_link, set_password_through_link
 from workflows.mail.compose import enqueue, page_link, when
-from workflows.people.accounts import change_password
 from workflows.people.management import HeldRole, create_person, is_invited, person
 
 INVITATION = "invitation"
@@ -138,21 +137,9 @@ def accept_invitation(
 ) -> User | None:
     """Set the password the invited person chose (the policy's refusal names `new_password`)
     and use the link up; None when the link is unknown, used or expired."""
-    user = invited_person(session, secret, now=now)
+    user = set_password_through_link(session, secret, INVITATION, password, now=now)
     if user is None:
         return None
-    change_password(
-        session, user.username, password, actor=user.username, now=now, field="new_password"
-    )
-    session.execute(
-        update(AccountLink)
-        .where(
-            AccountLink.user_id == user.id,
-            AccountLink.purpose == INVITATION,
-            AccountLink.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
     audit.record(
         session,
         kind="account.invitation_accepted",

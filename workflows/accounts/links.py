@@ -120,11 +120,13 @@ def request_password_reset(
     )
 
 
-def reset_password(session: Session, secret: str, password: str, *, now: datetime) -> User | None:
-    """Set the password the person chose through a reset link (the policy's refusal names
-    `new_password`); the link is used up with the person's other reset links, and every
-    session ends. None when the link is unknown, used or expired."""
-    user = live_link(session, secret, RESET, now=now)
+def set_password_through_link(
+    session: Session, secret: str, purpose: str, password: str, *, now: datetime
+) -> User | None:
+    """Set the password a person chose through a link of `purpose` (the policy's refusal
+    names `new_password`), and use up every open link of theirs for it; every session ends.
+    None when the link is unknown, used or expired."""
+    user = live_link(session, secret, purpose, now=now)
     if user is None:
         return None
     change_password(
@@ -134,9 +136,14 @@ def reset_password(session: Session, secret: str, password: str, *, now: datetim
         update(AccountLink)
         .where(
             AccountLink.user_id == user.id,
-            AccountLink.purpose == RESET,
+            AccountLink.purpose == purpose,
             AccountLink.used_at.is_(None),
         )
         .values(used_at=now)
     )
     return user
+
+
+def reset_password(session: Session, secret: str, password: str, *, now: datetime) -> User | None:
+    """Set the password the person chose through a reset link (see set_password_through_link)."""
+    return set_password_through_link(session, secret, RESET, password, now=now)
