@@ -10,12 +10,11 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
-from models import HumanTask, Organisation, ProcessInstance, User
+from models import Organisation, ProcessInstance, User
 from workflows.board.membership import start_demo_membership, start_demo_membership_list
 from workflows.board.outcome_demo import (
     DEMO_AGENCY_APPLICANT,
@@ -32,6 +31,7 @@ from workflows.people.accounts import add_grant, create_user, find_user, partici
 from workflows.people.management import HeldRole, held_roles, set_roles
 from workflows.people.organisations import ensure_founding_members
 from workflows.people.roles import BOARD_SEATS, PILLARS, WB_PARTNERS
+from workflows.procedures.demo_steps import open_step, started_already
 from workflows.withdrawal.withdraw import withdraw_procedure
 
 DEMO_DECISION_KEY = "demo-work-programme-2027"
@@ -176,7 +176,7 @@ def load_demo(session: Session, password: str, *, now: datetime) -> list[DemoAcc
 def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessInstance]:
     """Procedures in a telling state, each started once: returns the ones started now."""
     started: list[ProcessInstance] = []
-    if not _exists(session, DEMO_DECISION_KEY):
+    if not started_already(session, DEMO_DECISION_KEY):
         started.append(
             start_instance(
                 session,
@@ -192,7 +192,7 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
             )
         )
     secretariat = find_user(session, "secretariat")
-    if not _exists(session, DEMO_SILENT_PROCEDURE_KEY) and secretariat is not None:
+    if not started_already(session, DEMO_SILENT_PROCEDURE_KEY) and secretariat is not None:
         launcher = participant(secretariat)
         # Launched as the Secretariat launches one: the files uploaded first, then named.
         documents = [
@@ -248,7 +248,7 @@ def start_demo_procedures(session: Session, *, now: datetime) -> list[ProcessIns
 def _withdrawn_silent_procedure(session: Session, now: datetime) -> ProcessInstance | None:
     """A silent procedure the Secretariat withdrew after two seats had answered."""
     secretariat = find_user(session, "secretariat")
-    if _exists(session, DEMO_WITHDRAWN_KEY) or secretariat is None:
+    if started_already(session, DEMO_WITHDRAWN_KEY) or secretariat is None:
         return None
     silent = start_instance(
         session,
@@ -299,7 +299,7 @@ def _start_demo_broken_silence(session: Session, now: datetime) -> ProcessInstan
     """A Board decision whose silent procedure an objection broke: the Secretariat's task to
     put it on the next Board meeting's agenda waits in the inbox."""
     secretariat = find_user(session, "secretariat")
-    if _exists(session, DEMO_BROKEN_SILENCE_KEY) or secretariat is None:
+    if started_already(session, DEMO_BROKEN_SILENCE_KEY) or secretariat is None:
         return None
     instance = start_instance(
         session,
@@ -314,7 +314,7 @@ def _start_demo_broken_silence(session: Session, now: datetime) -> ProcessInstan
         title="Board decision: venue of the 2027 annual meeting",
         business_key=DEMO_BROKEN_SILENCE_KEY,
     )
-    choose = _open_task(session, instance, "choose_method")
+    choose = open_step(session, instance, "choose_method")
     if choose is not None:
         complete_task(
             session,
@@ -334,23 +334,6 @@ def _start_demo_broken_silence(session: Session, now: datetime) -> ProcessInstan
     return instance
 
 
-def _open_task(session: Session, instance: ProcessInstance, bpmn_id: str) -> HumanTask | None:
-    return session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance.id,
-            HumanTask.bpmn_id == bpmn_id,
-            HumanTask.status == "open",
-        )
-    ).first()
-
-
-def _exists(session: Session, business_key: str) -> bool:
-    found = session.scalars(
-        select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)
-    ).first()
-    return found is not None
-
-
 def _answer(
     session: Session,
     instance: ProcessInstance,
@@ -361,13 +344,7 @@ def _answer(
     user = find_user(session, f"board-{seat.lower()}")
     if user is None:
         return
-    task = session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance.id,
-            HumanTask.organisation == seat,
-            HumanTask.status == "open",
-        )
-    ).first()
+    task = open_step(session, instance, "answer_silent_procedure", organisation=seat)
     if task is not None:
         complete_task(
             session,

@@ -35,6 +35,7 @@ from workflows.board.membership_mail import tell_of_the_notification, tell_the_a
 from workflows.people.accounts import add_grant, find_user, participant
 from workflows.people.organisations import admit_member
 from workflows.people.roles import PILLARS
+from workflows.procedures.demo_steps import complete_open_step
 
 PROCESS = "membership"
 # BPMN ids of `membership.bpmn` this module relies on (a contract with the diagram).
@@ -610,7 +611,7 @@ def _demo_application(
         title=f"Membership application: {code}",
         business_key=DEMO_LIST_KEYS[code],
     )
-    _complete_demo_step(
+    complete_open_step(
         session,
         instance,
         "submit_expression_of_interest",
@@ -633,7 +634,7 @@ def _demo_application(
     assessment = {key: "meets" for key in CRITERIA} | {
         f"{key}_comment": "Shown in its regional programmes." for key in CRITERIA
     }
-    _complete_demo_step(
+    complete_open_step(
         session,
         instance,
         ASSESSMENT_TASK,
@@ -642,24 +643,6 @@ def _demo_application(
         now,
     )
     return instance
-
-
-def _complete_demo_step(
-    session: Session,
-    instance: ProcessInstance,
-    bpmn_id: str,
-    data: dict[str, Any],
-    user: Any,
-    now: datetime,
-) -> None:
-    task = session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance.id,
-            HumanTask.bpmn_id == bpmn_id,
-            HumanTask.status == "open",
-        )
-    ).one()
-    complete_task(session, task.id, data, participant=participant(user), now=now)
 
 
 def start_demo_membership_list(session: Session, *, now: datetime) -> list[ProcessInstance]:
@@ -677,9 +660,9 @@ def start_demo_membership_list(session: Session, *, now: datetime) -> list[Proce
         return []
     first = _demo_application(session, "IOM", applicants["IOM"], secretariat, now)
     second = _demo_application(session, "UNODC", applicants["UNODC"], secretariat, now)
-    _complete_demo_step(session, first, SEND_LIST_TASK, {}, secretariat, now)
-    _complete_demo_step(session, first, "choose_method", {"method": "meeting"}, secretariat, now)
-    _complete_demo_step(
+    complete_open_step(session, first, SEND_LIST_TASK, {}, secretariat, now)
+    complete_open_step(session, first, "choose_method", {"method": "meeting"}, secretariat, now)
+    complete_open_step(
         session,
         first,
         "record_meeting_outcome",

@@ -5,50 +5,24 @@ Board; both through the same steps a person takes on the web, each started once.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.instances.steps import complete_task, start_instance
-from models import HumanTask, ProcessInstance, User
-from workflows.people.accounts import find_user, participant
+from engine.instances.steps import start_instance
+from models import ProcessInstance
+from workflows.people.accounts import find_user
+from workflows.procedures.demo_steps import complete_open_step, started_already
 
 DEMO_MEETING_DECISION_KEY = "demo-response-mapping-calendar-2027"
 DEMO_NOTIFICATION_KEY = "demo-membership-cepol"
 DEMO_AGENCY_APPLICANT = "applicant-cepol"
 
 
-def _exists(session: Session, business_key: str) -> bool:
-    found = session.scalars(
-        select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)
-    ).first()
-    return found is not None
-
-
-def _complete(
-    session: Session,
-    instance: ProcessInstance,
-    bpmn_id: str,
-    data: dict[str, Any],
-    user: User,
-    now: datetime,
-) -> None:
-    task = session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == instance.id,
-            HumanTask.bpmn_id == bpmn_id,
-            HumanTask.status == "open",
-        )
-    ).one()
-    complete_task(session, task.id, data, participant=participant(user), now=now)
-
-
 def start_demo_meeting_decision(session: Session, *, now: datetime) -> ProcessInstance | None:
     """A decision the Board took at its meeting, recorded by the Secretariat: the outbox holds
     its outcome for every Board member and the Secretariat. None when it exists already."""
     secretariat = find_user(session, "secretariat")
-    if secretariat is None or _exists(session, DEMO_MEETING_DECISION_KEY):
+    if secretariat is None or started_already(session, DEMO_MEETING_DECISION_KEY):
         return None
     instance = start_instance(
         session,
@@ -64,8 +38,8 @@ def start_demo_meeting_decision(session: Session, *, now: datetime) -> ProcessIn
         title="Board decision: calendar of the 2027 response mapping",
         business_key=DEMO_MEETING_DECISION_KEY,
     )
-    _complete(session, instance, "choose_method", {"method": "meeting"}, secretariat, now)
-    _complete(
+    complete_open_step(session, instance, "choose_method", {"method": "meeting"}, secretariat, now)
+    complete_open_step(
         session,
         instance,
         "record_meeting_outcome",
@@ -85,7 +59,7 @@ def start_demo_agency_notification(session: Session, *, now: datetime) -> Proces
     """CEPOL, an EU JHA agency, joins upon notification to the Board: every Board member is
     mailed the notification and CEPOL its membership. None when it exists already."""
     applicant = find_user(session, DEMO_AGENCY_APPLICANT)
-    if applicant is None or _exists(session, DEMO_NOTIFICATION_KEY):
+    if applicant is None or started_already(session, DEMO_NOTIFICATION_KEY):
         return None
     name = "European Union Agency for Law Enforcement Training"
     instance = start_instance(
@@ -103,7 +77,7 @@ def start_demo_agency_notification(session: Session, *, now: datetime) -> Proces
         title="Membership: CEPOL (EU JHA agency, by notification)",
         business_key=DEMO_NOTIFICATION_KEY,
     )
-    _complete(
+    complete_open_step(
         session,
         instance,
         "submit_expression_of_interest",
