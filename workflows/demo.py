@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Grant
 from engine.instances.steps import complete_task, start_instance
 from models import Organisation, ProcessInstance, User
-from workflows.board.membership import start_demo_membership, start_demo_membership_list
+from workflows.board.membership_demo import start_demo_membership, start_demo_membership_list
 from workflows.board.outcome_demo import (
     DEMO_AGENCY_APPLICANT,
     start_demo_agency_notification,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Iisg, log_in, screenshot
-from workflows.board.membership import start_demo_membership_list
+from workflows.board.membership_demo import start_demo_membership_list
 
 
 def test_a_list_of_two_with_one_confirmed_and_the_other_ended(page: Page, iisg: Iisg) -> None:

@@ -28,11 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.cli import main
-from engine.instances.steps import claim_task, complete_task, start_instance
+from engine.instances.claims import claim_task
+from engine.instances.steps import complete_task, start_instance
 from engine.instances.unit_of_work import run_in_transaction
 from models import Decision, HumanTask, ProcessInstance, make_engine, make_session_factory
 from models.backup import database_revision
-from workflows.board.membership import DEMO_MEMBERSHIP_KEY
+from workflows.board.membership_demo import DEMO_MEMBERSHIP_KEY
 from workflows.mappings.response_mapping import DEMO_RESPONSE_MAPPING_KEY
 from workflows.people.accounts import find_user, participant
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant, Participant
-from engine.instances.steps import claim_task
+from engine.instances.claims import claim_task
 from models import AuditEvent, Decision, FocalPoint, HumanTask, Organisation
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, main_region, main_text, snapshot

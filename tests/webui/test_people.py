@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.instances.assignment import Participant
-from engine.instances.steps import claim_task
+from engine.instances.claims import claim_task
 from models import AuditEvent, HumanTask, OutboxMessage, RoleGrant, User
 from tests.conftest import Clock, Database
 from tests.webui.conftest import Browser, main_region, main_text

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.instances.steps import claim_task, complete_task_or_log_refusal, release_task
+from engine.instances.claims import claim_task, release_task
+from engine.instances.steps import complete_task_or_log_refusal
 from models import HumanTask
 from webui.api.auth import api_person
 from webui.api.blueprint import bp as api

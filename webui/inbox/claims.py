@@ -11,7 +11,8 @@ from flask_babel import gettext
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
-from engine.instances.steps import claim_task, ensure_open, release_task
+from engine.instances.claims import claim_task, release_task
+from engine.instances.steps import ensure_open
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.inbox.queries import task_page

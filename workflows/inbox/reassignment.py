@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.instances.assignment import Participant, describe_holder, is_offered_to
-from engine.instances.steps import change_claim, require_open_task
+from engine.instances.claims import change_claim
+from engine.instances.steps import require_open_task
 from models import HumanTask, User
 from workflows.people.accounts import participant as participant_of
 from workflows.refusals import NoAccess, RequestRefused

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import Refused
 from engine.instances.assignment import Grant, Participant, is_offered_to
-from engine.instances.steps import change_claim
+from engine.instances.claims import change_claim
 from models import HumanTask, Organisation, RoleGrant, User
 from workflows.people.accounts import (
     NO_PASSWORD_YET,

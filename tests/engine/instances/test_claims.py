@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from engine.errors import NotAllowed
 from engine.instances.assignment import Grant, Participant, offered_clause
-from engine.instances.steps import claim_task, complete_task, release_task
+from engine.instances.claims import claim_task, release_task
+from engine.instances.steps import complete_task
 from models import AuditEvent, HumanTask
 from tests.conftest import Clock, Database
 from tests.engine.conftest import Procedures

@@ -23,7 +23,8 @@ from engine.audit import verify
 from engine.errors import NotAllowed, TaskAlreadyDone
 from engine.instances import loading, steps
 from engine.instances.assignment import Grant, Participant
-from engine.instances.steps import claim_task, complete_task, complete_task_or_log_refusal
+from engine.instances.claims import claim_task
+from engine.instances.steps import complete_task, complete_task_or_log_refusal
 from models import AuditEvent, HumanTask
 from tests.conftest import Database, record_figures
 from tests.engine.conftest import SEATS, Procedures

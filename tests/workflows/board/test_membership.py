@@ -15,7 +15,7 @@ from engine.instances.loading import load
 from engine.instances.steps import complete_task
 from models import AuditEvent, FocalPoint, HumanTask, Organisation, ProcessInstance
 from tests.workflows.conftest import Iisg
-from workflows.board.membership import DEMO_LIST_KEYS, start_demo_membership
+from workflows.board.membership_demo import DEMO_LIST_KEYS, start_demo_membership
 from workflows.demo import load_demo, start_demo_procedures
 from workflows.people.accounts import find_user
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.errors import NotAllowed, ProcedureEnded, Refused
 from engine.instances.assignment import Grant, Participant
-from engine.instances.steps import claim_task
+from engine.instances.claims import claim_task
 from models import HumanTask, ProcessInstance, Timer
 from tests.workflows.board.test_membership import (
     ASSESSMENT,
