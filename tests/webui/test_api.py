@@ -359,7 +359,14 @@ def test_a_nul_character_is_refused_or_ignored_not_a_server_error(
     review = task_of(db, start_lane_task(), "review")
     secretariat = api("sec")
 
-    assert secretariat.get("/tasks?partner=%00&q=a%00b").status_code == 200
+    refused_query = problem_of(secretariat.get("/tasks?partner=%00&q=a%00b"), 400)
+    assert refused_query["errors"][0]["field"] == "partner"
+    refused_query = problem_of(secretariat.get("/people?organisation=U%00V"), 400)
+    assert refused_query["errors"][0] == {
+        "field": "organisation",
+        "message": "use text without control characters",
+    }
+    assert problem_of(secretariat.get("/tasks?q=a%00b"), 400)["errors"][0]["field"] == "q"
     data = {"approved": True, "comment": "ready\x00"}
     refused = problem_of(secretariat.post(f"/tasks/{review.id}/complete", {"data": data}), 400)
     assert refused["errors"][0]["field"] == "data/comment"

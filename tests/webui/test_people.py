@@ -75,6 +75,9 @@ def test_the_list_shows_each_person_with_organisation_and_roles_and_filters_them
     assert "board-al" in everyone and "board-al" not in support
     assert "Ana Petrović" in support and "Ana Petrović" in of_dcaf
     assert "secretariat" not in of_dcaf.split()
+    # A value no choice gives, typed into the address, filters nothing (a NUL included).
+    unfiltered = main_text(secretariat.text("/people"))
+    assert main_text(secretariat.text("/people?organisation=U%00V")) == unfiltered
 
 
 def test_an_invitation_is_refused_in_words_beside_the_field_and_keeps_what_was_typed(

@@ -17,6 +17,13 @@ from workflows.inbox.filters import SEARCH_MAX_CHARS, SORTS, STATES
 from workflows.people.management import ROLE_KINDS
 from workflows.people.roles import PILLARS
 
+# Text a person can type: no control characters (a NUL, say, which PostgreSQL cannot even hold
+# in a string to compare with).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+# An organisation's code, as the register keeps it (AL, EEAS, INTERPOL, ...).
+CODE_PATTERN = r"^([A-Z0-9][A-Z0-9_-]{0,31})?$"
+CODE_WORDS = "use an organisation's code, in capitals, like AL or EEAS"
+
 
 @dataclass(frozen=True)
 class QueryParameter:
@@ -38,6 +45,8 @@ class QueryParameter:
             schema["maxLength"] = self.max_length
         if self.pattern is not None:
             schema["pattern"] = self.pattern
+        elif not self.choices:
+            schema["pattern"] = NO_CONTROL_CHARACTERS
         return {
             "name": self.name,
             "in": "query",
@@ -48,6 +57,8 @@ class QueryParameter:
 
     def refusal(self, value: str) -> str | None:
         """Why `value` is not one this parameter takes, in words; None when it is."""
+        if not re.search(NO_CONTROL_CHARACTERS, value):
+            return "use text without control characters"
         if self.choices and value not in self.choices:
             return "use one of: " + ", ".join(self.choices)
         if self.max_length is not None and len(value) > self.max_length:
@@ -66,7 +77,13 @@ TASK_FILTERS = (
         pattern_words=PROCESS_ID_WORDS,
     ),
     QueryParameter("pillar", "Only tasks of this pillar", tuple(PILLARS)),
-    QueryParameter("partner", "Only tasks of this partner (Board seat code)", max_length=32),
+    QueryParameter(
+        "partner",
+        "Only tasks of this partner (Board seat code)",
+        max_length=32,
+        pattern=CODE_PATTERN,
+        pattern_words=CODE_WORDS,
+    ),
     QueryParameter("state", "All open tasks, or the overdue ones only", tuple(STATES)),
     QueryParameter("q", "Words in the task's or the procedure's name", max_length=SEARCH_MAX_CHARS),
     QueryParameter("sort", "The order", tuple(SORTS)),
@@ -75,7 +92,13 @@ TASK_FILTERS = (
 
 PEOPLE_FILTERS = (
     QueryParameter("role", "Only people holding this role", tuple(ROLE_KINDS)),
-    QueryParameter("organisation", "Only people of this organisation (its code)", max_length=32),
+    QueryParameter(
+        "organisation",
+        "Only people of this organisation (its code)",
+        max_length=32,
+        pattern=CODE_PATTERN,
+        pattern_words=CODE_WORDS,
+    ),
     QueryParameter(
         "active", "Only active people (true) or deactivated ones (false)", ("true", "false")
     ),

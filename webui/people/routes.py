@@ -73,11 +73,15 @@ def _choices() -> dict[str, Any]:
     }
 
 
-def _filter(args: Mapping[str, str]) -> PeopleFilter:
+def _filter(db: Session, args: Mapping[str, str]) -> PeopleFilter:
+    # The filters are choices on the page: a value not among them (typed into the address)
+    # filters nothing, as an unknown role does.
     role = args.get("role") or None
+    organisation = args.get("organisation") or None
+    known = {found.code for found in organisations(db)}
     return PeopleFilter(
         role=role if role in ROLE_KINDS else None,
-        organisation=args.get("organisation") or None,
+        organisation=organisation if organisation in known else None,
         active=ACTIVE_CHOICES.get(args.get("active", "")),
     )
 
@@ -86,7 +90,7 @@ def _filter(args: Mapping[str, str]) -> PeopleFilter:
 def people() -> ResponseReturnValue:
     """Everyone with their organisation and roles, filtered by role, organisation, access."""
     db = request_session()
-    chosen = _filter(request.args)
+    chosen = _filter(db, request.args)
     found = list_people(db, chosen)
     rows = [
         {
