@@ -44,7 +44,27 @@ def main_region(page: str) -> html.HtmlElement:
 
 def main_text(page: str) -> str:
     """The words of the page's main region, as a person reads them."""
-    return " ".join(main_region(page).text_content().split())
+    return words(main_region(page))
+
+
+def words(element: html.HtmlElement) -> str:
+    """The words of one part of a page, as a person reads them."""
+    return " ".join(element.text_content().split())
+
+
+def links(page: str | html.HtmlElement) -> list[str]:
+    """Where the links of a page (or of one part of it) lead, in the order they stand."""
+    element = html.fromstring(page) if isinstance(page, str) else page
+    return [str(href) for href in element.xpath(".//a/@href")]
+
+
+def field_names(page: str | html.HtmlElement) -> set[str]:
+    """The names of the fields a person can fill in on a page (or in one part of it)."""
+    element = html.fromstring(page) if isinstance(page, str) else page
+    return {
+        str(name)
+        for name in element.xpath(".//*[self::input or self::select or self::textarea]/@name")
+    }
 
 
 def csrf_token(page: TestResponse) -> str:
@@ -67,6 +87,14 @@ class Browser:
         response = self.client.get(url)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_data(as_text=True)
+
+    def main(self, url: str) -> str:
+        """The words a person reads in the main region of the page at `url`."""
+        return main_text(self.text(url))
+
+    def region(self, url: str) -> html.HtmlElement:
+        """The main region of the page at `url`, to look at one part of it."""
+        return main_region(self.text(url))
 
     def submit(
         self, page_url: str, action: str, data: dict[str, str], **kwargs: Any
