@@ -47,24 +47,106 @@ def main_text(page: str) -> str:
     return words(main_region(page))
 
 
+# Elements that stand on their own line or in their own box: their words never run into
+# the words around them, while those of inline elements (a link in a sentence) do.
+_BLOCKS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "button",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "legend",
+        "main",
+        "nav",
+        "ol",
+        "option",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+# Elements whose text nobody reads on the page.
+_UNSEEN = frozenset({"script", "style", "template"})
+
+
 def words(element: html.HtmlElement) -> str:
     """The words of one part of a page, as a person reads them."""
-    return " ".join(element.text_content().split())
+    parts: list[str] = []
+
+    def read(node: html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else None
+        block = tag in _BLOCKS
+        if block:
+            parts.append(" ")
+        if tag is not None and tag not in _UNSEEN:
+            parts.append(node.text or "")
+            for child in node:
+                read(child)
+        if block:
+            parts.append(" ")
+        parts.append(node.tail or "")
+
+    read(element)
+    if element.tail:
+        parts.pop()  # what follows the element is not part of it
+    return " ".join("".join(parts).split())
+
+
+def values(element: html.HtmlElement, path: str) -> list[str]:
+    """The attribute values or texts an XPath finds in one part of a page."""
+    found = element.xpath(path)
+    assert isinstance(found, list)
+    return [str(value) for value in found]
+
+
+def elements(element: html.HtmlElement, path: str) -> list[html.HtmlElement]:
+    """The elements an XPath finds in one part of a page."""
+    found = element.xpath(path)
+    assert isinstance(found, list)
+    return [node for node in found if isinstance(node, html.HtmlElement)]
 
 
 def links(page: str | html.HtmlElement) -> list[str]:
     """Where the links of a page (or of one part of it) lead, in the order they stand."""
     element = html.fromstring(page) if isinstance(page, str) else page
-    return [str(href) for href in element.xpath(".//a/@href")]
+    return values(element, ".//a/@href")
 
 
 def field_names(page: str | html.HtmlElement) -> set[str]:
     """The names of the fields a person can fill in on a page (or in one part of it)."""
     element = html.fromstring(page) if isinstance(page, str) else page
-    return {
-        str(name)
-        for name in element.xpath(".//*[self::input or self::select or self::textarea]/@name")
-    }
+    return set(values(element, ".//*[self::input or self::select or self::textarea]/@name"))
 
 
 def csrf_token(page: TestResponse) -> str:

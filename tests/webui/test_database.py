@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine.instances.assignment import Grant, Participant
 from models import Need, NeedChange, Organisation, Report, Response
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, main_region
+from tests.webui.conftest import Browser, elements, main_region
 
 RADICALISATION = "Radicalisation prevention law needs updating"
 CBRN_TRAINING = "Training for first responders on CBRN incidents"
@@ -310,7 +310,9 @@ def test_the_analysis_counts_gaps_and_duplications(
         mapped.needs["cbrn"],
         mapped.needs["border"],
     }
-    duplications = main_region(page).xpath('.//section[@aria-labelledby="duplications-heading"]')
+    duplications = elements(
+        main_region(page), './/section[@aria-labelledby="duplications-heading"]'
+    )
     assert len(duplications) == 1, "no duplications section in the page's main region"
     seen = " ".join(duplications[0].text_content().split())
     assert "Possible duplications" in seen

@@ -24,10 +24,12 @@ from tests.conftest import Clock, Database
 from tests.webui.conftest import (
     Browser,
     csrf_token,
+    elements,
     field_names,
     links,
     main_region,
     main_text,
+    values,
     words,
 )
 from webui import create_app
@@ -125,7 +127,7 @@ def test_the_catalogue_lists_the_six_procedures_with_their_descriptions(
     catalogue = browser("sec").region("/procedures")
 
     for key, name in PROCEDURES.items():
-        assert [words(h2) for h2 in catalogue.xpath(f'.//h2[@id="procedure-{key}"]')] == [name]
+        assert [words(h2) for h2 in elements(catalogue, f'.//h2[@id="procedure-{key}"]')] == [name]
         assert f"/procedures/{key}/start" in links(catalogue)
     assert "The IISG Board decides based on consensus (Terms of Reference, 2017)" in words(
         catalogue
@@ -199,7 +201,7 @@ def test_invalid_start_data_is_refused_with_its_reasons_and_starts_nothing(
     assert response.status_code == 400
     form = main_region(response.get_data(as_text=True))
     assert "Nothing was started yet" in words(form)
-    assert form.xpath('.//*[@aria-invalid="true"]')
+    assert elements(form, './/*[@aria-invalid="true"]')
     assert iisg.counts() == before
 
 
@@ -225,7 +227,7 @@ def test_when_the_diagram_refuses_to_start_the_form_says_why_and_nothing_starts(
     assert response.status_code == 400
     form = main_region(response.get_data(as_text=True))
     assert "there is no active login 'nobody-yet' for the applicant" in words(form)
-    assert "INTERPOL" in form.xpath(".//input/@value")  # what was typed is kept
+    assert "INTERPOL" in values(form, ".//input/@value")  # what was typed is kept
     assert iisg.counts() == before
 
 
@@ -369,8 +371,8 @@ def test_the_diagram_is_the_version_s_bpmn_served_as_xml(
     assert response.mimetype == "application/xml"
     assert response.get_data() == (BPMN_DIR / "silent_procedure.bpmn").read_bytes()
     page = html.fromstring(secretariat.text(f"/instances/{instance_id}"))
-    assert page.xpath("//main//@data-diagram-url") == [f"/instances/{instance_id}/diagram.bpmn"]
-    assert page.xpath("//main//@data-state-url") == [f"/instances/{instance_id}/state.json"]
+    assert values(page, "//main//@data-diagram-url") == [f"/instances/{instance_id}/diagram.bpmn"]
+    assert values(page, "//main//@data-state-url") == [f"/instances/{instance_id}/state.json"]
     scripts = [script.get("src") for script in page.iter("script")]
     assert f"/vendor/bpmn-js/{VIEWER_SCRIPT}" in scripts
     assert "/static/instance_diagram.js" in scripts
