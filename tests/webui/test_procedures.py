@@ -251,7 +251,9 @@ def test_the_instance_page_shows_open_tasks_their_holders_and_where_it_stands(
     assert "Work programme 2027" in page
 
     state = state_of(secretariat, instance_id)
+    # The seats' answers are drawn inside "Board members answer", a collapsed subprocess.
     assert set(state["current"]) == {
+        "board_answers",
         "answer_silent_procedure",
         "extend_deadline",
         "deadline_passed",
