@@ -74,6 +74,11 @@ def catalogue(session: Session, participant: Participant) -> list[Procedure]:
     ]
 
 
+def first_steps(session: Session, participant: Participant) -> list[Procedure]:
+    """The procedures this person may start: an empty inbox offers them as a first step."""
+    return [p for p in catalogue(session, participant) if p.may_start]
+
+
 def _fills_for(participant: Participant, process_key: str) -> dict[str, Any]:
     if process_key == MEMBERSHIP and not participant.holds(SECRETARIAT):
         return {"applicant_username": participant.username, "how_it_began": "approach"}
