@@ -148,10 +148,9 @@ def _earliest_due(session: Session, instance_id: int) -> datetime | None:
             HumanTask.instance_id == instance_id,
             HumanTask.status == "open",
             HumanTask.optional.is_(False),
-            HumanTask.due_at.is_not(None),
         )
-    ).all()
-    return min(dues, default=None)
+    )
+    return min((due for due in dues if due is not None), default=None)
 
 
 def _outcome(done: set[str], data: dict[str, Any]) -> str | None:
