@@ -9,7 +9,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
@@ -86,7 +86,9 @@ def _is_current(task: Task, timers: set[Any]) -> bool:
     if task.state == TaskState.READY:
         return True
     if task.state == TaskState.STARTED:
-        return isinstance(spec, CallActivity)
+        # A subprocess under way (called, or embedded such as the silent procedure's "Board
+        # members answer", often drawn collapsed) is where the procedure stands.
+        return isinstance(spec, SubWorkflowTask)
     if task.state != TaskState.WAITING:
         return False
     if isinstance(spec, BoundaryEvent):

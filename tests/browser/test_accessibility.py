@@ -40,6 +40,21 @@ class Scene:
             ).one()
         return f"/decisions/{decision_id}"
 
+    def applied(self) -> str:
+        """The applicant's page, once the Secretariat opened an application for them."""
+        self.iisg.start(
+            "membership",
+            {
+                "how_it_began": "approach",
+                "organisation_name": "Organization for Security and Co-operation in Europe",
+                "organisation_code": "OSCE",
+                "member_group": "international_partner",
+                "partner_type": "international_organisation",
+                "applicant_username": "applicant",
+            },
+        )
+        return "/my-applications"
+
     def mail(self) -> str:
         with self.iisg.db.session() as session:
             return f"/outbox/{session.scalars(select(func.min(OutboxMessage.id))).one()}"
@@ -60,6 +75,8 @@ VISITS = [
     Visit("login", None, lambda scene: "/login"),
     Visit("inbox", "board-al", lambda scene: "/inbox"),
     Visit("inbox filtered", "secretariat", lambda scene: "/inbox?q=board&state=overdue"),
+    Visit("empty inbox", "applicant", lambda scene: "/inbox"),
+    Visit("my applications", "applicant", lambda scene: scene.applied()),
     Visit("task", "board-al", lambda scene: scene.task("answer_silent_procedure", "AL")),
     Visit("task with claim", "secretariat", lambda scene: scene.task("extend_deadline")),
     Visit("reassign", "secretariat", lambda scene: scene.task("extend_deadline") + "/reassign"),

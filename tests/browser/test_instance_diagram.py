@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Iisg, log_in, screenshot
@@ -60,3 +61,46 @@ def test_the_secretariat_starts_a_membership_and_sees_the_highlight_move(
     assert "send_invitation" in marked(page, DONE)
     page.locator("#diagram").scroll_into_view_if_needed()
     screenshot(page, "instance-diagram-moved")
+
+
+def scale(page: Page) -> float:
+    """The diagram's zoom, as the page last set it."""
+    return float(page.locator(DRAWN).get_attribute("data-scale") or "0")
+
+
+def test_a_running_silent_procedure_highlights_board_members_answer_and_zooms(
+    page: Page, iisg: Iisg
+) -> None:
+    instance_id = iisg.start(
+        "silent_procedure",
+        {"subject": "IISG work programme 2027", "proposal": "The Board adopts it."},
+    )
+    log_in(page, "secretariat")
+    page.goto(f"/instances/{instance_id}")
+
+    # The seats' answers run inside "Board members answer", drawn collapsed: it is current.
+    assert marked(page, CURRENT) == {"board_answers", "deadline_passed"}
+    now = page.get_by_role("heading", name="Now").locator("xpath=..")
+    expect(now.get_by_role("listitem").filter(has_text="Board members answer")).to_have_count(1)
+    # It opens at a size where the labels can be read.
+    opened = scale(page)
+    assert opened >= 1
+
+    view = page.get_by_role("group", name="Diagram view")
+    view.get_by_role("button", name="Zoom in").click()
+    assert scale(page) > opened
+    view.get_by_role("button", name="Fit the whole diagram").click()
+    fitted = scale(page)
+    view.get_by_role("button", name="Zoom out").click()
+    assert scale(page) < fitted
+    # The keyboard does the same on the focused diagram.
+    page.locator("#diagram").focus()
+    page.keyboard.press("+")
+    assert scale(page) == pytest.approx(fitted, abs=0.01)
+    page.keyboard.press("1")
+    assert scale(page) == pytest.approx(opened, abs=0.01)
+
+    # Each open task is a link to its page.
+    open_tasks = page.get_by_role("region", name="Open tasks")
+    open_tasks.get_by_role("link", name="Extend the deadline (once)").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Extend the deadline (once)")

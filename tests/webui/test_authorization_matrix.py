@@ -243,6 +243,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/methodology/<process_key>/versions/<int:version>/propose", "POST"): row(
         LOGIN, 403, 403, 403, 403, 403, 400
     ),
+    # Each person's own membership applications (none, for most): nobody sees another's.
+    ("/my-applications", "GET"): row(LOGIN, 200, 200, 200, 200, 200, 200),
     ("/outbox", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/outbox/<int:message_id>", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/overview", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),

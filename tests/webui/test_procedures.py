@@ -267,7 +267,9 @@ def test_the_instance_page_shows_open_tasks_their_holders_and_where_it_stands(
     assert "Work programme 2027" in page
 
     state = state_of(secretariat, instance_id)
+    # The seats' answers are drawn inside "Board members answer", a collapsed subprocess.
     assert set(state["current"]) == {
+        "board_answers",
         "answer_silent_procedure",
         "extend_deadline",
         "deadline_passed",
@@ -491,3 +493,73 @@ def test_every_procedure_page_sends_anonymous_visitors_to_log_in(
         response = anonymous.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login?next="), url
+
+
+def data_shown(page: str) -> dict[str, str]:
+    """The instance page's "Data gathered so far", label by label, as a person reads it."""
+    region = main_region(page)
+    return {
+        " ".join(dt.text_content().split()): " ".join(dd.text_content().split())
+        for dt, dd in zip(
+            region.findall('.//dl[@class="answers"]/div/dt'),
+            region.findall('.//dl[@class="answers"]/div/dd'),
+            strict=True,
+        )
+    }
+
+
+def test_the_open_tasks_link_to_their_pages_for_those_who_may_open_them(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    instance_id = iisg.launch(secretariat)
+    with iisg.db.session() as session:
+        xk_task = session.scalars(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id, HumanTask.organisation == "XK"
+            )
+        ).one()
+
+    def task_links(page: str) -> list[tuple[str, str]]:
+        table = main_region(page).find('.//section[@aria-labelledby="open-tasks"]')
+        assert table is not None
+        return [(a.text_content(), str(a.get("href"))) for a in table.iter("a")]
+
+    # The Secretariat follows every step; a Board member opens their own seat's.
+    seen_by_secretariat = task_links(secretariat.text(f"/instances/{instance_id}"))
+    assert len(seen_by_secretariat) == 8  # seven seats and the extension
+    assert ("Answer the silent procedure", f"/tasks/{xk_task}") in seen_by_secretariat
+    assert task_links(browser("board-xk").text(f"/instances/{instance_id}")) == [
+        ("Answer the silent procedure", f"/tasks/{xk_task}")
+    ]
+
+
+def test_the_data_gathered_is_labelled_and_in_words(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("sec")
+    start = "/procedures/membership/start"
+    response = secretariat.submit(
+        start,
+        start,
+        {
+            "how_it_began": "approach",
+            "organisation_name": "INTERPOL",
+            "organisation_code": "INTERPOL",
+            "member_group": "international_partner",
+            "partner_type": "international_organisation",
+            "applicant_username": "applicant",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+    shown = data_shown(secretariat.text(response.headers["Location"]))
+
+    assert shown["Name of the country/Organisation"] == "INTERPOL"
+    # A choice of the start form reads as its words, not its code.
+    assert shown["Kind of international partner"] == "International organisation"
+    assert shown["Member group"].startswith("b) Western Balkans' relevant international partner")
+    # A record the procedure keeps is spelled out field by field, its moments as dates.
+    assert shown["Application: Status"] == "applicant"
+    assert shown["Application: Opened at"] == "23 Nov 2026, 09:00 UTC"
+    assert not any(value.startswith(("{", "[")) for value in shown.values())

@@ -23,9 +23,11 @@ from webui.inbox.queries import (
     task_page,
 )
 from webui.settings import minimum_notice
+from workflows.board.applications import has_applications
 from workflows.inbox.filters import inbox_filter
 from workflows.inbox.tasks import open_tasks
 from workflows.procedures.access import check_may_open, check_may_open_or_follow
+from workflows.procedures.pages import first_steps
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(login_required_response)
@@ -43,8 +45,16 @@ def inbox() -> ResponseReturnValue:
     person, chosen, now = require_person(), inbox_filter(request.args), datetime.now(UTC)
     session = request_session()
     rows = open_tasks(session, person.participant, chosen, now)
+    nothing_to_do = not rows and not chosen.narrowed
     return render_template(
-        "inbox/inbox.html", rows=rows, chosen=chosen, now=now, **inbox_choices(session)
+        "inbox/inbox.html",
+        rows=rows,
+        chosen=chosen,
+        now=now,
+        # An empty inbox offers a first step: the person's applications, what they may start.
+        has_applications=nothing_to_do and has_applications(session, person.participant.username),
+        startable=first_steps(session, person.participant) if nothing_to_do else [],
+        **inbox_choices(session),
     )
 
 

@@ -22,6 +22,7 @@ from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
+from workflows.procedures.access import may_read_task
 
 APPLICANT = "applicant"
 MEMBERSHIP = "membership"
@@ -34,6 +35,7 @@ APPLICANT_FILLED = ("applicant_username", "how_it_began")
 # Start-form fields that name an instance, in order of preference.
 TITLE_FIELDS = ("subject", "organisation_name", "mapping_year", "report_year", "process_key")
 VALUE_SHOWN = 300
+DATA_FIELDS_SHOWN = 200
 STATUS_WORDS = {
     "running": "running",
     "completed": "completed",
@@ -72,6 +74,11 @@ def catalogue(session: Session, participant: Participant) -> list[Procedure]:
         )
         for d in active_processes(session)
     ]
+
+
+def first_steps(session: Session, participant: Participant) -> list[Procedure]:
+    """The procedures this person may start: an empty inbox offers them as a first step."""
+    return [p for p in catalogue(session, participant) if p.may_start]
 
 
 def _fills_for(participant: Participant, process_key: str) -> dict[str, Any]:
@@ -146,10 +153,20 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class OpenTask:
-    """An open task of the instance and who it is for."""
+    """An open task of the instance, who it is for, and whether the reader may open its page."""
 
     task: HumanTask
     holder: str
+    readable: bool = False
+
+
+@dataclass(frozen=True)
+class DataField:
+    """One value of the data gathered, labelled, in words (or a moment, shown as one)."""
+
+    label: str
+    text: str
+    moment: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +179,7 @@ class InstancePage:
     state: DiagramState
     timeline: list[TimelineEntry]
     open_tasks: list[OpenTask]
-    data: list[tuple[str, str]] | None
+    data: list[DataField] | None
     # Whether this person is offered the withdrawal, and how a withdrawn one was withdrawn.
     may_withdraw: bool
     withdrawal: Cancellation | None
@@ -222,14 +239,19 @@ def timeline(session: Session, instance_id: int, names: dict[str, str]) -> list[
     return [TimelineEntry(e.occurred_at, _event_words(e, names)) for e in events]
 
 
-def open_tasks_of(session: Session, instance_id: int) -> list[OpenTask]:
-    """The instance's open tasks, soonest due first, with who holds them."""
+def open_tasks_of(
+    session: Session, instance_id: int, reader: Participant | None = None
+) -> list[OpenTask]:
+    """The instance's open tasks, soonest due first, with who holds them and whether `reader`
+    may open each one's page."""
     tasks = session.scalars(
         select(HumanTask)
         .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
         .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
     )
-    return [OpenTask(t, holder_of(t)) for t in tasks]
+    return [
+        OpenTask(t, holder_of(t), reader is not None and may_read_task(reader, t)) for t in tasks
+    ]
 
 
 def value_text(value: Any) -> str:
@@ -245,12 +267,63 @@ def value_text(value: Any) -> str:
     return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
 
 
-def _labelled(data: dict[str, Any], schema: dict[str, Any] | None) -> list[tuple[str, str]]:
-    titles = {k: p.get("title") for k, p in (schema or {}).get("properties", {}).items()}
-    return [
-        (str(titles.get(key) or key.replace("_", " ").capitalize()), value_text(value))
-        for key, value in data.items()
+def _label(key: str, titles: dict[str, str]) -> str:
+    return titles.get(key) or key.replace("_", " ").strip().capitalize()
+
+
+def _moment(value: str) -> datetime | None:
+    """A date and time with its offset (as the engine stores them), else None."""
+    if len(value) < 19 or value[4:5] != "-" or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _fields(label: str, value: Any, words: dict[str, str]) -> list[DataField]:
+    """A value as labelled fields: a record field by field, a list of records one by one, a
+    list of plain values in one line; a code of the start form by its words."""
+    if isinstance(value, dict) and value:
+        return [
+            field
+            for key, inner in value.items()
+            for field in _fields(f"{label}: {_label(str(key), {})}", inner, words)
+        ]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [
+            field
+            for number, inner in enumerate(value, start=1)
+            for field in _fields(f"{label} {number}", inner, words)
+        ]
+    if isinstance(value, list) and value:
+        text = ", ".join(value_text(words.get(str(v), v)) for v in value)
+        return [DataField(label, value_text(text))]
+    if isinstance(value, str):
+        moment = _moment(value)
+        if moment is not None:
+            return [DataField(label, value, moment)]
+        return [DataField(label, value_text(words.get(value, value)))]
+    return [DataField(label, value_text(value))]
+
+
+def data_in_words(data: dict[str, Any], schema: dict[str, Any] | None) -> list[DataField]:
+    """The data gathered as labelled fields: the start form's titles and its choices' words
+    where it has them, every nested record spelled out, at most DATA_FIELDS_SHOWN of them."""
+    properties = (schema or {}).get("properties", {})
+    titles = {k: str(p["title"]) for k, p in properties.items() if p.get("title")}
+    words: dict[str, str] = {}
+    for spec in properties.values():
+        for code, name in zip(spec.get("enum") or [], spec.get("enumNames") or [], strict=False):
+            words.setdefault(str(code), str(name))
+    fields = [
+        field for key, value in data.items() for field in _fields(_label(key, titles), value, words)
     ]
+    if len(fields) > DATA_FIELDS_SHOWN:
+        left = len(fields) - DATA_FIELDS_SHOWN
+        fields = [*fields[:DATA_FIELDS_SHOWN], DataField("…", f"{left} more values not shown")]
+    return fields
 
 
 def instance_page(
@@ -261,14 +334,14 @@ def instance_page(
     workflow = load(session, instance.id).workflow
     data = None
     if participant.holds(SECRETARIAT):
-        data = _labelled(current_data(workflow), start_form(instance.definition))
+        data = data_in_words(current_data(workflow), start_form(instance.definition))
     return InstancePage(
         instance=instance,
         definition=instance.definition,
         status=STATUS_WORDS.get(instance.status, instance.status),
         state=workflow_state(workflow),
         timeline=timeline(session, instance.id, step_names(workflow)),
-        open_tasks=open_tasks_of(session, instance.id),
+        open_tasks=open_tasks_of(session, instance.id, participant),
         data=data,
         may_withdraw=may_withdraw,
         withdrawal=cancellation_of(session, instance.id)
