@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
+from workflows.procedures.access import may_read_task
 
 APPLICANT = "applicant"
 MEMBERSHIP = "membership"
@@ -150,6 +151,8 @@ class OpenTask:
 
     task: HumanTask
     holder: str
+    # Whether the person looking may open the task's page (its holders, the Secretariat).
+    readable: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,10 @@ def instance_page(
         status=STATUS_WORDS.get(instance.status, instance.status),
         state=workflow_state(workflow),
         timeline=timeline(session, instance.id, step_names(workflow)),
-        open_tasks=open_tasks_of(session, instance.id),
+        open_tasks=[
+            replace(listed, readable=may_read_task(participant, listed.task))
+            for listed in open_tasks_of(session, instance.id)
+        ],
         data=data,
         may_withdraw=may_withdraw,
         withdrawal=cancellation_of(session, instance.id)
