@@ -37,6 +37,9 @@ class HumanTask(Base):
     pillar: Mapped[str | None] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     form: Mapped[str | None] = mapped_column(String(255))
+    # What the task's page shows above its form (the `shows` property: proposal, application,
+    # list, mapped_needs, drafts); None: only the methodology's words.
+    shows: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None] = mapped_column(index=True)

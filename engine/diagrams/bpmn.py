@@ -42,6 +42,16 @@ FLOW_NODE_TAGS = frozenset(
 )
 # A user task with `optional` true may be left undone: it gets no reminders or deadline notice.
 OPTIONAL_PROPERTY = "optional"
+# What a user task's page shows above its form, the matter the person decides or works on:
+# the `shows` property names one of these (docs/secretariat.md).
+SHOWS_PROPERTY = "shows"
+SHOWS = {
+    "proposal": "the proposal put to the Board, with its documents",
+    "application": "the applicant's expression of interest",
+    "list": "the applications on the Board list",
+    "mapped_needs": "the partner's mapped needs in the pillar",
+    "drafts": "the earlier drafts: what this role wrote on the procedure's earlier steps",
+}
 
 
 def role_key(lane_name: str) -> str:

@@ -23,6 +23,8 @@ from engine.diagrams.bpmn import (
     FLOW_NODE_TAGS,
     NS,
     OPTIONAL_PROPERTY,
+    SHOWS,
+    SHOWS_PROPERTY,
     elements,
     role_key,
     task_properties,
@@ -175,6 +177,14 @@ def _lint_human_task(
             task,
             f"the property {OPTIONAL_PROPERTY} is '{props[OPTIONAL_PROPERTY]}'; "
             "it can only be true (a step that may be left undone: no reminders) or false",
+        )
+    shows = props.get(SHOWS_PROPERTY)
+    if shows is not None and shows not in SHOWS:
+        step = task.get("name") or task_id
+        yield make(
+            task,
+            f"the step '{step}' shows '{shows}', which no task page knows; the property "
+            f"{SHOWS_PROPERTY} is one of: " + ", ".join(SHOWS),
         )
     form = props.get("formJsonSchemaFilename")
     if form:

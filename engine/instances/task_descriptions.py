@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.task import Task, TaskState
 
-from engine.diagrams.bpmn import OPTIONAL_PROPERTY, role_key
+from engine.diagrams.bpmn import OPTIONAL_PROPERTY, SHOWS_PROPERTY, role_key
 from engine.diagrams.forms import FORM_PROPERTY
 from engine.errors import EngineError
 
@@ -93,7 +93,8 @@ def _calling_task(task: Task) -> Task | None:
 
 
 def describe_task(task: Task) -> dict[str, Any]:
-    """The inbox fields of a ready human task: name, role, scope, form, due time."""
+    """The inbox fields of a ready human task: name, role, scope, form, what its page shows,
+    due time."""
     spec = task.task_spec
     props = properties(task)
     role = props.get("role") or (role_key(spec.lane) if spec.lane else "")
@@ -116,6 +117,7 @@ def describe_task(task: Task) -> dict[str, Any]:
         "assignee": scoped("assignee"),
         "about": (scoped("about") or "")[:500] or None,
         "form": props.get(FORM_PROPERTY),
+        "shows": props.get(SHOWS_PROPERTY) or None,
         "due_at": due_at(task, props),
         "optional": props.get(OPTIONAL_PROPERTY) == "true",
     }

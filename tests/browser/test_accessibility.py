@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import func, select
 
-from models import Decision, OutboxMessage
+from models import Decision, OutboxMessage, ProcessInstance
 from tests.browser.axe import assert_accessible, violations
 from tests.browser.conftest import Iisg, log_in
+from workflows.board.membership_demo import start_demo_membership
+from workflows.mappings.response_mapping import start_demo_response_mapping
 
+# A demo procedure's start: the instance, or None when it exists already.
+DemoStart = Callable[..., ProcessInstance | None]
 MATTER = {
     "subject": "IISG work programme 2027",
     "proposal": "The Board adopts the IISG work programme for 2027 as circulated.",
@@ -30,8 +35,17 @@ class Scene:
     iisg: Iisg
     instance_id: int
 
+    def task_of(self, instance_id: int, bpmn_id: str) -> str:
+        return f"/tasks/{self.iisg.task_id(instance_id, bpmn_id)}"
+
     def task(self, bpmn_id: str, organisation: str | None = None) -> str:
         return f"/tasks/{self.iisg.task_id(self.instance_id, bpmn_id, organisation)}"
+
+    def demo_task(self, start: DemoStart, bpmn_id: str, organisation: str | None = None) -> str:
+        """The page of an open step of a demo procedure, started for the visit."""
+        started = self.iisg.db.run(lambda session: start(session, now=datetime.now(UTC)))
+        assert started is not None
+        return f"/tasks/{self.iisg.task_id(started.id, bpmn_id, organisation)}"
 
     def decision(self) -> str:
         with self.iisg.db.session() as session:
@@ -79,6 +93,21 @@ VISITS = [
     Visit("my applications", "applicant", lambda scene: scene.applied()),
     Visit("task", "board-al", lambda scene: scene.task("answer_silent_procedure", "AL")),
     Visit("task with claim", "secretariat", lambda scene: scene.task("extend_deadline")),
+    Visit(
+        "task with the proposal",
+        "secretariat",
+        lambda scene: scene.task_of(scene.iisg.start("board_decision", MATTER), "choose_method"),
+    ),
+    Visit(
+        "task with the application",
+        "secretariat",
+        lambda scene: scene.demo_task(start_demo_membership, "assess_application"),
+    ),
+    Visit(
+        "task with mapped needs",
+        "fp-rs-wbcsci",
+        lambda scene: scene.demo_task(start_demo_response_mapping, "deliver_information", "RS"),
+    ),
     Visit("reassign", "secretariat", lambda scene: scene.task("extend_deadline") + "/reassign"),
     Visit("done by me", "secretariat", lambda scene: "/done"),
     Visit("silent procedure", "board-al", lambda scene: f"/silent-procedures/{scene.instance_id}"),

@@ -141,6 +141,7 @@ def test_the_secretariat_adds_a_step_the_board_adopts_it_and_new_memberships_tak
     page.get_by_label("Name", exact=True).fill(NEW_STEP)
     page.get_by_label("Documentation").fill(DOCUMENTATION)
     page.get_by_label("Role").select_option(label="Secretariat")
+    page.get_by_label("What its page shows").select_option(value="application")
     page.get_by_role("button", name="New form for this step").click()
     form_name = "membership_check_the_applicant_s_eligibility.json"
     expect(page.get_by_label("Form", exact=True)).to_have_value(form_name)
@@ -202,6 +203,11 @@ def test_the_secretariat_adds_a_step_the_board_adopts_it_and_new_memberships_tak
 
     page.goto(f"/instances/{started_after}")
     expect(page.get_by_role("heading", name="Now").locator("xpath=..")).to_contain_text(NEW_STEP)
+    # The step drawn in the editor shows what it was given to show, as any step does.
+    page.goto(f"/tasks/{iisg.task_id(started_after, step_id)}")
+    expect(page.get_by_role("region", name="The application")).to_contain_text(
+        "The applicant has submitted nothing in this procedure yet."
+    )
     page.goto(f"/instances/{started_before}")
     expect(page.get_by_text(NEW_STEP)).to_have_count(0)
 

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
+from engine.diagrams.bpmn import SHOWS
 from engine.errors import EngineError
 from models import ProcessDefinition
 from webui.auth.login import require_person
@@ -143,6 +144,7 @@ def edit(process_key: str) -> ResponseReturnValue:
         "editor/edit.html",
         definition=definition,
         roles=list(ROLES.values()),
+        shows=list(SHOWS.items()),
         modeler_installed=bpmn_js_installed(MODELER_SCRIPT),
         modeler_script=MODELER_SCRIPT,
         summary_length=SUMMARY_LENGTH,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.diagrams.forms import load_form
 from engine.errors import TaskNotFound
+from engine.instances.assignment import Participant
 from engine.instances.cancellation import cancellation_of
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from webui.forms_html import submitted_answers
@@ -26,6 +27,8 @@ from workflows.inbox.filters import (
     procedure_choices,
 )
 from workflows.inbox.tasks import INBOX_SHOWN
+from workflows.matter import task_matter
+from workflows.procedures.access import may_see_instance
 
 # "Done by me" shows the most recent ones; older work stays in the audit trail.
 DONE_SHOWN = 100
@@ -85,9 +88,18 @@ def task_page(session: Session, task_id: int) -> TaskPage:
     return TaskPage(task, instance, load_form(instance.definition.files, task.form))
 
 
-def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:
-    """What the task page shows beside the form: the claim, documents and comments."""
+def task_extras(session: Session, page: TaskPage, participant: Participant) -> dict[str, Any]:
+    """What the task page shows beside the form: the matter its step shows, the link to its
+    procedure (for those who may open it), the claim, documents and comments."""
+    matter = task_matter(session, page.task)
     return {
+        "matter": matter,
+        # Each earlier step's answers in words, as "Done by me" shows them.
+        "matter_answers": [
+            (step, submitted_answers(step.schema, step.submitted))
+            for step in (matter.answers if matter else [])
+        ],
+        "may_see_procedure": may_see_instance(session, participant, page.instance.id),
         "documents": documents(session, page.instance.id),
         "comments": comments(session, page.instance.id),
         "accepted_types": ACCEPTED,

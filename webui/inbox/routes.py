@@ -24,6 +24,7 @@ from webui.inbox.queries import (
 )
 from webui.settings import minimum_notice
 from workflows.board.applications import has_applications
+from workflows.board.seats import is_seat_task
 from workflows.inbox.filters import inbox_filter
 from workflows.inbox.tasks import open_tasks
 from workflows.procedures.access import check_may_open, check_may_open_or_follow
@@ -31,6 +32,8 @@ from workflows.procedures.pages import first_steps
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(login_required_response)
+# `task is seat_task`: a Board seat's own task, answered by its holder and never claimed.
+bp.add_app_template_test(is_seat_task, "seat_task")
 
 
 @bp.get("/")
@@ -76,7 +79,7 @@ def _render_task(
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
         now=datetime.now(UTC),
-        **task_extras(request_session(), page),
+        **task_extras(request_session(), page, require_person().participant),
     )
 
 

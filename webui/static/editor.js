@@ -1,5 +1,5 @@
 /* The methodology editor: the bpmn-js modeler on one version's diagram, a panel for the
-   selected step (name, documentation, role, form), the forms as JSON, and the server's
+   selected step (name, documentation, role, what its page shows, form), the forms as JSON, and the server's
    checks shown as a list and as highlights on the canvas. The page passes its URLs, the
    CSRF token and its words in data- attributes and a JSON block; no inline script. */
 (function () {
@@ -19,6 +19,7 @@
   const PROBLEM = "iisg-problem";
   const WARNING = "iisg-warning";
   const ROLE = "role";
+  const SHOWS = "shows";
   const FORM = "formJsonSchemaFilename";
   const FORM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.json$/;
 
@@ -342,6 +343,8 @@
     }
     $("element-role-field").hidden = !takesRole(bo);
     $("element-role").value = propertyOf(bo, ROLE);
+    $("element-shows-field").hidden = !is(bo, "bpmn:UserTask");
+    $("element-shows").value = propertyOf(bo, SHOWS);
     $("element-form-field").hidden = !takesForm(bo);
     fillFormChoices(propertyOf(bo, FORM));
     $("element-picker").value = whole ? "" : bo.id;
@@ -550,6 +553,9 @@
   });
   $("element-role").addEventListener("change", (event) => {
     setProperty(target(), ROLE, event.target.value);
+  });
+  $("element-shows").addEventListener("change", (event) => {
+    setProperty(target(), SHOWS, event.target.value);
   });
   $("element-form").addEventListener("change", (event) => {
     setProperty(target(), FORM, event.target.value);

@@ -279,7 +279,7 @@ def _waiting_on_list(session: Session, instance_id: int) -> dict[str, Any] | Non
 
 
 def _describe_application(number: int, data: Mapping[str, Any]) -> str:
-    kind = PARTNER_TYPES.get(str(data.get("partner_type")), "international partner")
+    kind = partner_type_words(data)
     lines = [
         f"{number}. {data['organisation_name']} ({data['organisation_code']}), {kind}. "
         f"Expression of interest signed by {data['signature']} on {data['signed_on']}.",
@@ -291,18 +291,32 @@ def _describe_application(number: int, data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def applications_on_list(
+    session: Session, instance_id: int, data: Mapping[str, Any]
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """The applications on the Board list an application leads, itself first (its `data`),
+    then each other one waiting on the list, with its data (its assessment)."""
+    board_list = (data.get("board_list_place") or {}).get("board_list")
+    applications: list[tuple[int, Mapping[str, Any]]] = [(instance_id, data)]
+    if board_list:
+        for other, _since in _on_list(session, board_list, instance_id):
+            waiting = _waiting_on_list(session, other)
+            if waiting is not None:
+                applications.append((other, waiting))
+    return applications
+
+
+def partner_type_words(data: Mapping[str, Any]) -> str:
+    """What kind of partner an application is, in words."""
+    return PARTNER_TYPES.get(str(data.get("partner_type")), "international partner")
+
+
 @register("compose_board_list")
 def compose_board_list(call: ServiceCall) -> dict[str, Any]:
     """The list of potential members for the Board: subject, proposal and documents."""
     data, context = call.data, call.context
-    place = data.get("board_list_place") or {}
-    board_list = place.get("board_list")
-    applications: list[tuple[int, Mapping[str, Any]]] = [(context.instance_id, data)]
-    if board_list:
-        for other, _since in _on_list(context.session, board_list, context.instance_id):
-            waiting = _waiting_on_list(context.session, other)
-            if waiting is not None:
-                applications.append((other, waiting))
+    board_list = (data.get("board_list_place") or {}).get("board_list")
+    applications = applications_on_list(context.session, context.instance_id, data)
     names = ", ".join(str(d["organisation_name"]) for _i, d in applications)
     subject = (
         f"IISG membership, list '{board_list}': {names}"

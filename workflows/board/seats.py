@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import DecisionAnswer, User
-from workflows.people.roles import BOARD_SEAT_CODES, BOARD_SEATS, partner_name
+from models import DecisionAnswer, HumanTask, User
+from workflows.people.roles import BOARD_MEMBER, BOARD_SEAT_CODES, BOARD_SEATS, partner_name
 
 ANSWER_WORDS = {
     "no_objection": "no objection",
@@ -73,3 +73,9 @@ def recorded_seats(answers: list[DecisionAnswer], names: dict[str, str]) -> list
 
 def closed_seats(session: Session, answers: list[DecisionAnswer]) -> list[SeatState]:
     return recorded_seats(answers, display_names(session, (a.answered_by for a in answers)))
+
+
+def is_seat_task(task: HumanTask) -> bool:
+    """A Board seat's own task (its answer to a silent procedure): offered to the seat's
+    holder (and alternate), it is answered, never claimed."""
+    return task.role == BOARD_MEMBER and task.organisation is not None and task.assignee is None

@@ -118,6 +118,8 @@ LINT_PROBLEMS = {
     "form_not_a_schema": "the form 'not_a_schema.json' is not a valid JSON Schema:",
     "not_iso_timer": "the timer value 'next Tuesday' is not an ISO 8601 duration or cycle",
     "not_iso_date": "the timer value '30/11/2026 17:00' is not an ISO 8601 date",
+    "shows_unknown": "the step 'Read the minutes' shows 'minutes', which no task page knows; "
+    "the property shows is one of: proposal, application, list, mapped_needs, drafts",
 }
 
 
