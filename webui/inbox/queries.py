@@ -25,6 +25,7 @@ from workflows.inbox.filters import (
     pillar_choices,
     procedure_choices,
 )
+from workflows.inbox.task_forms import task_form
 from workflows.inbox.tasks import INBOX_SHOWN
 
 # "Done by me" shows the most recent ones; older work stays in the audit trail.
@@ -42,7 +43,8 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class TaskPage:
-    """A task, its procedure instance and its form (None when the step takes no data)."""
+    """A task, its procedure instance and its form, made for this task (None when the step
+    takes no data)."""
 
     task: HumanTask
     instance: ProcessInstance
@@ -82,7 +84,7 @@ def task_page(session: Session, task_id: int) -> TaskPage:
     if task is None:
         raise TaskNotFound(f"there is no task {task_id}")
     instance = session.get_one(ProcessInstance, task.instance_id)
-    return TaskPage(task, instance, load_form(instance.definition.files, task.form))
+    return TaskPage(task, instance, task_form(session, task))
 
 
 def task_extras(session: Session, page: TaskPage) -> dict[str, Any]:
