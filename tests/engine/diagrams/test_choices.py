@@ -24,9 +24,7 @@ OBJECTION: dict[str, Any] = {
         "reason": {"type": "string"},
     },
 }
-ON_THE_LIST = {
-    "items": [{"key": "ORGA", "title": "Organisation A"}, {"key": "ORGB", "title": "B"}]
-}
+ON_THE_LIST = {"items": [{"key": "ORGA", "title": "Organisation A"}, {"key": "ORGB", "title": "B"}]}
 
 
 def made_for(db: Database, data: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -102,5 +102,3 @@ def test_a_spelling_the_format_admits_but_no_timer_reads_is_refused_in_words() -
         "deadline": "This date and time must be a date and time with its offset, "
         "like 2026-11-30T17:00:00+01:00."
     }
-
-
