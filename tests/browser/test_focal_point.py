@@ -9,6 +9,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import select
 
 from models import Document, HumanTask, Need, Response
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Iisg, log_in, screenshot
 from workflows.mappings.response_mapping import start_demo_response_mapping
 
@@ -52,6 +53,7 @@ def test_a_focal_point_delivers_the_response_mapping_input_with_an_attachment(
         ["Choose…", f"Need {need_id}: Set up a national asset recovery office."]
     )
     need.select_option(label=f"Need {need_id}: Set up a national asset recovery office.")
+    assert_accessible(page)
     entry.get_by_label("Response").fill(RESPONSE)
     entry.get_by_label("Provided in the past year").check()
     entry.get_by_label("Ongoing").check()
