@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -19,8 +18,8 @@ UI_FORM_PROPERTY = "formUiSchemaFilename"
 # A form marks with this keyword each date and time a timer will wait on: a deadline that
 # has passed would fire the moment the step is done, before anyone has seen it.
 NOTICE_KEYWORD = "minimumNotice"
-# A field whose values must be keys of a list the task's data holds (named by the keyword's
-# value: a list of {"key": ..., "title": ...}), such as the applications on a Board list.
+# A field whose values depend on the task, taken from the source the keyword names (such as
+# the applications on a Board list): see engine/diagrams/choices.py.
 CHOICES_KEYWORD = "choicesFrom"
 
 # A date and time a person types is kept in these years (in UTC): far beyond any deadline of
@@ -91,6 +90,12 @@ def _checked_form(text: str) -> CheckedForm:
     return CheckedForm(schema, _validator(schema))
 
 
+def compiled_form(schema: dict[str, Any]) -> CheckedForm:
+    """A form's schema ready to check answers, compiled for this one use (a form made for
+    one task: see engine/diagrams/choices.py)."""
+    return CheckedForm(schema, _validator(schema))
+
+
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=_FORMATS)
 
@@ -107,6 +112,13 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
     kind, value = error.validator, cast(Any, error.validator_value)
     if kind == "required":
         return "this field is required"
+    if kind == "enum" and isinstance(error.schema, dict) and CHOICES_KEYWORD in error.schema:
+        # A list made for the task: say what is wrong with the value, and what the list holds.
+        if not value:
+            return "there is nothing to choose from here for this task: leave it empty"
+        listed = [str(v) for v in value if v is not None]
+        shown = ", ".join(listed[:10]) + (", …" if len(listed) > 10 else "")
+        return f"{error.instance} is not on the list for this task: give one of {shown}"
     if kind == "enum":
         return "choose one of: " + ", ".join(str(v) for v in value)
     if kind == "const":
@@ -193,32 +205,6 @@ def check_notice(
         if moment <= earliest:
             ahead = f"at least {_duration_words(notice)} from now" if notice else "in the future"
             raise Refused(name, f"{subject} must be {ahead}: after {_utc_words(earliest)}.")
-
-
-def check_choices(
-    schema: dict[str, Any] | None, data: dict[str, Any], task_data: Mapping[str, Any]
-) -> None:
-    """Refused, naming the field, when a field the form marks with CHOICES_KEYWORD names
-    something that is not on the list the task's data holds under the keyword's value."""
-    for name, field in (schema or {}).get("properties", {}).items():
-        if not isinstance(field, dict) or not field.get(CHOICES_KEYWORD):
-            continue
-        value = data.get(name)
-        if value in (None, "", []):
-            continue
-        listed = task_data.get(str(field[CHOICES_KEYWORD])) or []
-        keys = [str(i.get("key")) for i in listed if isinstance(i, dict)]
-        chosen = value if isinstance(value, list) else [value]
-        unknown = [str(v) for v in chosen if str(v) not in keys]
-        title = str(field.get("title") or name)
-        if unknown and not keys:
-            raise Refused(name, f'There is no list to choose from here: leave "{title}" empty.')
-        if unknown:
-            raise Refused(
-                name,
-                f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not on the list: "
-                f"give {' or '.join(keys) if len(keys) < 3 else 'some of ' + ', '.join(keys)}.",
-            )
 
 
 def _subject(field: dict[str, Any]) -> str:

@@ -4,8 +4,8 @@ Every user task belongs to a known role (its lane, or a `role` property), has a 
 says in its documentation what the methodology asks; every call activity resolves; every
 sequence flow joins two steps of its process; every script, condition, timer and
 multi-instance expression compiles in the sandbox; every form a task names exists and is a
-valid JSON Schema; no event-based gateway waits on two timers (SpiffWorkflow 3.2 fires those
-wrongly).
+valid JSON Schema whose choices (`choicesFrom`) come from known sources; no event-based
+gateway waits on two timers (SpiffWorkflow 3.2 fires those wrongly).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from engine.diagrams.bpmn import (
     role_key,
     task_properties,
 )
+from engine.diagrams.choices import choice_fields, choice_sources
+from engine.diagrams.forms import CHOICES_KEYWORD
 from engine.errors import Problem, SandboxViolation
 from engine.sandbox.restricted import compile_expression, compile_script
 from engine.services import operations
@@ -258,6 +260,16 @@ def _lint_form(
         yield make(task, f"the form '{form}' is not valid JSON (line {err.lineno}: {err.msg})")
     except SchemaError as err:
         yield make(task, f"the form '{form}' is not a valid JSON Schema: {err.message}")
+    else:
+        for path, field in choice_fields(schema):
+            source = field[CHOICES_KEYWORD]
+            if source not in choice_sources():
+                yield make(
+                    task,
+                    f"the form '{form}' takes the choices of its field '{path}' from "
+                    f"{json.dumps(source)}, which is not a source of choices; the sources are: "
+                    + ", ".join(sorted(choice_sources())),
+                )
 
 
 def _compiles(

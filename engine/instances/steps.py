@@ -23,12 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock
+from engine.diagrams.choices import ChoiceScope, checked_task_form
 from engine.diagrams.forms import (
     FORM_PROPERTY,
     check_answer,
-    check_choices,
     check_notice,
-    checked_form,
     load_form,
     validate_submission,
 )
@@ -285,9 +284,6 @@ def complete_task(
                 "answer after it changes nothing; nothing was changed."
             )
         loaded = load(session, row.instance_id)
-    form = checked_form(loaded.definition.files, row.form)
-    cleaned = check_answer(form, data)
-    check_notice(form.schema if form is not None else None, cleaned, now=now, notice=notice)
     task = find_task(loaded, row.task_guid)
     if task is None or task.state != TaskState.READY:
         # Someone else's step was saved between reading the task and its instance: their
@@ -298,7 +294,15 @@ def complete_task(
         raise TaskAlreadyDone(
             f"'{row.name}' is no longer waiting for an answer; nothing was changed."
         )
-    check_choices(form.schema if form is not None else None, cleaned, task.data)
+    # The form made for this task: a field whose values depend on it (choicesFrom) takes
+    # only those, as the page and the API offered them.
+    form = checked_task_form(
+        loaded.definition.files,
+        row.form,
+        ChoiceScope(session, row.organisation, row.pillar, task.data),
+    )
+    cleaned = check_answer(form, data)
+    check_notice(form.schema if form is not None else None, cleaned, now=now, notice=notice)
     # The answer and its audit event before the workflow moves on: a service task reading
     # the answers sees it. (A step that fails inside the diagram rolls them back.)
     record_answer(session, row, username=participant.username, now=now, answer=cleaned)

@@ -1,5 +1,5 @@
 """A WB partner's focal point delivers the response-mapping input for their pillar, with an
-attachment, through the task page."""
+attachment, through the task page, picking each need from the list of their own."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import select
 
-from models import Document, HumanTask, Need
+from models import Document, HumanTask, Need, Response
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Iisg, log_in, screenshot
 from workflows.mappings.response_mapping import start_demo_response_mapping
 
@@ -46,7 +47,13 @@ def test_a_focal_point_delivers_the_response_mapping_input_with_an_attachment(
 
     page.get_by_label("State of play").fill("Two of our three mapped needs are being addressed.")
     entry = page.get_by_role("group", name="Entry 1")
-    entry.get_by_label("Need").fill(str(need_id))
+    # The need is picked from the list of Serbia's open needs in the pillar, nobody else's.
+    need = entry.get_by_label("Need")
+    expect(need.locator("option")).to_have_text(
+        ["Choose…", f"Need {need_id}: Set up a national asset recovery office."]
+    )
+    need.select_option(label=f"Need {need_id}: Set up a national asset recovery office.")
+    assert_accessible(page)
     entry.get_by_label("Response").fill(RESPONSE)
     entry.get_by_label("Provided in the past year").check()
     entry.get_by_label("Ongoing").check()
@@ -66,5 +73,7 @@ def test_a_focal_point_delivers_the_response_mapping_input_with_an_attachment(
         ).one()
         assert (task.status, task.completed_by) == ("completed", "fp-rs-wbcsci")
         document = session.scalars(select(Document)).one()
+        recorded = session.scalars(select(Response.need_id).where(Response.provider == "RS"))
+        assert list(recorded) == [need_id]
         assert (document.filename, document.instance_id) == (ATTACHMENT["name"], task.instance_id)
     assert task_url.endswith(f"/tasks/{task.id}")

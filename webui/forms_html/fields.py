@@ -8,6 +8,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
+from engine.diagrams.choices import nothing_to_choose
+from engine.diagrams.forms import CHOICES_KEYWORD
 from workflows.inbox.attaching import DOCUMENTS_KEYWORD
 from workflows.inbox.documents import ACCEPTED
 
@@ -46,6 +48,7 @@ class FormField:
     step: str | None = None
     placeholder: str | None = None
     in_row: bool = False  # part of a repeated group's row, which may be left empty
+    nothing: str | None = None  # said instead of a list the task leaves empty
 
     @property
     def html_id(self) -> str:
@@ -112,7 +115,10 @@ def widget_for(prop: Schema) -> str:
     if kind == "array":
         return "group" if kind_of(prop.get("items", {})) == "object" else "lines"
     if "enum" in prop:
-        return "radio" if len(prop["enum"]) <= RADIO_UP_TO else "select"
+        # A list made for the task (choicesFrom) is always a select, however long it is.
+        if CHOICES_KEYWORD in prop or len(prop["enum"]) > RADIO_UP_TO:
+            return "select"
+        return "radio"
     if kind == "boolean":
         return "radio"
     if kind in {"integer", "number"}:
@@ -133,6 +139,8 @@ def choices_for(prop: Schema, required: bool) -> tuple[Choice, ...]:
         if not (isinstance(names, list) and len(names) == len(options)):
             names = [humane(o) if isinstance(o, str) else as_text(o) for o in options]
         found = [Choice(as_text(o), str(n)) for o, n in zip(options, names, strict=True)]
+        if widget_for(prop) == "select":  # its first option, "Choose…", is the empty one
+            found = [c for c in found if c.value]
     elif kind_of(prop) == "boolean":
         found = [Choice("true", gettext("Yes")), Choice("false", gettext("No"))]
     else:
@@ -204,7 +212,15 @@ def make_field(
         step=("1" if kind == "integer" else "any") if widget == "number" else None,
         placeholder=DATE_TIME_EXAMPLE if widget == "datetime" else None,
         in_row=in_row,
+        nothing=_nothing(prop, widget),
     )
+
+
+def _nothing(prop: Schema, widget: str) -> str | None:
+    """The sentence a page says instead of a select the task leaves without choices."""
+    if widget != "select" or CHOICES_KEYWORD not in prop or any(prop.get("enum") or ()):
+        return None
+    return nothing_to_choose(str(prop[CHOICES_KEYWORD]))
 
 
 def _number(raw: str, kind: str) -> Any:
@@ -230,9 +246,11 @@ def lines_of(raw: str) -> list[str]:
 def typed_value(prop: Schema, raw: str) -> Any:
     """One posted, non-empty value typed as the schema wants it (or left as text)."""
     raw = raw.replace("\r\n", "\n")
-    if "enum" in prop:
-        # Give back the option itself, typed as the schema wrote it.
-        return next((o for o in prop["enum"] if as_text(o) == raw), raw)
+    # Give back the option itself, typed as the schema wrote it; a value off the list typed
+    # as its field's kind, so the refusal speaks of the list.
+    chosen = [o for o in prop.get("enum", ()) if as_text(o) == raw]
+    if chosen:
+        return chosen[0]
     kind = kind_of(prop)
     if kind == "boolean":
         return {"true": True, "false": False}.get(raw, raw)

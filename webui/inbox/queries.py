@@ -26,6 +26,7 @@ from workflows.inbox.filters import (
     pillar_choices,
     procedure_choices,
 )
+from workflows.inbox.task_forms import task_form
 from workflows.inbox.tasks import INBOX_SHOWN
 from workflows.matter import task_matter
 from workflows.procedures.access import may_see_instance
@@ -45,7 +46,8 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class TaskPage:
-    """A task, its procedure instance and its form (None when the step takes no data)."""
+    """A task, its procedure instance and its form, made for this task (None when the step
+    takes no data)."""
 
     task: HumanTask
     instance: ProcessInstance
@@ -85,7 +87,7 @@ def task_page(session: Session, task_id: int) -> TaskPage:
     if task is None:
         raise TaskNotFound(f"there is no task {task_id}")
     instance = session.get_one(ProcessInstance, task.instance_id)
-    return TaskPage(task, instance, load_form(instance.definition.files, task.form))
+    return TaskPage(task, instance, task_form(session, task))
 
 
 def task_extras(session: Session, page: TaskPage, participant: Participant) -> dict[str, Any]:

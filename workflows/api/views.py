@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from engine.diagrams.forms import load_form
 from engine.errors import NotAllowed
 from engine.instances.assignment import Participant, offered_clause
 from engine.instances.diagram_state import step_names
@@ -31,6 +30,7 @@ from workflows.api.contract import described, ref
 from workflows.board.readers import may_read_registers
 from workflows.board.register import document_names, file_entries
 from workflows.inbox.filters import InboxFilter
+from workflows.inbox.task_forms import task_form
 from workflows.inbox.tasks import INBOX_SHOWN, open_tasks
 from workflows.people.roles import BOARD_SEAT_CODES, BOARD_SEATS
 from workflows.procedures.access import may_read_task, may_see_instance
@@ -78,7 +78,15 @@ class TaskDetail(Task):
     """A task with its documentation and form."""
 
     documentation: str
-    form: Annotated[dict[str, Any] | None, described("The JSON Schema the data must satisfy")]
+    form: Annotated[
+        dict[str, Any] | None,
+        described(
+            "The JSON Schema the data must satisfy, made for this task: a field whose values "
+            "depend on the task (marked choicesFrom: the partner's open needs, the "
+            "applications on a Board list) lists them as enum, with their labels in "
+            "enumNames; null when the step takes no data"
+        ),
+    ]
 
 
 @dataclass
@@ -329,8 +337,9 @@ FORM_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": (
             "A form's fields. The form itself (GET /tasks/{task_id} gives a task's JSON "
-            "Schema) says which are required and what they take: data that does not fit it "
-            "is refused with 400 and `errors`."
+            "Schema, made for that task) says which are required and what they take, down to "
+            "the values a field that depends on the task offers (its enum): data that does "
+            "not fit it is refused with 400 and `errors` naming each field."
         ),
         "propertyNames": _STORABLE_TEXT,
         "additionalProperties": ref("FormValue"),
@@ -372,11 +381,10 @@ def _visible_task(session: Session, participant: Participant, task_id: int) -> H
 def task_detail(session: Session, participant: Participant, task_id: int) -> TaskDetail:
     """One task with its documentation and form schema (None when it takes no data)."""
     task = _visible_task(session, participant, task_id)
-    instance = session.get_one(ProcessInstance, task.instance_id)
     return TaskDetail(
         **vars(task_data(task)),
         documentation=task.documentation,
-        form=load_form(instance.definition.files, task.form),
+        form=task_form(session, task),
     )
 
 

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.diagrams.choices import ChoiceScope, register_choices
 from engine.errors import EngineError, Refused
 from engine.instances.steps import complete_task, start_instance
 from engine.services import ServiceCall, register
 from models import HumanTask, Need, Organisation, ProcessInstance, Report, Response, User
 from workflows.people.accounts import find_user, participant
-from workflows.people.roles import PILLARS, WB_PARTNERS
+from workflows.people.roles import PILLARS, WB_PARTNERS, partner_name
 
 REPORT_KIND = "response_mapping"
 PERIODS = ("past_year", "planned")
@@ -104,6 +105,45 @@ def pillar_mapped_needs(call: ServiceCall) -> list[dict[str, Any]]:
 
 def _is_wb_partner(code: str) -> bool:
     return any(p.code == code for p in WB_PARTNERS)
+
+
+# The needs a form's `need_id` may name (choicesFrom), read as the record steps below check
+# them, so the form offers exactly what they accept.
+NEED_LABEL_CHARS = 120
+
+
+def _need_label(need: Need, *, with_partner: bool = False) -> str:
+    text = " ".join(need.description.split())
+    if len(text) > NEED_LABEL_CHARS:
+        text = text[: NEED_LABEL_CHARS - 1].rstrip() + "…"
+    partner = f" ({partner_name(need.partner)})" if with_partner else ""
+    return f"Need {need.id}{partner}: {text}"
+
+
+@register_choices(
+    "open_needs",
+    nothing="You have no open mapped needs in this pillar, so there is no need to choose: "
+    "leave the responses empty.",
+)
+def open_needs_choices(scope: ChoiceScope) -> list[tuple[Any, str]]:
+    """The task's partner's own open mapped needs in the task's pillar."""
+    if not scope.organisation or not scope.pillar:
+        return []
+    needs = _open_needs(scope.session, partner=scope.organisation, pillar=scope.pillar)
+    return [(n.id, _need_label(n)) for n in needs]
+
+
+@register_choices(
+    "pillar_needs",
+    nothing="The WB partners have no open mapped needs in this pillar, so there is no need to "
+    "choose: leave the project support empty.",
+)
+def pillar_needs_choices(scope: ChoiceScope) -> list[tuple[Any, str]]:
+    """The WB partners' open mapped needs in the task's pillar."""
+    if not scope.pillar:
+        return []
+    needs = _open_needs(scope.session, pillar=scope.pillar)
+    return [(n.id, _need_label(n, with_partner=True)) for n in needs if _is_wb_partner(n.partner)]
 
 
 @dataclass(frozen=True)

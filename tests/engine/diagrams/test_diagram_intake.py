@@ -116,6 +116,9 @@ LINT_PROBLEMS = {
     "missing_form": "names the form 'nowhere.json', but there is no such file beside the diagram",
     "form_not_json": "the form 'not_json.json' is not valid JSON (line 3:",
     "form_not_a_schema": "the form 'not_a_schema.json' is not a valid JSON Schema:",
+    "choices_from_nowhere": "the form 'choices_from_nowhere.json' takes the choices of its field "
+    "'entries/seat' from \"seatz\", which is not a source of choices; the sources are: items, "
+    "open_needs, pillar_needs",
     "not_iso_timer": "the timer value 'next Tuesday' is not an ISO 8601 duration or cycle",
     "not_iso_date": "the timer value '30/11/2026 17:00' is not an ISO 8601 date",
     "shows_unknown": "the step 'Read the minutes' shows 'minutes', which no task page knows; "

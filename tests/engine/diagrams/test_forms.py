@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.diagrams.forms import check_choices, check_notice, checked_form, validate_submission
+from engine.diagrams.forms import check_notice, checked_form, validate_submission
 from engine.errors import FormInvalid, Refused
 
 SCHEMA = {
@@ -101,32 +101,4 @@ def test_a_spelling_the_format_admits_but_no_timer_reads_is_refused_in_words() -
     assert refused.value.errors == {
         "deadline": "This date and time must be a date and time with its offset, "
         "like 2026-11-30T17:00:00+01:00."
-    }
-
-
-CHOOSING = {
-    "type": "object",
-    "properties": {
-        "concerns": {
-            "type": ["array", "null"],
-            "title": "Applications your objection concerns",
-            "items": {"type": "string"},
-            "choicesFrom": "items",
-        }
-    },
-}
-LISTED = {"items": [{"key": "ORGA", "title": "A"}, {"key": "ORGB", "title": "B"}]}
-
-
-def test_a_choice_must_be_on_the_list_the_task_holds() -> None:
-    check_choices(CHOOSING, {"concerns": ["ORGB"]}, LISTED)
-    check_choices(CHOOSING, {"concerns": None}, {"items": None})
-    with pytest.raises(Refused) as refused:
-        check_choices(CHOOSING, {"concerns": ["ORGB", "ORGX"]}, LISTED)
-    assert refused.value.errors == {"concerns": "ORGX is not on the list: give ORGA or ORGB."}
-    with pytest.raises(Refused) as refused:
-        check_choices(CHOOSING, {"concerns": ["ORGA"]}, {"items": None})
-    assert refused.value.errors == {
-        "concerns": 'There is no list to choose from here: leave "Applications your objection '
-        'concerns" empty.'
     }

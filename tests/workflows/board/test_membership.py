@@ -9,7 +9,7 @@ import pytest
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 
-from engine.errors import EngineError, FormInvalid, NotAllowed, Refused
+from engine.errors import EngineError, FormInvalid, NotAllowed
 from engine.instances.assignment import Grant, Participant
 from engine.instances.loading import load
 from engine.instances.steps import complete_task
@@ -558,14 +558,16 @@ def test_an_objection_naming_one_application_leaves_the_other_to_silence(
 ) -> None:
     a, b, _ = two_on_a_list(iisg, make_person)
     iisg.complete(iisg.secretariat, "choose_method", a, {"method": "silent_procedure"})
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(FormInvalid) as refused:
         iisg.complete(
             iisg.board["RS"],
             "answer_silent_procedure",
             a,
             {"answer": "objection", "reason": "Not yet.", "concerns": ["ORGX"]},
         )
-    assert refused.value.errors == {"concerns": "ORGX is not on the list: give ORGA or ORGB."}
+    assert refused.value.errors == {
+        "concerns/0": "ORGX is not on the list for this task: give one of ORGA, ORGB"
+    }
     iisg.complete(
         iisg.board["RS"],
         "answer_silent_procedure",

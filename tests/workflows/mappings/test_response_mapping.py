@@ -428,7 +428,7 @@ def test_each_partner_sees_only_its_own_pillar_tasks_and_its_own_needs(mapping: 
             )
         )
     # and Albania cannot give a response to another partner's need.
-    with pytest.raises(EngineError, match="not one of AL's open mapped needs in WBCTi"):
+    with pytest.raises(EngineError, match="is not on the list for this task: give one of"):
         iisg.complete(
             mapping.fp("AL", "WBCTi"),
             "deliver_information",
