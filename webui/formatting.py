@@ -30,12 +30,12 @@ def duration(span: timedelta) -> str:
     """A time left or past, roughly, as a person says it: 2 hours, 1 day, 5 minutes."""
     minutes = int(span.total_seconds() // 60)
     if minutes < 1:
-        return gettext("less than a minute")
+        return str(gettext("less than a minute"))
     if minutes < 60:
-        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+        return str(ngettext("%(num)d minute", "%(num)d minutes", minutes))
     if minutes < 24 * 60:
-        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
-    return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
+        return str(ngettext("%(num)d hour", "%(num)d hours", minutes // 60))
+    return str(ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60)))
 
 
 def paragraphs(text: str | None) -> list[str]:

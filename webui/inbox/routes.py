@@ -22,7 +22,8 @@ from webui.inbox.queries import (
     task_extras,
     task_page,
 )
-from webui.settings import minimum_notice
+from webui.settings import minimum_notice, procedure_settings
+from workflows.inbox.deadlines import deadline_of, deadlines
 from workflows.inbox.filters import inbox_filter
 from workflows.inbox.tasks import open_tasks
 from workflows.procedures.access import check_may_open, check_may_open_or_follow
@@ -43,8 +44,14 @@ def inbox() -> ResponseReturnValue:
     person, chosen, now = require_person(), inbox_filter(request.args), datetime.now(UTC)
     session = request_session()
     rows = open_tasks(session, person.participant, chosen, now)
+    marks = deadlines(session, [row.task for row in rows], now, procedure_settings().reminders)
     return render_template(
-        "inbox/inbox.html", rows=rows, chosen=chosen, now=now, **inbox_choices(session)
+        "inbox/inbox.html",
+        rows=rows,
+        chosen=chosen,
+        now=now,
+        deadlines=marks,
+        **inbox_choices(session),
     )
 
 
@@ -56,6 +63,7 @@ def _render_task(
     *,
     following: bool = False,
 ) -> str:
+    now = datetime.now(UTC)
     return render_template(
         "inbox/task.html",
         task=page.task,
@@ -65,7 +73,8 @@ def _render_task(
         holder=describe_holder(page.task),
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
-        now=datetime.now(UTC),
+        now=now,
+        deadline=deadline_of(request_session(), page.task, now, procedure_settings().reminders),
         **task_extras(request_session(), page),
     )
 
