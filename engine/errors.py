@@ -97,8 +97,10 @@ class StepFailed(EngineError):
     ) -> None:
         self.what, self.step, self.failure = what, step, failure
         self.actor, self.instance_id, self.process = actor, instance_id, process
-        where = f" at '{step}'" if step else ""
-        super().__init__(f"{what} failed inside the diagram{where}: {failure}")
+        where = f"the step '{step}'" if step else "a step"
+        super().__init__(
+            f"{what} could not go on: {where} of the methodology went wrong ({failure})"
+        )
 
 
 class TaskNotFound(EngineError):

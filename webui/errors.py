@@ -145,7 +145,7 @@ def _engine_failed(err: EngineError) -> ResponseReturnValue:
             gettext("The procedure could not go on"),
             gettext(
                 "%(problem)s. Nothing was saved. The Secretariat, who keep the methodology, "
-                "have been told.",
+                "have been told: try again once they have put it right.",
                 problem=_sentence(err).rstrip("."),
             ),
         )

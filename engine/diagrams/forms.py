@@ -141,10 +141,21 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
     if kind == "format" and value in _FORMAT_WORDS:
         return _FORMAT_WORDS[value]
     if kind == "pattern":
-        return "is not in the expected form"
+        return _pattern_words(error.schema if isinstance(error.schema, dict) else {})
     if kind in {"minItems", "maxItems"}:
         return f"needs {'at least' if kind == 'minItems' else 'at most'} {value} entries"
     return str(error.message)
+
+
+def _pattern_words(field: Mapping[str, Any]) -> str:
+    """What form a field expects, in the words of its description (a pattern is for
+    machines): "must be written as the field asks: in capitals, e.g. INTERPOL or FR"."""
+    described = str(field.get("description") or "").strip().rstrip(".")
+    if not described:
+        return "is not written the way this field expects; ask the Secretariat how to write it"
+    if described[1:2].islower():  # "The organisation's code", not "EU agency"
+        described = described[:1].lower() + described[1:]
+    return f"must be written as the field asks: {described}"
 
 
 _FORMAT_WORDS = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 from sqlalchemy import func, select
 
 from models import Decision, OutboxMessage, ProcessInstance
@@ -166,8 +166,17 @@ def scene(iisg: Iisg) -> Scene:
     return Scene(iisg, instance_id)
 
 
+# A laptop's screen and a phone's: every page is checked at both widths.
+SCREENS: dict[str, ViewportSize] = {
+    "1366": {"width": 1366, "height": 768},
+    "390": {"width": 390, "height": 844},
+}
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=[f"{width}px" for width in SCREENS])
 @pytest.mark.parametrize("visit", VISITS, ids=[visit.name for visit in VISITS])
-def test_axe_core_finds_no_violation(page: Page, scene: Scene, visit: Visit) -> None:
+def test_axe_core_finds_no_violation(page: Page, scene: Scene, visit: Visit, screen: str) -> None:
+    page.set_viewport_size(SCREENS[screen])
     if visit.username is not None:
         log_in(page, visit.username)
     url = visit.url(scene)

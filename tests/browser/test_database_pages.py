@@ -26,7 +26,7 @@ def _seed(session: Session) -> int:
     now = datetime.now(UTC)
     for code in ("AT", "DE"):
         if session.get(Organisation, code) is None:
-            session.add(Organisation(code=code, name=code, member_group="eu_member_state"))
+            session.add(Organisation(code=code, name=code, member_group="international_partner"))
     first = None
     for number, (partner, need_pillar, sub_pillar, year) in enumerate(
         (p.code, pillar, sub, year)

@@ -38,7 +38,7 @@ def test_the_secretariat_starts_a_membership_and_sees_the_highlight_move(
     page.get_by_label("Official invitation by the IISG Secretariat").check()
     page.get_by_label("Name of the country/Organisation").fill("INTERPOL")
     page.get_by_label("Short code").fill("INTERPOL")
-    page.get_by_label("b) Western Balkans' relevant international partner").check()
+    page.get_by_label("Western Balkans' relevant international partner").check()
     page.get_by_label("International organisation", exact=True).check()
     page.get_by_label("The applicant's user name").fill("applicant")
     page.get_by_role("button", name="Start").click()

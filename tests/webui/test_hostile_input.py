@@ -442,7 +442,9 @@ def _start_refused(
 def test_a_diagram_that_never_ends_is_stopped_within_seconds_and_changes_nothing(
     placeholder: str, code: str, db: Database, clock: Clock
 ) -> None:
-    refused, seconds = _start_refused(db, clock, "failed inside the diagram", **{placeholder: code})
+    refused, seconds = _start_refused(
+        db, clock, "of the methodology went wrong", **{placeholder: code}
+    )
 
     assert seconds < 10
     assert any(isinstance(err, ScriptTimeLimit) for err in causes(refused))
@@ -474,4 +476,4 @@ def test_a_diagram_that_would_exhaust_memory_is_refused_within_a_second_and_chan
 def test_a_gateway_that_reaches_out_is_refused_and_changes_nothing(
     condition: str, db: Database, clock: Clock
 ) -> None:
-    _start_refused(db, clock, "failed inside the diagram", CONDITION=condition)
+    _start_refused(db, clock, "of the methodology went wrong", CONDITION=condition)

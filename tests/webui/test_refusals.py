@@ -471,9 +471,9 @@ def test_a_database_failure_inside_a_step_is_a_500_without_sql_and_the_secretari
     for word in NEVER_SHOWN:
         assert word not in text
     detail = response.get_json()["detail"]
-    assert "at 'Open the decision record'" in detail
+    assert "the step 'Open the decision record' of the methodology went wrong" in detail
     assert "the database refused what the step wrote" in detail
-    assert "Nothing was saved. The Secretariat, who keep the methodology, have been told." in detail
+    assert "Nothing was saved. The Secretariat, who keep the methodology, have been told" in detail
     assert snapshot(db, instance_id)[0] == tasks_before
     events, mails = failures_told(db)
     assert [(e["step"], e["reason"]) for e in events] == [
@@ -493,8 +493,9 @@ def test_a_script_failing_at_start_is_a_500_page_without_its_insides_and_the_sec
     for word in NEVER_SHOWN:
         assert word not in words_shown(response)
     main = main_of(response)
-    assert "at &#39;Work out the figures&#39;: it raised KeyError" in main
-    assert "The Secretariat, who keep the methodology, have been told." in main
+    assert "the step &#39;Work out the figures&#39; of the methodology went wrong" in main
+    assert "(it raised KeyError)" in main
+    assert "have been told: try again once they have put it right." in main
     assert count(db, ProcessInstance) == 0
     events, mails = failures_told(db)
     assert [(e["step"], e["process"]) for e in events] == [

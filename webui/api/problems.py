@@ -145,7 +145,7 @@ def engine_error_response(err: EngineError) -> Response:
             500,
             "The procedure could not go on",
             f"{_sentence(err).rstrip('.')}. Nothing was saved. The Secretariat, who keep the "
-            "methodology, have been told.",
+            "methodology, have been told: try again once they have put it right.",
         )
     current_app.logger.error("the engine refused an API request: %s", err, exc_info=err)
     return problem(

@@ -22,9 +22,10 @@ from webui.inbox.queries import (
     task_extras,
     task_page,
 )
-from webui.settings import minimum_notice
+from webui.settings import minimum_notice, procedure_settings
 from workflows.board.applications import has_applications
 from workflows.board.seats import is_seat_task
+from workflows.inbox.deadlines import deadline_of, deadlines
 from workflows.inbox.filters import inbox_filter
 from workflows.inbox.tasks import open_tasks
 from workflows.procedures.access import check_may_open, check_may_open_or_follow
@@ -49,6 +50,7 @@ def inbox() -> ResponseReturnValue:
     session = request_session()
     rows = open_tasks(session, person.participant, chosen, now)
     nothing_to_do = not rows and not chosen.narrowed
+    marks = deadlines(session, [row.task for row in rows], now, procedure_settings().reminders)
     return render_template(
         "inbox/inbox.html",
         rows=rows,
@@ -57,6 +59,7 @@ def inbox() -> ResponseReturnValue:
         # An empty inbox offers a first step: the person's applications, what they may start.
         has_applications=nothing_to_do and has_applications(session, person.participant.username),
         startable=first_steps(session, person.participant) if nothing_to_do else [],
+        deadlines=marks,
         **inbox_choices(session),
     )
 
@@ -69,6 +72,7 @@ def _render_task(
     *,
     following: bool = False,
 ) -> str:
+    now = datetime.now(UTC)
     return render_template(
         "inbox/task.html",
         task=page.task,
@@ -78,7 +82,8 @@ def _render_task(
         holder=describe_holder(page.task),
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
-        now=datetime.now(UTC),
+        now=now,
+        deadline=deadline_of(request_session(), page.task, now, procedure_settings().reminders),
         **task_extras(request_session(), page, require_person().participant),
     )
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import Forbidden
 from webui.auth.login import current_person, login_required_response, require_person
 from webui.database import request_session
 from workflows.needs_database.access import reads_database
-from workflows.needs_database.terms import SUB_PILLAR_TITLES
+from workflows.needs_database.terms import SUB_PILLAR_TITLES, term_words
 from workflows.people.roles import partner_name
 
 bp = Blueprint("database", __name__, url_prefix="/database")
@@ -38,6 +38,12 @@ def _members_only() -> ResponseReturnValue | None:
 def sub_pillar_name(code: str | None) -> str:
     """A sub-pillar's code as its title: legal_framework -> Legal framework."""
     return SUB_PILLAR_TITLES.get(code or "", code or "")
+
+
+@bp.app_template_filter("term")
+def _term(code: str | None) -> str:
+    """A need's status, kind or perspective, a response's period or status, in words."""
+    return term_words(code)
 
 
 @bp.app_template_filter("partner_name")

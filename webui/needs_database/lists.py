@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from models.mapping import NEED_KINDS, PERSPECTIVES, SUB_PILLARS
+from models.mapping import NEED_KINDS, NEED_STATUSES, PERSPECTIVES, SUB_PILLARS
 from webui.auth.login import require_person
 from webui.database import request_session
 from webui.needs_database.blueprint import bp
@@ -33,6 +33,7 @@ def _choices() -> dict[str, Any]:
         "sub_pillars": SUB_PILLARS,
         "kinds": NEED_KINDS,
         "perspectives": PERSPECTIVES,
+        "statuses": NEED_STATUSES,
     }
 
 

@@ -12,12 +12,13 @@ from models.register import FOCAL_POINT_KINDS
 from workflows.people.organisations import BY_RIGHT
 from workflows.people.roles import BOARD_SEAT_CODES, PILLARS, partner_name
 
-# The member groups of `002_*`, section 1, in its order.
+# The member groups of `002_*`, section 1, in its order and its words (without the list's
+# letters, which mean nothing to a reader of the register).
 MEMBER_GROUP_WORDS = {
-    "wb_partner": "a) Western Balkan partner",
-    "international_partner": "b) international partner operating in the region",
-    "eu_institution": "c) European Commission or EEAS",
-    "eu_jha_agency": "d) EU Justice and Home Affairs agency",
+    "wb_partner": "Western Balkans partner",
+    "international_partner": "International partner operating in the region",
+    "eu_institution": "European Commission or European External Action Service",
+    "eu_jha_agency": "EU Justice and Home Affairs agency",
 }
 STATUS_WORDS = {
     "member": "member",
@@ -42,9 +43,8 @@ class MemberRow:
 
 
 def _group_words(organisation: Organisation) -> str:
-    words = MEMBER_GROUP_WORDS.get(
-        organisation.member_group, organisation.member_group.replace("_", " ")
-    )
+    group = organisation.member_group
+    words = MEMBER_GROUP_WORDS.get(group, group.replace("_", " ").capitalize())
     if organisation.by_right in BY_RIGHT:
         words += f"; member by right as {BY_RIGHT[organisation.by_right]}"
     if organisation.board_seat:

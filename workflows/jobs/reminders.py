@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit
 from engine.instances.unit_of_work import run_in_transaction
-from engine.sandbox.dates import holidays_between, shift_working_days
+from engine.sandbox.dates import holidays_between
 from engine.scheduler.passes import JobOutcome, PassJob
 from models import HumanTask, Notice, ProcessInstance
+from workflows.inbox.deadlines import HORIZON, reminder_moments
 from workflows.mail.compose import enqueue
 from workflows.mail.notices import claim_notice
 from workflows.mail.recipients import holders_of, secretariat
@@ -35,10 +36,9 @@ from workflows.people.roles import partner_name
 from workflows.settings import ProcedureSettings
 
 log = logging.getLogger("iisg.reminders")
-# Reminders are looked for among tasks due within this many days (3 working days back from a
-# due time never reach further, even across a fortnight of holidays); tasks due later are
-# looked at again when they come within it.
-_HORIZON = timedelta(days=30)
+# Reminders are looked for among tasks due within the horizon; tasks due later are looked at
+# again when they come within it.
+_HORIZON = HORIZON
 
 
 def _when(moment: datetime) -> str:
@@ -148,16 +148,7 @@ def _reminders(
                 calendars[task.organisation] = holidays_between(
                     session, task.organisation, first, last
                 )
-            moments = {
-                n: shift_working_days(
-                    session,
-                    task.due_at,
-                    -n,
-                    task.organisation,
-                    holidays=calendars[task.organisation],
-                )
-                for n in offsets
-            }
+            moments = reminder_moments(session, task, offsets, calendars[task.organisation])
             # Only reminders planned after the task was opened; when several have passed
             # (the scheduler was down), only the latest is sent.
             passed = [n for n, at in moments.items() if task.created_at < at <= now]

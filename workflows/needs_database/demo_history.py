@@ -74,8 +74,9 @@ TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Organisations whose Support Group members report project support, beside the Commission.
 SUPPORTERS = (
-    ("DE", "Germany", "eu_member_state"),
-    ("AT", "Austria", "eu_member_state"),
+    # EU Member States are international partners operating in the region (`002_*`, 1).
+    ("DE", "Germany", "international_partner"),
+    ("AT", "Austria", "international_partner"),
     ("OSCE", "Organization for Security and Co-operation in Europe", "international_partner"),
 )
 FUNDING = ("IPA III", "Bilateral grant", "OSCE unified budget", None)

@@ -11,6 +11,9 @@ from sqlalchemy import Select, exists, func
 from models import Need, Response
 from workflows.needs_database.terms import NO_SUB_PILLAR
 
+# The filters over fixed values: a page offers them as a select, a URL may spell them in words.
+_WORDED = frozenset({"kind", "perspective", "status"})
+
 
 @dataclass(frozen=True)
 class NeedFilter:
@@ -56,6 +59,9 @@ class NeedFilter:
             if f.name == "year":
                 if raw.isdigit():
                     values["year"] = int(raw)
+            elif f.name in _WORDED:
+                # A fixed value as its code or its words, in any case: "Partly addressed".
+                values[f.name] = raw.lower().replace(" ", "_")
             elif f.name == "has_response":
                 if raw in ("yes", "no", "true", "false", "1", "0"):
                     values["has_response"] = raw in ("yes", "true", "1")

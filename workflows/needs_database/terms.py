@@ -21,3 +21,27 @@ SUB_PILLAR_TITLES = {
     "coordination_cooperation": "Coordination and cooperation",
 }
 REPORT_KINDS = ("needs_mapping", "response_mapping")
+# The words a person reads for the database's fixed values: a need's status, kind and
+# perspective, a response's period and status (the codes stay in URLs and exports).
+TERM_WORDS = {
+    "open": "Open",
+    "partly_addressed": "Partly addressed",
+    "addressed": "Addressed",
+    "no_longer_relevant": "No longer relevant",
+    "legislative": "Legislative",
+    "institutional": "Institutional",
+    "operational": "Operational",
+    "prevention": "Prevention",
+    "response": "Response",
+    "past_year": "Past year",
+    "planned": "Planned",
+    "completed": "Completed",
+    "ongoing": "Ongoing",
+}
+
+
+def term_words(code: str | None) -> str:
+    """A fixed value of the database in words: partly_addressed -> Partly addressed."""
+    if not code:
+        return ""
+    return TERM_WORDS.get(code, code.replace("_", " ").capitalize())

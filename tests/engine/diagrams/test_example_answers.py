@@ -73,7 +73,9 @@ def test_a_form_no_answer_can_satisfy_is_reported() -> None:
     with pytest.raises(FormInvalid) as refused:
         example_answer(schema, START)
 
-    assert refused.value.errors == {"code": "is not in the expected form"}
+    assert refused.value.errors == {
+        "code": "is not written the way this field expects; ask the Secretariat how to write it"
+    }
 
 
 def test_a_step_without_a_form_is_answered_with_nothing() -> None:

@@ -138,7 +138,7 @@ def test_engine_will_not_start_hostile_code_deployed_past_the_linter(
     target = tmp_path / "pwned"
     deploy_unchecked(db, clock, probe_diagram(**{placeholder: code}))
 
-    with pytest.raises(EngineError, match="failed inside the diagram") as raised:
+    with pytest.raises(EngineError, match="of the methodology went wrong") as raised:
         Procedures(db, clock).start("probe", {"target": str(target)})
 
     assert any(isinstance(err, SandboxViolation) for err in causes(raised.value))
@@ -560,7 +560,9 @@ def test_a_step_stopped_by_the_time_limit_fails_naming_it_and_saves_nothing(
     stored, audited = procedures.instance(instance_id).state_json, procedures.audit_count()
     began = time.monotonic()
 
-    with pytest.raises(EngineError, match="at 'Tally the answers'") as failed:
+    with pytest.raises(
+        EngineError, match="the step 'Tally the answers' of the methodology went wrong"
+    ) as failed:
         procedures.complete(review.id, {}, secretariat)
 
     assert time.monotonic() - began < FULL_LIMIT  # the worker is free again
