@@ -20,7 +20,16 @@ from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import complete_task, send_signal, start_instance
 from models import AuditEvent, Comment, Document, HumanTask
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, People, csrf_token, set_due, snapshot, task_of
+from tests.webui.conftest import (
+    Browser,
+    People,
+    csrf_token,
+    main_region,
+    main_text,
+    set_due,
+    snapshot,
+    task_of,
+)
 from webui import create_app
 from workflows.inbox.comments import comments
 from workflows.inbox.documents import display_name
@@ -541,10 +550,10 @@ def test_a_file_of_the_wrong_type_is_refused_with_a_message_and_nothing_is_store
 
     response = _upload(secretariat, review.id, name, content)
 
-    assert response.status_code == 302
-    page = secretariat.text(f"/tasks/{review.id}")
-    assert "Not uploaded:" in page
-    assert message in page.replace("&#39;", "'")
+    assert response.status_code == 400
+    (error,) = main_region(response.get_data(as_text=True)).xpath(".//p[@id='document-error']")
+    assert "Not uploaded:" in error.text_content()
+    assert message in error.text_content()
     assert _count(db, Document) == 0
     assert _stored_files(documents_dir) == []
 
@@ -637,10 +646,15 @@ def test_an_empty_or_too_long_comment_is_refused_with_a_message(
     review = task_of(db, start_lane_task(), "review")
     secretariat = browser("sec")
 
-    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "   "})
-    assert "The comment is empty" in secretariat.text(f"/tasks/{review.id}")
-    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "x" * 5001})
-    assert "at most 5000 fit" in secretariat.text(f"/tasks/{review.id}")
+    empty = _post(secretariat, f"/tasks/{review.id}/comments", {"text": "   "})
+    assert empty.status_code == 400
+    assert "The comment is empty" in main_text(empty.get_data(as_text=True))
+    too_long = _post(secretariat, f"/tasks/{review.id}/comments", {"text": "x" * 5001})
+    assert too_long.status_code == 400
+    main = main_region(too_long.get_data(as_text=True))
+    assert "at most 5000 fit" in main.xpath("string(.//p[@id='comment-error'])")
+    # What was written is kept, to be shortened rather than typed again.
+    assert [t.text for t in main.xpath(".//textarea[@name='text']")] == ["x" * 5001]
     assert _count(db, Comment) == 0
 
 

@@ -15,8 +15,8 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.errors import render_error
-from webui.inbox.queries import task_page
-from webui.inbox.routes import bp
+from webui.inbox.queries import TaskPage, task_page
+from webui.inbox.routes import bp, render_task
 from webui.settings import documents_dir, max_upload_bytes
 from workflows.inbox.comments import add_comment
 from workflows.inbox.documents import (
@@ -26,8 +26,30 @@ from workflows.inbox.documents import (
     document_to_download,
     size_words,
 )
-from workflows.procedures.access import check_may_see_instance
+from workflows.procedures.access import check_may_open_or_follow, check_may_see_instance
 from workflows.refusals import NoAccess, RequestRefused
+
+# The task's form marks its posts with this field: a document or a comment sent with it (its
+# buttons post the whole form, see _procedure_files.html) brings the page back as typed.
+ANSWER_MARK = "_answer"
+
+
+def _kept() -> str:
+    return gettext("Your answer above is kept as you typed it; it is not submitted yet.")
+
+
+def _answering() -> bool:
+    return request.form.get(ANSWER_MARK) == "kept"
+
+
+def _task_again(page: TaskPage, **files: str) -> str:
+    """The task page again with everything posted kept: the answer as typed (when the post
+    carried it), the comment being written, and what happened to the document or comment."""
+    following = check_may_open_or_follow(require_person().participant, page.task)
+    files.setdefault("comment", request.form.get("text", ""))
+    return render_task(
+        page, request.form if _answering() else None, following=following, files=files
+    )
 
 
 @bp.post("/tasks/<int:task_id>/documents")
@@ -46,8 +68,9 @@ def upload(task_id: int) -> ResponseReturnValue:
             max_bytes=max_upload_bytes(),
         )
     except RequestRefused as refused:
-        flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
-        return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
+        return _task_again(
+            page, upload_error=gettext("Not uploaded: %(refused)s", refused=refused)
+        ), 400
     now = datetime.now(UTC)
     try:
         document = unit_of_work(
@@ -58,7 +81,10 @@ def upload(task_id: int) -> ResponseReturnValue:
     except BaseException:
         discard_upload(directory, instance_id, checked)
         raise
-    flash(gettext("Uploaded: %(name)s.", name=document.filename), "success")
+    uploaded = gettext("Uploaded: %(name)s.", name=document.filename)
+    if _answering():
+        return _task_again(page, uploaded=f"{uploaded} {_kept()}")
+    flash(uploaded, "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
 
 
@@ -95,9 +121,14 @@ def comment(task_id: int) -> ResponseReturnValue:
             lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
         )
     except RequestRefused as refused:
-        flash(gettext("Not posted: %(refused)s", refused=refused), "error")
-    else:
-        flash(gettext("Comment posted."), "success")
+        return _task_again(
+            page, comment_error=gettext("Not posted: %(refused)s", refused=refused)
+        ), 400
+    if _answering():
+        return _task_again(
+            page, comment="", commented=f"{gettext('Comment posted.')} {_kept()}"
+        )
+    flash(gettext("Comment posted."), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
 
 
