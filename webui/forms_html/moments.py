@@ -86,7 +86,9 @@ def local_text(value: str) -> str:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return value
-    return value if moment.tzinfo is None else moment.strftime("%Y-%m-%dT%H:%M")
+    if moment.tzinfo is None:
+        return value
+    return moment.replace(tzinfo=None).isoformat(timespec="minutes")
 
 
 def moment_words(value: Any) -> str | None:
