@@ -35,7 +35,7 @@ ANSWER_MARK = "_answer"
 
 
 def _kept() -> str:
-    return gettext("Your answer above is kept as you typed it; it is not submitted yet.")
+    return str(gettext("Your answer above is kept as you typed it; it is not submitted yet."))
 
 
 def _answering() -> bool:
@@ -125,9 +125,7 @@ def comment(task_id: int) -> ResponseReturnValue:
             page, comment_error=gettext("Not posted: %(refused)s", refused=refused)
         ), 400
     if _answering():
-        return _task_again(
-            page, comment="", commented=f"{gettext('Comment posted.')} {_kept()}"
-        )
+        return _task_again(page, comment="", commented=f"{gettext('Comment posted.')} {_kept()}")
     flash(gettext("Comment posted."), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
 
