@@ -345,7 +345,7 @@ def test_path_tricks_in_a_file_name_are_refused_or_neutralised(
         {"document": (io.BytesIO(PDF), name)},
     )
 
-    assert response.status_code == 302
+    assert response.status_code in {302, 400}  # stored under a safe name, or refused in words
     with db.session() as session:
         stored = list(session.scalars(select(Document)))
     for document in stored:

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
+from engine.errors import NotAllowed, TaskAlreadyDone
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.errors import render_error
@@ -42,14 +43,29 @@ def _answering() -> bool:
     return request.form.get(ANSWER_MARK) == "kept"
 
 
-def _task_again(page: TaskPage, **files: str) -> str:
+def _task_again(
+    page: TaskPage, anchor: str, status: int = 200, **files: str
+) -> ResponseReturnValue:
     """The task page again with everything posted kept: the answer as typed (when the post
-    carried it), the comment being written, and what happened to the document or comment."""
-    following = check_may_open_or_follow(require_person().participant, page.task)
+    carried it), the comment being written, and what happened to the document or comment.
+
+    Someone who takes part in the procedure but may not open this task (a Board member of
+    another seat) is sent back to it with the message, as before: the page is not theirs."""
+    try:
+        following = check_may_open_or_follow(require_person().participant, page.task)
+    except (NoAccess, NotAllowed, TaskAlreadyDone):
+        for key, category in (
+            ("upload_error", "error"),
+            ("comment_error", "error"),
+            ("uploaded", "success"),
+            ("commented", "success"),
+        ):
+            if key in files:
+                flash(files[key], category)
+        return redirect(url_for("inbox.task", task_id=page.task.id, _anchor=anchor))
     files.setdefault("comment", request.form.get("text", ""))
-    return render_task(
-        page, request.form if _answering() else None, following=following, files=files
-    )
+    values = request.form if _answering() else None
+    return render_task(page, values, following=following, files=files), status
 
 
 @bp.post("/tasks/<int:task_id>/documents")
@@ -68,9 +84,8 @@ def upload(task_id: int) -> ResponseReturnValue:
             max_bytes=max_upload_bytes(),
         )
     except RequestRefused as refused:
-        return _task_again(
-            page, upload_error=gettext("Not uploaded: %(refused)s", refused=refused)
-        ), 400
+        words = gettext("Not uploaded: %(refused)s", refused=refused)
+        return _task_again(page, "documents", 400, upload_error=words)
     now = datetime.now(UTC)
     try:
         document = unit_of_work(
@@ -83,7 +98,7 @@ def upload(task_id: int) -> ResponseReturnValue:
         raise
     uploaded = gettext("Uploaded: %(name)s.", name=document.filename)
     if _answering():
-        return _task_again(page, uploaded=f"{uploaded} {_kept()}")
+        return _task_again(page, "documents", uploaded=f"{uploaded} {_kept()}")
     flash(uploaded, "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
 
@@ -121,11 +136,12 @@ def comment(task_id: int) -> ResponseReturnValue:
             lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
         )
     except RequestRefused as refused:
-        return _task_again(
-            page, comment_error=gettext("Not posted: %(refused)s", refused=refused)
-        ), 400
+        words = gettext("Not posted: %(refused)s", refused=refused)
+        return _task_again(page, "comments", 400, comment_error=words)
     if _answering():
-        return _task_again(page, comment="", commented=f"{gettext('Comment posted.')} {_kept()}")
+        return _task_again(
+            page, "comments", comment="", commented=f"{gettext('Comment posted.')} {_kept()}"
+        )
     flash(gettext("Comment posted."), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
 
