@@ -246,3 +246,11 @@ def test_a_picked_time_the_clocks_skip_is_refused_beside_the_field_and_kept(
     assert main.xpath(".//input[@name='deadline']/@value") == ["2027-03-28T02:30"]
     assert main.xpath(".//input[@name='_time_zone']/@value") == ["Europe/Belgrade"]
     assert counts(db) == before
+
+
+def test_a_time_zone_the_system_does_not_know_stops_the_app_at_start(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IISG_TIME_ZONE", "Europe/Atlantis")
+    with pytest.raises(SettingsError, match=r"IISG_TIME_ZONE should name a time zone, like"):
+        create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test"})
