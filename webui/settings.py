@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 from limits import parse_many
@@ -73,6 +74,9 @@ class Settings:
     two_factor_required: bool = True
     # How long the link in an invitation works.
     invitation_valid: timedelta = timedelta(days=7)
+    # The time zone a date and time typed in a form is read in when the browser does not
+    # say its own (an IANA name, like Europe/Belgrade).
+    time_zone: str = "UTC"
 
     def database(self) -> str:
         """The database's URL: IISG_DATABASE_URL, else SQLite in the instance directory."""
@@ -89,6 +93,7 @@ class Settings:
             PASSWORD_RESET_VALID=self.password_reset_valid,
             TWO_FACTOR_REQUIRED=self.two_factor_required,
             INVITATION_VALID=self.invitation_valid,
+            TIME_ZONE=self.time_zone,
             PROCEDURE_SETTINGS=self.procedures,
         )
         if self.database_url:
@@ -171,6 +176,19 @@ def _trusted_proxies(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _time_zone(environ: Mapping[str, str]) -> str:
+    raw = _given(environ, "IISG_TIME_ZONE")
+    if raw is None:
+        return "UTC"
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise SettingsError(
+            f"IISG_TIME_ZONE should name a time zone, like Europe/Belgrade or UTC; not {raw!r}"
+        ) from err
+    return raw
+
+
 def read_settings(environ: Mapping[str, str]) -> Settings:
     """The settings `environ` and the settings file it names give, every value checked."""
     instance = Path(_given(environ, "IISG_INSTANCE_DIR") or "instance").resolve()
@@ -196,6 +214,7 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
         ratelimit_storage_uri=_storage_uri(environ),
         trusted_proxies=_trusted_proxies(environ),
         min_notice=minimum_notice_from(environ),
+        time_zone=_time_zone(environ),
         **given,
     )
 
@@ -204,6 +223,11 @@ def minimum_notice() -> timedelta:
     """The app's minimum notice before a deadline a person sets (see Settings.min_notice)."""
     notice: timedelta = current_app.config["SILENT_PROCEDURE_MIN_NOTICE"]
     return notice
+
+
+def default_time_zone() -> str:
+    """The zone a form's dates and times are read in when the browser names none."""
+    return str(current_app.config.get("TIME_ZONE", "UTC"))
 
 
 def password_reset_valid() -> timedelta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -136,7 +137,7 @@ def _reason(error: ValidationError, schema: dict[str, Any]) -> str:
     if kind == "format" and value == "date-time" and isinstance(error.cause, MomentOutOfRange):
         return (
             f"must be a date and time between the years {FIRST_YEAR} and {LAST_YEAR} (in UTC), "
-            "like 2026-11-30T17:00:00+01:00"
+            "written YYYY-MM-DDThh:mm:ss with its offset, like +01:00"
         )
     if kind == "format" and value in _FORMAT_WORDS:
         return _FORMAT_WORDS[value]
@@ -159,8 +160,10 @@ def _pattern_words(field: Mapping[str, Any]) -> str:
 
 
 _FORMAT_WORDS = {
-    "date-time": "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00",
-    "date": "must be a date like 2026-11-30",
+    # The form, not an example date: an example goes stale, and is soon in the past.
+    "date-time": "must be a date and time with its offset from UTC (RFC 3339), written "
+    "YYYY-MM-DDThh:mm:ss+hh:mm",
+    "date": "must be a date written YYYY-MM-DD",
     "email": "must be an e-mail address",
 }
 

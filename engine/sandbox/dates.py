@@ -31,7 +31,7 @@ def parse_moment(value: object, what: str = "moment") -> datetime:
             parsed = datetime.fromisoformat(str(value))
         except ValueError as err:
             raise EngineError(
-                f"the {what} '{value}' is not a date and time, like 2026-11-30T17:00:00+01:00"
+                f"the {what} '{value}' is not a date and time, written YYYY-MM-DDThh:mm:ss+hh:mm"
             ) from err
     if parsed.tzinfo is None:
         raise EngineError(f"the {what} '{value}' needs a time zone offset, like +01:00")

@@ -276,10 +276,11 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/tasks/<int:task_id>", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/tasks/<int:task_id>/claim", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 403),
     # Those who may see the procedure may comment on it and add documents: the Board
-    # member of another seat takes part in the same silent procedure.
-    ("/tasks/<int:task_id>/comments", "POST"): row(LOGIN, 403, 403, 403, 302, 403, 302),
+    # member of another seat takes part in the same silent procedure. The empty post is
+    # refused: the Secretariat, who follows the task, gets its page again with the reason.
+    ("/tasks/<int:task_id>/comments", "POST"): row(LOGIN, 403, 403, 403, 302, 403, 400),
     ("/tasks/<int:task_id>/complete", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 403),
-    ("/tasks/<int:task_id>/documents", "POST"): row(LOGIN, 403, 403, 403, 302, 403, 302),
+    ("/tasks/<int:task_id>/documents", "POST"): row(LOGIN, 403, 403, 403, 302, 403, 400),
     ("/tasks/<int:task_id>/reassign", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/tasks/<int:task_id>/reassign", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400),
     ("/tasks/<int:task_id>/release", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 403),

@@ -28,7 +28,7 @@ from models import Document, Need, Organisation, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database, tally
 from tests.engine.conftest import Procedures
 from tests.engine.sandbox.test_sandbox import causes, deploy_unchecked, probe_diagram
-from tests.webui.conftest import Browser, People, csrf_token, task_of
+from tests.webui.conftest import Browser, People, csrf_token, main_text, task_of
 from tests.webui.test_api import token_for
 from webui.api.openapi import document as openapi_document
 from workflows.methodology.diagrams import BPMN_DIR
@@ -161,7 +161,9 @@ def test_script_in_a_form_a_comment_and_a_file_name_is_shown_as_text(
 
     assert _post(secretariat, f"{url}/comments", {"text": payload}).status_code == 302
     upload = {"document": (io.BytesIO(PDF), f"{payload}.pdf")}
-    assert _post(secretariat, f"{url}/documents", upload).status_code == 302
+    # A name with a double quote does not survive the test client's multipart encoding: the
+    # file arrives without one, and is refused in words (400) instead of stored.
+    assert _post(secretariat, f"{url}/documents", upload).status_code in {302, 400}
     task_page = secretariat.text(url)
     response = secretariat.submit(url, f"{url}/complete", {"approved": "true", "comment": payload})
     assert response.status_code == 302
@@ -343,7 +345,7 @@ def test_path_tricks_in_a_file_name_are_refused_or_neutralised(
         {"document": (io.BytesIO(PDF), name)},
     )
 
-    assert response.status_code == 302
+    assert response.status_code in {302, 400}  # stored under a safe name, or refused in words
     with db.session() as session:
         stored = list(session.scalars(select(Document)))
     for document in stored:
@@ -383,8 +385,8 @@ def test_an_upload_of_the_wrong_type_is_refused_and_nothing_is_stored(
         secretariat, f"/tasks/{review.id}/documents", {"document": (io.BytesIO(content), name)}
     )
 
-    assert response.status_code == 302
-    assert "Not uploaded" in secretariat.text(f"/tasks/{review.id}")
+    assert response.status_code == 400
+    assert "Not uploaded" in main_text(response.get_data(as_text=True))
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 0
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]

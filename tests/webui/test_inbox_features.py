@@ -561,10 +561,10 @@ def test_a_file_of_the_wrong_type_is_refused_with_a_message_and_nothing_is_store
 
     response = _upload(secretariat, review.id, name, content)
 
-    assert response.status_code == 302
-    page = secretariat.main(f"/tasks/{review.id}")
-    assert "Not uploaded:" in page
-    assert message in page
+    assert response.status_code == 400
+    (error,) = main_region(response.get_data(as_text=True)).xpath(".//p[@id='document-error']")
+    assert "Not uploaded:" in error.text_content()
+    assert message in error.text_content()
     assert _count(db, Document) == 0
     assert _stored_files(documents_dir) == []
 
@@ -620,6 +620,123 @@ def test_only_people_with_a_task_in_the_procedure_or_the_secretariat_may_downloa
     assert browser("sec").get("/documents/999999").status_code == 404
 
 
+# Documents and comments in the middle of an answer: nothing typed is lost
+
+HALF_AN_ANSWER = {
+    "_answer": "kept",  # the task's form marks its posts (its upload button posts it whole)
+    "approved": "true",
+    "comment": "The annex is missing;\nI add it below.",
+    "text": "A comment still being written",
+}
+
+
+def _kept_answer(page: str) -> tuple[list[str], list[str | None], list[str | None]]:
+    """What the task page shows as typed: the radio chosen, the answer's comment, the comment
+    being written."""
+    main = main_region(page)
+    return (
+        main.xpath(".//input[@name='approved'][@checked]/@value"),
+        [t.text for t in main.xpath(".//textarea[@name='comment']")],
+        [t.text for t in main.xpath(".//textarea[@name='text']")],
+    )
+
+
+def test_the_upload_belongs_to_the_answers_form_and_posts_it_whole(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+
+    main = main_region(browser("sec").text(f"/tasks/{review.id}"))
+
+    assert main.xpath(".//form[@id='task-answer']/input[@name='_answer']/@value") == ["kept"]
+    (upload,) = main.xpath(".//button[normalize-space()='Upload']")
+    assert upload.get("form") == "task-answer"
+    assert upload.get("formaction") == f"/tasks/{review.id}/documents#documents"
+    assert upload.get("formenctype") == "multipart/form-data"
+    assert main.xpath(".//input[@type='file']/@form") == ["task-answer"]
+    assert main.xpath(".//textarea[@name='text']/@form") == ["task-answer"]
+
+
+def test_a_document_uploaded_mid_answer_keeps_everything_typed(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+    secretariat = browser("sec")
+
+    response = _post(
+        secretariat,
+        f"/tasks/{review.id}/documents",
+        {**HALF_AN_ANSWER, "document": (io.BytesIO(PDF), "annex.pdf")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _kept_answer(page) == (
+        ["true"],
+        ["The annex is missing;\nI add it below."],
+        ["A comment still being written"],
+    )
+    main = main_region(page)
+    assert main.xpath("string(.//table[@class='documents']//th[@scope='row'])").strip() == (
+        "annex.pdf"
+    )
+    assert " ".join(
+        main.xpath("string(.//section[@class='procedure-files']//p[@role='status'])").split()
+    ) == (
+        "Uploaded: annex.pdf. Your answer above is kept as you typed it; it is not submitted yet."
+    )
+    assert task_of(db, review.instance_id, "review").status == "open"
+    assert _count(db, Document) == 1
+
+
+def test_a_document_refused_mid_answer_keeps_everything_typed(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+
+    response = _post(
+        browser("sec"),
+        f"/tasks/{review.id}/documents",
+        {**HALF_AN_ANSWER, "document": (io.BytesIO(b"MZ\x90\x00"), "setup.exe")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert _kept_answer(page)[:2] == (["true"], ["The annex is missing;\nI add it below."])
+    (error,) = main_region(page).xpath(".//p[@id='document-error']")
+    assert "'setup.exe' is not a type of file the procedures accept" in error.text_content()
+    assert _count(db, Document) == 0
+
+
+def test_a_comment_posted_mid_answer_keeps_the_answer_typed(
+    db: Database,
+    people: People,
+    start_lane_task: Callable[..., int],
+    browser: Callable[..., Browser],
+) -> None:
+    review = task_of(db, start_lane_task(), "review")
+
+    response = _post(browser("sec"), f"/tasks/{review.id}/comments", HALF_AN_ANSWER)
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert _kept_answer(page) == (["true"], ["The annex is missing;\nI add it below."], [None])
+    main = main_region(page)
+    assert main.xpath("string(.//p[@class='comment-text'])") == "A comment still being written"
+    assert "Comment posted. Your answer above is kept as you typed it" in main_text(page)
+
+
 # Comments
 
 
@@ -658,10 +775,15 @@ def test_an_empty_or_too_long_comment_is_refused_with_a_message(
     review = task_of(db, start_lane_task(), "review")
     secretariat = browser("sec")
 
-    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "   "})
-    assert "The comment is empty" in secretariat.main(f"/tasks/{review.id}")
-    _post(secretariat, f"/tasks/{review.id}/comments", {"text": "x" * 5001})
-    assert "at most 5000 fit" in secretariat.main(f"/tasks/{review.id}")
+    empty = _post(secretariat, f"/tasks/{review.id}/comments", {"text": "   "})
+    assert empty.status_code == 400
+    assert "The comment is empty" in main_text(empty.get_data(as_text=True))
+    too_long = _post(secretariat, f"/tasks/{review.id}/comments", {"text": "x" * 5001})
+    assert too_long.status_code == 400
+    main = main_region(too_long.get_data(as_text=True))
+    assert "at most 5000 fit" in main.xpath("string(.//p[@id='comment-error'])")
+    # What was written is kept, to be shortened rather than typed again.
+    assert [t.text for t in main.xpath(".//textarea[@name='text']")] == ["x" * 5001]
     assert _count(db, Comment) == 0
 
 

@@ -5,7 +5,7 @@ on the web or through the API, lies at least the minimum notice ahead
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from workflows.settings import SettingsError
 SILENT_START = "/procedures/silent_procedure/start"
 PROPOSAL = "The Board adopts the IISG work programme for 2027 as circulated."
 PAST = "2020-01-01T10:00:00+00:00"
+PICKED_PAST = "2020-01-01T10:00"  # as the page's date and time picker sends it
 # The suite's clock starts on Monday 23 November 2026, 09:00 UTC.
 NOT_BEFORE_TOMORROW = "after 24 November 2026, 09:00 UTC."
 
@@ -137,7 +138,7 @@ def test_a_web_launch_with_a_deadline_already_past_says_so_beside_the_field(
     response = secretariat.submit(
         SILENT_START,
         SILENT_START,
-        {"subject": "Work programme 2027", "proposal": PROPOSAL, "deadline": PAST},
+        {"subject": "Work programme 2027", "proposal": PROPOSAL, "deadline": PICKED_PAST},
     )
 
     assert response.status_code == 400
@@ -147,7 +148,7 @@ def test_a_web_launch_with_a_deadline_already_past_says_so_beside_the_field(
     assert error.text_content() == (
         f"Error: The deadline must be at least 24 hours from now: {NOT_BEFORE_TOMORROW}"
     )
-    assert main.xpath(".//input[@name='deadline']/@value") == [PAST]
+    assert main.xpath(".//input[@name='deadline']/@value") == [PICKED_PAST]
     assert [t.text for t in main.xpath(".//textarea[@name='proposal']")] == [PROPOSAL]
     assert counts(db) == before
 
@@ -186,3 +187,70 @@ def test_a_proposal_of_blanks_is_422_naming_it_and_starts_nothing(
         }
     ]
     assert counts(db) == before
+
+
+def test_a_deadline_picked_in_the_persons_time_zone_is_kept_with_its_offset(
+    db: Database, iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("secretariat")
+    form = main_region(secretariat.text(SILENT_START))
+    assert form.xpath(".//input[@name='deadline']/@type") == ["datetime-local"]
+    # Without script the system's zone; the page's script puts the browser's in its place.
+    assert form.xpath(".//input[@name='_time_zone']/@value") == ["UTC"]
+    assert form.xpath("string(.//p[@id='form-time-zone'])") == (
+        "Dates and times on this form are in your time zone: UTC."
+    )
+
+    response = secretariat.submit(
+        SILENT_START,
+        SILENT_START,
+        {
+            "subject": "Work programme 2027",
+            "proposal": PROPOSAL,
+            "deadline": "2026-12-10T17:00",
+            "_time_zone": "Europe/Belgrade",
+        },
+    )
+
+    assert response.status_code == 302
+    with db.session() as session:
+        (decision,) = session.scalars(select(Decision))
+        assert decision.deadline is not None
+    # 17:00 in Belgrade in December is 16:00 UTC.
+    assert decision.deadline.astimezone(UTC) == datetime(2026, 12, 10, 16, 0, tzinfo=UTC)
+
+
+def test_a_picked_time_the_clocks_skip_is_refused_beside_the_field_and_kept(
+    db: Database, iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    secretariat = browser("secretariat")
+    before = counts(db)
+
+    response = secretariat.submit(
+        SILENT_START,
+        SILENT_START,
+        {
+            "subject": "Work programme 2027",
+            "proposal": PROPOSAL,
+            "deadline": "2027-03-28T02:30",
+            "_time_zone": "Europe/Belgrade",
+        },
+    )
+
+    assert response.status_code == 400
+    main = main_region(response.get_data(as_text=True))
+    assert main.xpath("string(.//p[@id='field-deadline-error'])") == (
+        "Error: 02:30 does not exist on 28 March 2027 in Europe/Belgrade: the clocks go "
+        "forward then. Choose a later time"
+    )
+    assert main.xpath(".//input[@name='deadline']/@value") == ["2027-03-28T02:30"]
+    assert main.xpath(".//input[@name='_time_zone']/@value") == ["Europe/Belgrade"]
+    assert counts(db) == before
+
+
+def test_a_time_zone_the_system_does_not_know_stops_the_app_at_start(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IISG_TIME_ZONE", "Europe/Atlantis")
+    with pytest.raises(SettingsError, match=r"IISG_TIME_ZONE should name a time zone, like"):
+        create_app({"DATABASE_URL": db.url, "SECRET_KEY": "test"})

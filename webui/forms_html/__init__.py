@@ -9,7 +9,9 @@ from webui.forms_html.fields import Choice, FormField
 from webui.forms_html.form import (
     errors_outside_fields,
     form_fields,
+    form_time_zone,
     parse_submission,
+    read_moments,
     submitted_answers,
 )
 from webui.forms_html.groups import ADD_ROW, FieldGroup, Row
@@ -22,6 +24,8 @@ __all__ = [
     "Row",
     "errors_outside_fields",
     "form_fields",
+    "form_time_zone",
     "parse_submission",
+    "read_moments",
     "submitted_answers",
 ]

@@ -10,6 +10,7 @@ from flask_babel import gettext, lazy_gettext
 
 from engine.diagrams.choices import nothing_to_choose
 from engine.diagrams.forms import CHOICES_KEYWORD
+from webui.forms_html.moments import local_text
 from workflows.inbox.attaching import DOCUMENTS_KEYWORD
 from workflows.inbox.documents import ACCEPTED
 
@@ -18,7 +19,8 @@ Schema = dict[str, Any]
 # Longer strings get a text area; also when the form sets no limit at all.
 TEXTAREA_FROM_LENGTH = 200
 RADIO_UP_TO = 5
-DATE_TIME_EXAMPLE = "2026-11-30T17:00:00+01:00"
+# The note naming the time zone a form reads its dates and times in (see _fields.html).
+TIME_ZONE_NOTE_ID = "form-time-zone"
 LINES_HELP = lazy_gettext("Write each one on its own line.")
 
 
@@ -60,6 +62,7 @@ class FormField:
         """The ids of the help and error texts a screen reader reads with the control."""
         ids = [
             f"{self.html_id}-help" if self.help else "",
+            TIME_ZONE_NOTE_ID if self.widget == "datetime" else "",
             f"{self.html_id}-error" if self.error else "",
         ]
         return " ".join(i for i in ids if i)
@@ -154,17 +157,6 @@ def choices_for(prop: Schema, required: bool) -> tuple[Choice, ...]:
 
 def _help(prop: Schema, widget: str) -> str:
     text = str(prop.get("description", ""))
-    if widget == "datetime":
-        # A placeholder vanishes while typing; the expected form stays readable here.
-        text = " ".join(
-            (
-                text,
-                gettext(
-                    "Write the date, time and offset from UTC, like %(example)s.",
-                    example=DATE_TIME_EXAMPLE,
-                ),
-            )
-        )
     if widget == "lines":
         text = f"{text} {LINES_HELP}"
     if widget == "documents":
@@ -202,7 +194,8 @@ def make_field(
         help=_help(prop, widget),
         required=required,
         widget=widget,
-        value=value,
+        # A date and time with its offset (a form's default) as the picker shows it.
+        value=local_text(value) if widget == "datetime" else value,
         error=error,
         # A row may be left empty as a whole, so each of its radio groups needs a way back.
         choices=choices_for(prop, required and not in_row),
@@ -210,7 +203,6 @@ def make_field(
         minimum=_number_text(prop, "minimum"),
         maximum=_number_text(prop, "maximum"),
         step=("1" if kind == "integer" else "any") if widget == "number" else None,
-        placeholder=DATE_TIME_EXAMPLE if widget == "datetime" else None,
         in_row=in_row,
         nothing=_nothing(prop, widget),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,14 @@ from webui.forms_html.fields import (
     widget_for,
 )
 from webui.forms_html.groups import FieldGroup, make_group, parse_group, posted_rows
+from webui.forms_html.moments import (
+    DEFAULT_TIME_ZONE,
+    TIME_ZONE_FIELD,
+    LocalMomentInvalid,
+    moment_from_local,
+    moment_words,
+    zone_named,
+)
 
 
 def form_fields(
@@ -98,10 +107,14 @@ def _parse_list(
     return allows_null(prop), None
 
 
-def parse_submission(schema: Schema | None, form: Mapping[str, str]) -> dict[str, Any]:
-    """The posted form as typed data for the schema; empty fields are left out."""
+def parse_submission(
+    schema: Schema | None, form: Mapping[str, str], default_zone: str = DEFAULT_TIME_ZONE
+) -> dict[str, Any]:
+    """The posted form as typed data for the schema; empty fields are left out. Dates and
+    times picked in the person's zone (see read_moments) are moments with their offset."""
     if schema is None:
         return {}
+    form, _problems = read_moments(schema, form, default_zone)
     required = set(schema.get("required", []))
     data: dict[str, Any] = {}
     for name, prop in schema.get("properties", {}).items():
@@ -133,7 +146,10 @@ def _answer_text(prop: Schema, value: Any) -> str:
             )
         return "\n".join(_answer_text(items, v) for v in value)
     choice = next((c for c in choices_for(prop, True) if c.value == as_text(value)), None)
-    return choice.label if choice else as_text(value)
+    if choice:
+        return choice.label
+    words = moment_words(value) if widget_for(prop) == "datetime" else None
+    return words or as_text(value)
 
 
 def submitted_answers(schema: Schema | None, submitted: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -148,3 +164,53 @@ def submitted_answers(schema: Schema | None, submitted: Mapping[str, Any]) -> li
         )
         for name in ordered
     ]
+
+
+def _filled_rows(name: str, items: Mapping[str, Schema], form: Mapping[str, str]) -> list[int]:
+    """The numbers of the rows of list `name` with anything typed, in order (see groups)."""
+    pattern = re.compile(rf"{re.escape(name)}-(\d{{1,6}})-(.+)")
+    numbers = {
+        int(found.group(1))
+        for key in form
+        if (found := pattern.fullmatch(key)) and found.group(2) in items
+    }
+    return [
+        n for n in sorted(numbers) if any(form.get(f"{name}-{n}-{f}", "").strip() for f in items)
+    ]
+
+
+def read_moments(
+    schema: Schema | None, form: Mapping[str, str], default_zone: str = DEFAULT_TIME_ZONE
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The posted form with every picked date and time read as a moment with its offset, and
+    the ones that name no moment by the engine's path of their field (`deadline`,
+    `meetings/0/held_at`), each with the words that say why; those stay as typed."""
+    zone = zone_named(form.get(TIME_ZONE_FIELD), default_zone)
+    read = {key: form[key] for key in form}
+    problems: dict[str, str] = {}
+
+    def convert(key: str, path: str) -> None:
+        raw = form.get(key, "")
+        if not raw.strip():
+            return
+        try:
+            read[key] = moment_from_local(raw, zone)
+        except LocalMomentInvalid as invalid:
+            problems[path] = str(invalid)
+
+    for name, prop in (schema or {}).get("properties", {}).items():
+        if widget_for(prop) == "datetime":
+            convert(name, name)
+        elif widget_for(prop) == "group":
+            items: dict[str, Schema] = prop.get("items", {}).get("properties", {})
+            moments = [f for f, item in items.items() if widget_for(item) == "datetime"]
+            for position, number in enumerate(_filled_rows(name, items, form) if moments else []):
+                for field in moments:
+                    convert(f"{name}-{number}-{field}", f"{name}/{position}/{field}")
+    return read, problems
+
+
+def form_time_zone(form: Mapping[str, str] | None, default_zone: str = DEFAULT_TIME_ZONE) -> str:
+    """The name of the zone a form's dates and times are read in: the one it posted (when
+    this system knows it), else `default_zone`."""
+    return zone_named((form or {}).get(TIME_ZONE_FIELD), default_zone).key

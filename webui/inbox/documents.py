@@ -12,11 +12,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
+from engine.errors import NotAllowed, TaskAlreadyDone
 from webui.auth.login import require_person
 from webui.database import request_session, unit_of_work
 from webui.errors import render_error
-from webui.inbox.queries import task_page
-from webui.inbox.routes import bp
+from webui.inbox.queries import TaskPage, task_page
+from webui.inbox.routes import bp, render_task
 from webui.settings import documents_dir, max_upload_bytes
 from workflows.inbox.comments import add_comment
 from workflows.inbox.documents import (
@@ -26,8 +27,45 @@ from workflows.inbox.documents import (
     document_to_download,
     size_words,
 )
-from workflows.procedures.access import check_may_see_instance
+from workflows.procedures.access import check_may_open_or_follow, check_may_see_instance
 from workflows.refusals import NoAccess, RequestRefused
+
+# The task's form marks its posts with this field: a document or a comment sent with it (its
+# buttons post the whole form, see _procedure_files.html) brings the page back as typed.
+ANSWER_MARK = "_answer"
+
+
+def _kept() -> str:
+    return str(gettext("Your answer above is kept as you typed it; it is not submitted yet."))
+
+
+def _answering() -> bool:
+    return request.form.get(ANSWER_MARK) == "kept"
+
+
+def _task_again(
+    page: TaskPage, anchor: str, status: int = 200, **files: str
+) -> ResponseReturnValue:
+    """The task page again with everything posted kept: the answer as typed (when the post
+    carried it), the comment being written, and what happened to the document or comment.
+
+    Someone who takes part in the procedure but may not open this task (a Board member of
+    another seat) is sent back to it with the message, as before: the page is not theirs."""
+    try:
+        following = check_may_open_or_follow(require_person().participant, page.task)
+    except (NoAccess, NotAllowed, TaskAlreadyDone):
+        for key, category in (
+            ("upload_error", "error"),
+            ("comment_error", "error"),
+            ("uploaded", "success"),
+            ("commented", "success"),
+        ):
+            if key in files:
+                flash(files[key], category)
+        return redirect(url_for("inbox.task", task_id=page.task.id, _anchor=anchor))
+    files.setdefault("comment", request.form.get("text", ""))
+    values = request.form if _answering() else None
+    return render_task(page, values, following=following, files=files), status
 
 
 @bp.post("/tasks/<int:task_id>/documents")
@@ -46,8 +84,8 @@ def upload(task_id: int) -> ResponseReturnValue:
             max_bytes=max_upload_bytes(),
         )
     except RequestRefused as refused:
-        flash(gettext("Not uploaded: %(refused)s", refused=refused), "error")
-        return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
+        words = gettext("Not uploaded: %(refused)s", refused=refused)
+        return _task_again(page, "documents", 400, upload_error=words)
     now = datetime.now(UTC)
     try:
         document = unit_of_work(
@@ -58,7 +96,10 @@ def upload(task_id: int) -> ResponseReturnValue:
     except BaseException:
         discard_upload(directory, instance_id, checked)
         raise
-    flash(gettext("Uploaded: %(name)s.", name=document.filename), "success")
+    uploaded = gettext("Uploaded: %(name)s.", name=document.filename)
+    if _answering():
+        return _task_again(page, "documents", uploaded=f"{uploaded} {_kept()}")
+    flash(uploaded, "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="documents"))
 
 
@@ -95,9 +136,13 @@ def comment(task_id: int) -> ResponseReturnValue:
             lambda s: add_comment(s, page.instance.id, text, author=person.participant, now=now)
         )
     except RequestRefused as refused:
-        flash(gettext("Not posted: %(refused)s", refused=refused), "error")
-    else:
-        flash(gettext("Comment posted."), "success")
+        words = gettext("Not posted: %(refused)s", refused=refused)
+        return _task_again(page, "comments", 400, comment_error=words)
+    if _answering():
+        return _task_again(
+            page, "comments", comment="", commented=f"{gettext('Comment posted.')} {_kept()}"
+        )
+    flash(gettext("Comment posted."), "success")
     return redirect(url_for("inbox.task", task_id=task_id, _anchor="comments"))
 
 

@@ -14,7 +14,14 @@ from engine.instances.assignment import describe_holder
 from engine.instances.steps import complete_task_or_log_refusal
 from webui.auth.login import login_required_response, require_person
 from webui.database import app_database, request_session
-from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from webui.forms_html import (
+    ADD_ROW,
+    errors_outside_fields,
+    form_fields,
+    form_time_zone,
+    parse_submission,
+    read_moments,
+)
 from webui.inbox.queries import (
     TaskPage,
     done_tasks,
@@ -22,7 +29,7 @@ from webui.inbox.queries import (
     task_extras,
     task_page,
 )
-from webui.settings import minimum_notice, procedure_settings
+from webui.settings import default_time_zone, minimum_notice, procedure_settings
 from workflows.board.applications import has_applications
 from workflows.board.seats import is_seat_task
 from workflows.inbox.deadlines import deadline_of, deadlines
@@ -64,14 +71,17 @@ def inbox() -> ResponseReturnValue:
     )
 
 
-def _render_task(
+def render_task(
     page: TaskPage,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     add_row: str | None = None,
     *,
     following: bool = False,
+    files: Mapping[str, str] | None = None,
 ) -> str:
+    """The task page; `values` and `errors` by field of its form, `files` what the page says
+    beside its documents and comments (see documents.py)."""
     now = datetime.now(UTC)
     return render_template(
         "inbox/task.html",
@@ -82,6 +92,8 @@ def _render_task(
         holder=describe_holder(page.task),
         fields=form_fields(page.schema, values, errors, add_row),
         form_errors=errors_outside_fields(page.schema, errors or {}),
+        time_zone=form_time_zone(values, default_time_zone()),
+        files=files or {},
         now=now,
         deadline=deadline_of(request_session(), page.task, now, procedure_settings().reminders),
         **task_extras(request_session(), page, require_person().participant),
@@ -94,7 +106,7 @@ def task(task_id: int) -> ResponseReturnValue:
     person = require_person()
     page = task_page(request_session(), task_id)
     following = check_may_open_or_follow(person.participant, page.task)
-    return _render_task(page, following=following)
+    return render_task(page, following=following)
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -105,8 +117,9 @@ def complete(task_id: int) -> ResponseReturnValue:
     if ADD_ROW in request.form:
         # "Add another row" without script: the same form again, one row longer, unsent.
         check_may_open(person.participant, page.task)
-        return _render_task(page, request.form, add_row=request.form[ADD_ROW])
-    data = parse_submission(page.schema, request.form)
+        return render_task(page, request.form, add_row=request.form[ADD_ROW])
+    data = parse_submission(page.schema, request.form, default_time_zone())
+    _read, unread = read_moments(page.schema, request.form, default_time_zone())
     now = datetime.now(UTC)
     try:
         complete_task_or_log_refusal(
@@ -118,7 +131,8 @@ def complete(task_id: int) -> ResponseReturnValue:
             notice=minimum_notice(),
         )
     except FormInvalid as invalid:
-        return _render_task(page, request.form, invalid.errors), 400
+        # A date and time that names no moment: the page says why in the picker's terms.
+        return render_task(page, request.form, {**invalid.errors, **unread}), 400
     flash(gettext("Done: %(task)s.", task=page.task.name), "success")
     return redirect(url_for("inbox.inbox"))
 

@@ -29,10 +29,17 @@ from engine.instances.diagram_state import diagram_state
 from models import ProcessInstance
 from webui.auth.login import login_required_response, require_person
 from webui.database import request_session, unit_of_work
-from webui.forms_html import ADD_ROW, errors_outside_fields, form_fields, parse_submission
+from webui.forms_html import (
+    ADD_ROW,
+    errors_outside_fields,
+    form_fields,
+    form_time_zone,
+    parse_submission,
+    read_moments,
+)
 from webui.forms_html.fields import Choice, FormField
 from webui.forms_html.groups import FieldGroup
-from webui.settings import documents_dir, max_upload_bytes, minimum_notice
+from webui.settings import default_time_zone, documents_dir, max_upload_bytes, minimum_notice
 from workflows.inbox.attaching import (
     document_fields,
     start_with_documents,
@@ -124,6 +131,7 @@ def _render_start(
         "procedures/start.html",
         procedure=page.procedure,
         fields=_with_uploads(fields, chosen or {}),
+        time_zone=form_time_zone(values, default_time_zone()),
         form_errors=errors_outside_fields(page.schema, errors or {}) + (problems or []),
     )
 
@@ -191,11 +199,16 @@ def start_submit(process_key: str) -> ResponseReturnValue:
     """Start the procedure with the form's data; its instance page on success."""
     person = require_person()
     page = _start_page(process_key)
-    if ADD_ROW in request.form:
-        # "Add another row" without script: the same form again, one row longer, unsent.
-        return _render_start(page, request.form, add_row=request.form[ADD_ROW])
-    data = parse_submission(page.schema, request.form)
     chosen = _chosen_documents(page)
+    if ADD_ROW in request.form:
+        # "Add another row" without script: the same form again, one row longer, unsent;
+        # the files chosen meanwhile are kept as the person's uploads, ticked.
+        refused_files = _upload_documents(page, chosen)
+        return _render_start(
+            page, request.form, refused_files, add_row=request.form[ADD_ROW], chosen=chosen
+        ), (400 if refused_files else 200)
+    data = parse_submission(page.schema, request.form, default_time_zone())
+    _read, unread = read_moments(page.schema, request.form, default_time_zone())
     refused_files = _upload_documents(page, chosen)
     if refused_files:
         return _render_start(page, request.form, refused_files, chosen=chosen), 400
@@ -210,7 +223,9 @@ def start_submit(process_key: str) -> ResponseReturnValue:
             )
         )
     except FormInvalid as invalid:
-        return _render_start(page, request.form, invalid.errors, chosen=chosen), 400
+        # A date and time that names no moment: the page says why in the picker's terms.
+        errors = {**invalid.errors, **unread}
+        return _render_start(page, request.form, errors, chosen=chosen), 400
     except StepFailed:
         raise  # a bug of the diagram: the error page says so, and the Secretariat is told
     except EngineError as refused:

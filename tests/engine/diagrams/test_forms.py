@@ -25,14 +25,15 @@ def test_a_date_and_time_must_be_one_with_its_offset(value: str) -> None:
     with pytest.raises(FormInvalid) as refused:
         validate_submission(SCHEMA, {"deadline": value})
     assert refused.value.errors == {
-        "deadline": "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00"
+        "deadline": "must be a date and time with its offset from UTC (RFC 3339), written "
+        "YYYY-MM-DDThh:mm:ss+hh:mm"
     }
 
 
 def test_a_date_must_be_a_calendar_date() -> None:
     with pytest.raises(FormInvalid) as refused:
         validate_submission(SCHEMA, {"meeting_date": "2026-02-30"})
-    assert refused.value.errors == {"meeting_date": "must be a date like 2026-11-30"}
+    assert refused.value.errors == {"meeting_date": "must be a date written YYYY-MM-DD"}
 
 
 def test_good_dates_pass() -> None:
@@ -48,7 +49,7 @@ def test_answers_to_one_form_share_its_compiled_check_and_dates_are_still_checke
     assert form.fields == ["deadline", "meeting_date"]
     with pytest.raises(FormInvalid) as refused:
         validate_submission(form.schema, {"meeting_date": "2026-02-30"}, form.validator)
-    assert refused.value.errors == {"meeting_date": "must be a date like 2026-11-30"}
+    assert refused.value.errors == {"meeting_date": "must be a date written YYYY-MM-DD"}
     assert checked_form(files, None) is None
 
 
@@ -99,6 +100,6 @@ def test_a_spelling_the_format_admits_but_no_timer_reads_is_refused_in_words() -
     with pytest.raises(Refused) as refused:
         check_notice(NOTICED, {"deadline": "2026-12-09t10:00:00z"}, now=MONDAY, notice=timedelta(0))
     assert refused.value.errors == {
-        "deadline": "This date and time must be a date and time with its offset, "
-        "like 2026-11-30T17:00:00+01:00."
+        "deadline": "This date and time must be a date and time with its offset from UTC "
+        "(RFC 3339), written YYYY-MM-DDThh:mm:ss+hh:mm."
     }

@@ -261,7 +261,8 @@ def test_a_deadline_without_offset_or_already_past_is_refused(mapping: NeedsMapp
     with pytest.raises(FormInvalid) as no_offset:
         mapping.iisg.start("needs_mapping", {"input_deadline": "2026-12-18T17:00:00"})
     assert no_offset.value.errors == {
-        "input_deadline": "must be a date and time with its offset, like 2026-11-30T17:00:00+01:00"
+        "input_deadline": "must be a date and time with its offset from UTC (RFC 3339), written "
+        "YYYY-MM-DDThh:mm:ss+hh:mm"
     }
     with pytest.raises(Refused) as passed:
         mapping.open(deadline=mapping.iisg.clock.now() - timedelta(days=1))
