@@ -161,6 +161,9 @@ def check_bundle(
             if not str(err).startswith("Duplicate process ID"):  # named above, with both files
                 problems.append(_from_spiff(err, name))
             continue
+        except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
+            problems.append(_unreadable(err, name))
+            continue
         executable = [
             str(process.get("id"))
             for process in read.tree.getroot().iterfind("bpmn:process", NS)
@@ -192,6 +195,8 @@ def check_bundle(
                 bundle.spec(process_id)
             except ValidationException as err:
                 problems.append(_from_spiff(err, process_files[process_id]))
+            except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
+                problems.append(_unreadable(err, process_files[process_id]))
     if not named:
         problems.append(
             Problem(
@@ -207,7 +212,7 @@ def _duplicate_processes(named: Mapping[str, _Read]) -> list[Problem]:
     """A process id defined by two of the given files: each file is told the other's name."""
     owners: dict[str, list[str]] = {}
     for name, read in named.items():
-        for process_id in read.process_ids():
+        for process_id in dict.fromkeys(read.process_ids()):  # twice in one file: lint says so
             owners.setdefault(process_id, []).append(name)
     return [
         Problem(
@@ -301,6 +306,17 @@ def _first_reason(err: DiagramRejected | ValidationException) -> str:
     if isinstance(err, DiagramRejected) and err.problems:
         return err.problems[0].message
     return str(err).split("\n")[0]
+
+
+def _unreadable(err: Exception, filename: str) -> Problem:
+    """A diagram SpiffWorkflow's parser stopped on without a reason of its own."""
+    return Problem(
+        filename,
+        None,
+        "SpiffWorkflow cannot read this diagram "
+        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}); "
+        "simplify the element it stopped on, or ask the developers",
+    )
 
 
 def _from_spiff(err: ValidationException, filename: str) -> Problem:
