@@ -103,26 +103,43 @@ def validate(files: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(str(problem))
     if problems:
-        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        refused = len({problem.file for problem in problems})
+        click.echo(
+            f"{len(problems)} problem(s) found in {refused} of {len(files)} file(s).", err=True
+        )
         sys.exit(1)
     click.echo(f"{len(files)} file(s) valid.")
 
 
 @main.command()
-@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--draft",
     is_flag=True,
     help="Store changed processes as drafts, for the Board to adopt by amendment.",
 )
-def deploy(directory: Path | None, draft: bool) -> None:
+@click.option(
+    "--replace-process",
+    "replace",
+    multiple=True,
+    metavar="ID",
+    help="Let this directory's diagram replace the process ID deployed from another file "
+    "(refused otherwise). May be given more than once.",
+)
+def deploy(directory: Path | None, draft: bool, replace: tuple[str, ...]) -> None:
     """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version."""
     source = directory or BPMN_DIR
+    if not source.is_dir():
+        what = "is a file, not a folder" if source.exists() else "there is no such folder"
+        raise click.ClickException(f"{source}: {what}; nothing was deployed")
     status = "draft" if draft else "active"
     factory = _factory()
     try:
         results = run_in_transaction(
-            factory, lambda s: deploy_directory(s, source, actor="cli", now=_now(), status=status)
+            factory,
+            lambda s: deploy_directory(
+                s, source, actor="cli", now=_now(), status=status, replace=replace
+            ),
         )
     except DiagramRejected as err:
         for problem in err.problems:

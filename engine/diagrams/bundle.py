@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.diagrams.bpmn import NS, elements
 from engine.diagrams.lint import lint_tree
-from engine.diagrams.xml_safety import read_diagram
+from engine.diagrams.timer_values import quote_iso_timers
+from engine.diagrams.xml_safety import diagram_text, read_diagram
 from engine.errors import DiagramRejected, Problem
 
 _xsd_lock = threading.Lock()
+DIAGRAM_SUFFIXES = (".bpmn", ".xml")  # .bpmn20.xml ends in .xml
 
 
 @dataclass
@@ -65,6 +70,57 @@ def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
         ]
 
 
+def is_form_name(name: str) -> bool:
+    """A form (a JSON Schema file) rather than a diagram."""
+    return name.lower().endswith(".json")
+
+
+def is_diagram_name(name: str) -> bool:
+    """A diagram file as modelers save them: .bpmn (any case), .bpmn20.xml or .xml."""
+    return name.lower().endswith(DIAGRAM_SUFFIXES)
+
+
+@dataclass
+class _Read:
+    """One diagram file as read: its text and tree, or why it cannot be used."""
+
+    text: str
+    tree: etree._ElementTree | None
+    problems: list[Problem]
+
+    def process_ids(self) -> list[str]:
+        if self.tree is None:
+            return []
+        return [str(p.get("id")) for p in self.tree.getroot().iterfind("bpmn:process", NS)]
+
+    def calls(self) -> list[etree._Element]:
+        """Its call activities that name a process."""
+        if self.tree is None:
+            return []
+        return [
+            call
+            for call in self.tree.getroot().iterfind(".//bpmn:callActivity", NS)
+            if call.get("calledElement")
+        ]
+
+
+def _read(name: str, content: str | bytes) -> _Read:
+    tree, problems = read_diagram(content, name)
+    if tree is None:
+        text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+        return _Read(text, None, problems)
+    text = diagram_text(content, tree)
+    schema_problems = _xsd_problems(tree, name)
+    if schema_problems:
+        return _Read(text, None, schema_problems)
+    quote_iso_timers(tree)
+    return _Read(text, tree, [])
+
+
+def _form_text(content: str | bytes) -> str:
+    return content if isinstance(content, str) else content.decode("utf-8-sig", "replace")
+
+
 def check_bundle(
     files: Mapping[str, str | bytes],
     known_roles: Collection[str],
@@ -72,45 +128,66 @@ def check_bundle(
 ) -> tuple[DiagramBundle | None, list[Problem]]:
     """Check diagrams and forms; `library` holds other diagrams that call activities may use.
 
-    Problems are reported only for `files`; the library is there to resolve calls.
+    Every file of `files` not named .json is read as a diagram, whatever its extension.
+    Problems are reported only for `files`: a library diagram is read only when one of
+    `files` calls a process it defines (a problem in it is the caller's problem then), so
+    a file's result does not depend on what else lies beside it.
     """
+    library = {name: c for name, c in (library or {}).items() if name not in files}
     texts: dict[str, str] = {}
-    for name, content in {**(library or {}), **files}.items():
-        texts[name] = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    for name, content in {**library, **files}.items():
+        if is_form_name(name):
+            texts[name] = _form_text(content)
     problems: list[Problem] = []
-    trees: dict[str, etree._ElementTree] = {}
-    for name in sorted(texts):
-        if not name.endswith(".bpmn"):
+    named: dict[str, _Read] = {}
+    for name in sorted(files):
+        if is_form_name(name):
             continue
-        tree, refused = read_diagram(texts[name], name)
-        if name in files:
-            problems.extend(refused)
-        if tree is None:
-            continue
-        schema_problems = _xsd_problems(tree, name)
-        if name in files:
-            problems.extend(schema_problems)
-        if not schema_problems:
-            trees[name] = tree
-    # Go on with the readable diagrams, so one refused file does not hide the others' problems.
+        named[name] = _read(name, files[name])
+        texts[name] = named[name].text
+        problems.extend(named[name].problems)
 
+    problems.extend(_duplicate_processes(named))
     parser = SpiffBpmnParser()
     process_files: dict[str, str] = {}
-    for name, tree in trees.items():
+    trees: dict[str, etree._ElementTree] = {}
+    for name, read in named.items():
+        if read.tree is None:
+            continue
+        trees[name] = read.tree
         try:
-            parser.add_bpmn_xml(tree.getroot(), filename=name)
+            parser.add_bpmn_xml(read.tree.getroot(), filename=name)
         except ValidationException as err:
-            if name in files:
+            if not str(err).startswith("Duplicate process ID"):  # named above, with both files
                 problems.append(_from_spiff(err, name))
             continue
-        if name in files:
-            for process in tree.getroot().iterfind("bpmn:process", NS):
-                if process.get("isExecutable", "false") == "true" and process.get("id"):
-                    process_files[str(process.get("id"))] = name
-    known_processes = set(parser.get_process_ids())
-    for name in files:
-        if name in trees:
-            problems.extend(lint_tree(trees[name], name, known_roles, known_processes, texts))
+        except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
+            problems.append(_unreadable(err, name))
+            continue
+        executable = [
+            str(process.get("id"))
+            for process in read.tree.getroot().iterfind("bpmn:process", NS)
+            if process.get("isExecutable", "false") == "true" and process.get("id")
+        ]
+        if not executable:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    'defines no executable process: set isExecutable="true" on the process '
+                    "to be run (in Camunda Modeler, tick 'Executable' on the process)",
+                    kind="lint",
+                )
+            )
+        for process_id in executable:
+            process_files.setdefault(process_id, name)
+
+    answered: set[str] = set()
+    problems.extend(_resolve_calls(named, library, parser, trees, texts, answered))
+    known_processes = set(parser.get_process_ids()) | answered
+    for name, read in named.items():
+        if read.tree is not None:
+            problems.extend(lint_tree(read.tree, name, known_roles, known_processes, texts))
     bundle = DiagramBundle(texts, trees, parser, process_files)
     if not problems:
         for process_id in process_files:
@@ -118,15 +195,128 @@ def check_bundle(
                 bundle.spec(process_id)
             except ValidationException as err:
                 problems.append(_from_spiff(err, process_files[process_id]))
-    if not process_files and not problems:
+            except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
+                problems.append(_unreadable(err, process_files[process_id]))
+    if not named:
         problems.append(
             Problem(
-                ", ".join(sorted(n for n in files if n.endswith(".bpmn"))) or "(no diagram)",
+                ", ".join(sorted(files)) or "(no diagram)",
                 None,
-                'defines no executable process (isExecutable="true")',
+                "holds no diagram (a .bpmn, .bpmn20.xml or .xml file)",
             )
         )
     return (None if problems else bundle), problems
+
+
+def _duplicate_processes(named: Mapping[str, _Read]) -> list[Problem]:
+    """A process id defined by two of the given files: each file is told the other's name."""
+    owners: dict[str, list[str]] = {}
+    for name, read in named.items():
+        for process_id in dict.fromkeys(read.process_ids()):  # twice in one file: lint says so
+            owners.setdefault(process_id, []).append(name)
+    return [
+        Problem(
+            name,
+            process_id,
+            f"defines the process '{process_id}', which {', '.join(o for o in names if o != name)} "
+            "also defines; a process id belongs to one diagram: give one of them another id",
+        )
+        for process_id, names in owners.items()
+        if len(names) > 1
+        for name in names
+    ]
+
+
+def _resolve_calls(
+    named: Mapping[str, _Read],
+    library: Mapping[str, str | bytes],
+    parser: SpiffBpmnParser,
+    trees: dict[str, etree._ElementTree],
+    texts: dict[str, str],
+    answered: set[str],
+) -> list[Problem]:
+    """Add the library diagrams that the given files call (and what those call in turn).
+
+    A call that no diagram answers is left to the rules (lint names it); one that two
+    library diagrams answer, or one whose diagram cannot be read, is the caller's problem
+    (its id goes into `answered`, so that the rules do not say it again).
+    """
+    candidates = {name: c for name, c in library.items() if not is_form_name(name)}
+    if not candidates:
+        return []
+    defined = set(parser.get_process_ids())
+    pending = [(name, call) for name, read in named.items() for call in read.calls()]
+    if not any(call.get("calledElement") not in defined for _, call in pending):
+        return []
+    read_library = {name: _read(name, content) for name, content in sorted(candidates.items())}
+    owners: dict[str, list[str]] = {}
+    for name, read in read_library.items():
+        for process_id in read.process_ids():
+            owners.setdefault(process_id, []).append(name)
+    problems: list[Problem] = []
+    while pending:
+        caller, call = pending.pop(0)
+        called = str(call.get("calledElement"))
+        if called in defined:
+            continue
+        line = call.sourceline if isinstance(call.sourceline, int) else None
+        found = owners.get(called, [])
+        if len(found) > 1:
+            problems.append(
+                Problem(
+                    caller,
+                    call.get("id"),
+                    f"calls the process '{called}', which {' and '.join(found)} both define; "
+                    "keep one of them, or give one of them another id",
+                    line,
+                )
+            )
+            defined.add(called)
+            answered.add(called)
+            continue
+        if not found:
+            continue
+        source = found[0]
+        read = read_library[source]
+        try:
+            if read.tree is None:
+                raise DiagramRejected(read.problems)
+            parser.add_bpmn_xml(read.tree.getroot(), filename=source)
+        except (DiagramRejected, ValidationException) as err:
+            problems.append(
+                Problem(
+                    caller,
+                    call.get("id"),
+                    f"calls the process '{called}', defined in {source}, which cannot be used: "
+                    + _first_reason(err),
+                    line,
+                )
+            )
+            defined.add(called)
+            answered.add(called)
+            continue
+        trees[source] = read.tree
+        texts[source] = read.text
+        defined.update(parser.get_process_ids())
+        pending.extend((source, more) for more in read.calls())
+    return problems
+
+
+def _first_reason(err: DiagramRejected | ValidationException) -> str:
+    if isinstance(err, DiagramRejected) and err.problems:
+        return err.problems[0].message
+    return str(err).split("\n")[0]
+
+
+def _unreadable(err: Exception, filename: str) -> Problem:
+    """A diagram SpiffWorkflow's parser stopped on without a reason of its own."""
+    return Problem(
+        filename,
+        None,
+        "SpiffWorkflow cannot read this diagram "
+        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}); "
+        "simplify the element it stopped on, or ask the developers",
+    )
 
 
 def _from_spiff(err: ValidationException, filename: str) -> Problem:
@@ -140,13 +330,14 @@ def _from_spiff(err: ValidationException, filename: str) -> Problem:
     )
 
 
-def read_directory(directory: Path) -> dict[str, str]:
-    """Every .bpmn and .json file of a directory, by file name."""
-    return {
-        path.name: path.read_text(encoding="utf-8")
-        for path in sorted(directory.iterdir())
-        if path.suffix in {".bpmn", ".json"} and path.is_file()
-    }
+def read_directory(directory: Path) -> dict[str, bytes]:
+    """Every diagram (.bpmn, .bpmn20.xml, .xml, any case) and form (.json) of a directory, by
+    file name, as bytes: a diagram's XML prolog says how to read it."""
+    found: dict[str, bytes] = {}
+    for path in sorted(directory.iterdir()):
+        if (is_diagram_name(path.name) or is_form_name(path.name)) and path.is_file():
+            found[path.name] = path.read_bytes()
+    return found
 
 
 def require_bundle(
@@ -159,3 +350,17 @@ def require_bundle(
     if bundle is None:
         raise DiagramRejected(problems)
     return bundle
+
+
+def form_problems(name: str, content: str | bytes) -> list[Problem]:
+    """A form file named on its own: it must be JSON and a JSON Schema."""
+    try:
+        schema = json.loads(content)
+    except ValueError as err:  # JSONDecodeError, or bytes in no Unicode encoding
+        where = f" (line {err.lineno}: {err.msg})" if isinstance(err, json.JSONDecodeError) else ""
+        return [Problem(name, None, f"is a form but not valid JSON{where}")]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        return [Problem(name, None, f"is a form but not a valid JSON Schema: {err.message}")]
+    return []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from engine.diagrams.bpmn import NS
 from engine.diagrams.bundle import DiagramBundle
 from engine.diagrams.forms import FORM_PROPERTY, UI_FORM_PROPERTY
 from engine.diagrams.specs import specs_to_json
-from engine.errors import EngineError
+from engine.errors import DiagramRejected, EngineError, Problem
 from models import ProcessDefinition
 
 
@@ -49,6 +51,49 @@ def content_hash(xml: str, files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+def replacement_problems(
+    session: Session, bundle: DiagramBundle, replace: Collection[str] = ()
+) -> list[Problem]:
+    """Processes of the bundle whose id is already deployed from another diagram file.
+
+    A diagram is the same diagram when its file name is the name a stored version of the
+    process was deployed from (`source_name`): a new version of it is ordinary. Another file
+    defining the same id (two modelers' `Process_1`) would silently replace an unrelated
+    procedure, so it is refused unless its id is in `replace`.
+    """
+    problems: list[Problem] = []
+    for process_id in bundle.process_ids():
+        if process_id in replace:
+            continue
+        source = bundle.process_files[process_id]
+        stored = list(
+            session.scalars(
+                select(ProcessDefinition)
+                .where(ProcessDefinition.process_key == process_id)
+                .order_by(ProcessDefinition.version.desc())
+            )
+        )
+        if not stored or any(d.source_name == _file_name(source) for d in stored):
+            continue
+        latest = stored[0]
+        problems.append(
+            Problem(
+                source,
+                process_id,
+                f"defines the process '{process_id}', which is already deployed from another "
+                f"file, {latest.source_name} ('{latest.name}', version {latest.version}); "
+                "deploying it would replace that procedure. Give this process another id, "
+                f"or, if it is meant to replace it, deploy with --replace-process {process_id}",
+            )
+        )
+    return problems
+
+
+def _file_name(source: str) -> str:
+    """The name a diagram is known by, whatever folder it was deployed from."""
+    return PurePath(source).name
+
+
 def deploy_bundle(
     session: Session,
     bundle: DiagramBundle,
@@ -56,12 +101,17 @@ def deploy_bundle(
     actor: str,
     now: datetime,
     status: str = "active",
+    replace: Collection[str] = (),
 ) -> list[Deployed]:
     """Store each process of the bundle as a new version unless its content is unchanged.
 
     With status 'active' (bootstrap deployment) the new version replaces the active one for
-    new starts; running instances keep the version they started on.
+    new starts; running instances keep the version they started on. A process already
+    deployed from another file is refused (DiagramRejected) unless its id is in `replace`.
     """
+    refused = replacement_problems(session, bundle, replace)
+    if refused:
+        raise DiagramRejected(refused)
     results: list[Deployed] = []
     for process_id in bundle.process_ids():
         xml = bundle.files[bundle.process_files[process_id]]
@@ -93,7 +143,7 @@ def deploy_bundle(
             description=documentation.strip(),
             status=status,
             content_hash=digest,
-            source_name=bundle.process_files[process_id],
+            source_name=_file_name(bundle.process_files[process_id]),
             bpmn_xml=xml,
             files=files,
             spec_json=specs_to_json(spec, subprocess_specs),

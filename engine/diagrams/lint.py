@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import datetime
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -111,6 +113,14 @@ def _lint_process(
 
     for task in process.iterfind(".//bpmn:userTask", NS):
         yield from _lint_user_task_says_what_to_do(task, problem)
+
+    for task in process.iterfind(".//bpmn:task", NS):
+        yield problem(
+            task,
+            "this is a plain task, which says neither who does it nor what runs: nobody would "
+            "be offered it. Make it a user task in the lane of the role that does it (with a "
+            "form and documentation), or a script task if the system does it",
+        )
 
     for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         yield from _lint_sequence_flow(flow, problem)
@@ -285,6 +295,16 @@ def _compiles(
             yield make(node, f"{label or 'the expression'} is empty")
         return
     what = label or ("the script" if is_script else "the expression")
+    if not is_script:
+        foreign = _foreign_expression(source)
+        if foreign is not None:
+            language, python = foreign
+            yield make(
+                node,
+                f"{what} '{source.strip()}' is written in {language}; expressions here are "
+                f"Python over the task's data: write {python}",
+            )
+            return
     try:
         if is_script:
             compile_script(source)
@@ -294,6 +314,47 @@ def _compiles(
         yield make(node, f"{what} is not allowed: {err}")
     except SyntaxError as err:
         yield make(node, f"{what} is not valid Python: {err.msg}")
+
+
+_JUEL = re.compile(r"\s*[$#]\{(.*)\}\s*", re.DOTALL)
+_FEEL = re.compile(r"\s*=(?!=)(.*)", re.DOTALL)
+_WORDS = {
+    "&&": " and ",
+    "||": " or ",
+    "true": "True",
+    "false": "False",
+    "null": "None",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+}
+
+
+def _foreign_expression(source: str) -> tuple[str, str] | None:
+    """(language, Python form) for a condition written in Camunda's JUEL (`${approved}`) or
+    FEEL (`= approved`), else None."""
+    juel = _JUEL.fullmatch(source)
+    if juel:
+        body = re.sub(r"&&|\|\||\b(?:true|false|null|eq|ne|lt|gt|le|ge)\b", _word, juel[1])
+        body = re.sub(r"!(?!=)", " not ", body)
+        return "Camunda's JUEL (${...})", _tidy(body)
+    feel = _FEEL.fullmatch(source)
+    if feel:
+        body = re.sub(r"\b(?:true|false|null)\b", _word, feel[1])
+        body = re.sub(r"(?<![<>!=])=(?!=)", "==", body)
+        return "FEEL (= ...)", _tidy(body)
+    return None
+
+
+def _word(found: re.Match[str]) -> str:
+    return _WORDS[found[0]]
+
+
+def _tidy(body: str) -> str:
+    return re.sub(r"\s+", " ", body).strip().replace("( ", "(") or "True"
 
 
 def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
@@ -319,6 +380,13 @@ def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
                     node,
                     f"the timer value '{literal}' is not an ISO 8601 "
                     f"{'date' if kind == 'timeDate' else 'duration or cycle'}",
+                )
+                continue
+            if kind == "timeDate" and datetime.fromisoformat(literal).tzinfo is None:
+                yield make(
+                    node,
+                    f"the timer date '{literal}' has no time zone, so the server's own would be "
+                    "used; add the offset, like 2026-11-30T17:00:00+01:00 (or Z for UTC)",
                 )
 
 

@@ -309,7 +309,7 @@ def test_a_saved_draft_is_listed_compared_downloaded_and_proposed(
 
 def put_in_force(db: Database, clock: Clock, xml: str) -> None:
     """A new version of lane_task in force, as if the Board had adopted it."""
-    files = {**read_directory(TEST_BPMN), "lane_task.bpmn": xml}
+    files: dict[str, str | bytes] = {**read_directory(TEST_BPMN), "lane_task.bpmn": xml}
     bundle = require_bundle(files, known_roles())
     db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=clock.now()))
 

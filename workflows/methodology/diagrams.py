@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,9 +10,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.diagrams.bundle import check_bundle, read_directory, require_bundle
+from engine.diagrams.bundle import (
+    check_bundle,
+    form_problems,
+    is_form_name,
+    read_directory,
+    require_bundle,
+)
 from engine.diagrams.deploy import Deployed, change_status, deploy_bundle, find_version
-from engine.errors import Problem
+from engine.errors import DiagramRejected, Problem
 from engine.services import ServiceCall, register
 from models import ProcessDefinition
 from workflows.people.roles import known_roles
@@ -21,17 +27,33 @@ BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 
 
 def validate_files(paths: Iterable[Path]) -> list[Problem]:
-    """Every problem in the given diagram files; their directories' other files resolve calls."""
-    files: dict[str, str] = {}
-    library: dict[str, str] = {}
+    """Every problem in the given diagram files, each file checked alone: the other files of
+    its folder only resolve what it calls, so its result is the same alone and in a batch.
+    A file is named by its path as given; a .json file named is checked as a form."""
+    problems: list[Problem] = []
     for path in paths:
-        if not path.is_file():
-            files[path.name] = ""
-            continue
-        files[path.name] = path.read_text(encoding="utf-8", errors="replace")
-        for name, text in read_directory(path.parent).items():
-            library.setdefault(name, text)
-    _, problems = check_bundle(files, known_roles(), library)
+        problems.extend(_validate_one(path))
+    return problems
+
+
+def _validate_one(path: Path) -> list[Problem]:
+    shown = str(path)
+    if path.is_dir():
+        return [Problem(shown, None, "is a folder: name the diagram files in it (folder/*.bpmn)")]
+    if not path.exists():
+        return [Problem(shown, None, "there is no such file")]
+    try:
+        content = path.read_bytes()
+    except OSError as err:
+        return [Problem(shown, None, f"cannot be read: {err.strerror or err}")]
+    if is_form_name(path.name):
+        return form_problems(shown, content)
+    try:
+        library = read_directory(path.parent)
+    except OSError:
+        library = {}
+    library.pop(path.name, None)
+    _, problems = check_bundle({shown: content}, known_roles(), library)
     return problems
 
 
@@ -42,15 +64,25 @@ def deploy_directory(
     actor: str,
     now: datetime,
     status: str = "active",
+    replace: Collection[str] = (),
 ) -> list[Deployed]:
     """Deploy every process in a directory; unchanged processes keep their version.
 
     With status "draft", changed processes become drafts that the amendment procedure can put
-    to the Board; calls resolve against the methodology's own diagrams too.
+    to the Board; calls resolve against the methodology's own diagrams too. A process whose
+    id is already deployed from another file is refused unless its id is in `replace`.
     """
-    library = read_directory(BPMN_DIR) if directory.resolve() != BPMN_DIR else None
-    bundle = require_bundle(read_directory(directory), known_roles(), library)
-    return deploy_bundle(session, bundle, actor=actor, now=now, status=status)
+    if not directory.is_dir():
+        raise DiagramRejected([Problem(str(directory), None, "there is no such folder")])
+    try:
+        files = read_directory(directory)
+        library = read_directory(BPMN_DIR) if directory.resolve() != BPMN_DIR else None
+    except OSError as err:
+        raise DiagramRejected(
+            [Problem(str(err.filename or directory), None, f"cannot be read: {err.strerror}")]
+        ) from err
+    bundle = require_bundle(files, known_roles(), library)
+    return deploy_bundle(session, bundle, actor=actor, now=now, status=status, replace=replace)
 
 
 def active_processes(session: Session) -> list[ProcessDefinition]:

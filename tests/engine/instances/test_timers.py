@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
+from engine.diagrams.bundle import require_bundle
+from engine.diagrams.deploy import deploy_bundle
 from engine.instances.assignment import Participant
 from engine.instances.steps import due_instances, earliest_due_timer
 from models import HumanTask
 from tests.engine.conftest import Procedures
+from workflows.people.roles import known_roles
 
 
 def due_now(procedures: Procedures) -> list[int]:
@@ -111,3 +115,31 @@ def test_wait_after_an_early_draft_offers_the_follow_up_only_after_two_days(
 
     procedures.complete(procedures.task(instance_id, "follow_up").id, {}, secretariat)
     assert procedures.instance(instance_id).status == "completed"
+
+
+def test_timers_as_modelers_write_them_run_as_that_value(procedures: Procedures) -> None:
+    """`PT1H`, `R6/P1D` and a date-time, unquoted (Camunda Modeler, bpmn.io); and expressions."""
+    corpus = Path(__file__).parents[1] / "diagrams" / "corpus"
+    files = {
+        name: (corpus / name).read_bytes()
+        for name in ("iso_timers.bpmn", "expression_timers.bpmn", "corpus_confirm.json")
+    }
+    bundle = require_bundle(files, known_roles())
+    procedures.db.run(lambda s: deploy_bundle(s, bundle, actor="tests", now=procedures.clock.now()))
+    start = procedures.clock.now()
+
+    written_bare = procedures.start("Process_iso_timers")
+    written_as_expressions = procedures.start("Process_expr_timers")
+
+    assert procedures.timers(written_bare) == {
+        "Event_deadline": start + timedelta(hours=1),
+        "Event_reminder": start + timedelta(days=1),
+        "Event_date": datetime(2030, 1, 1, 9, tzinfo=UTC),
+    }
+    assert procedures.timers(written_as_expressions) == {
+        "Event_quoted": start + timedelta(days=10),
+        "Event_computed": start + timedelta(days=3),
+    }
+    procedures.clock.move(hours=1)
+    assert procedures.fire_timers(written_bare) == ["Event_deadline"]
+    assert procedures.instance(written_bare).status == "completed"
