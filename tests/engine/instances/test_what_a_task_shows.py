@@ -17,10 +17,11 @@ from workflows.people.roles import known_roles
 REVIEW_FORM = '<spiffworkflow:property name="formJsonSchemaFilename" value="review.json" />'
 
 
-def lane_task_showing(shows: str) -> dict[str, str]:
+def lane_task_showing(shows: str) -> dict[str, str | bytes]:
     """The test diagram 'Review then acknowledge', its review step drawn showing `shows`."""
-    files = read_directory(TEST_BPMN)
-    diagram = files["lane_task.bpmn"]
+    read = read_directory(TEST_BPMN)
+    diagram = read["lane_task.bpmn"].decode()
+    files: dict[str, str | bytes] = dict(read)
     assert REVIEW_FORM in diagram
     files["lane_task.bpmn"] = diagram.replace(
         REVIEW_FORM, f'<spiffworkflow:property name="shows" value="{shows}" />{REVIEW_FORM}'
@@ -84,6 +85,6 @@ def test_every_step_of_the_methodology_that_shows_a_matter_names_a_known_one() -
         for name, text in read_directory(BPMN_DIR).items()
         if name.endswith(".bpmn")
         for shows in SHOWS
-        if f'name="shows" value="{shows}"' in text
+        if f'name="shows" value="{shows}"' in text.decode()
     }
     assert shown == set(SHOWS)
