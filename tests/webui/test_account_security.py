@@ -3,7 +3,6 @@ account, session cookies and idle sessions."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from werkzeug.test import TestResponse
 from engine.instances.assignment import Participant
 from models import AuditEvent
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, csrf_token
+from tests.webui.conftest import Browser, csrf_token, elements, main_region, words
 from webui import create_app
 from webui.app import CONTENT_SECURITY_POLICY
 from webui.settings import read_settings, served_locally
@@ -32,10 +31,10 @@ def audit_events(db: Database, kind: str) -> list[AuditEvent]:
 
 
 def error_summary(page: str) -> str:
-    """The login page's error paragraph."""
-    found = re.search(r'<p class="error-summary"[^>]*>(.*?)</p>', page, re.DOTALL)
-    assert found, "the page has no error paragraph"
-    return found.group(1)
+    """The words of the login page's error paragraph."""
+    found = elements(main_region(page), './/p[@class="error-summary"]')
+    assert len(found) == 1, "the page has no error paragraph"
+    return words(found[0])
 
 
 @pytest.mark.parametrize("path", ["/login", "/health", "/api/v1/me", "/static/app.css"])
@@ -273,7 +272,7 @@ def test_an_idle_session_ends_at_the_login_page_with_a_plain_message(
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/inbox")
-    page = visitor.text("/login")
+    page = visitor.main("/login")
     assert "Your session ended after 60 minutes without use" in page
     assert visitor.get("/inbox").status_code == 302
 
@@ -291,7 +290,7 @@ def test_a_form_sent_after_the_session_went_idle_is_said_to_be_lost(
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
-    assert "What you just sent was not saved" in visitor.text("/login")
+    assert "What you just sent was not saved" in visitor.main("/login")
 
 
 def test_a_session_in_use_stays_open_for_eight_hours_and_no_longer(
@@ -308,7 +307,7 @@ def test_a_session_in_use_stays_open_for_eight_hours_and_no_longer(
     response = visitor.get("/inbox")
 
     assert response.status_code == 302
-    assert "Your session ended 8 hours after you logged in" in visitor.text("/login")
+    assert "Your session ended 8 hours after you logged in" in visitor.main("/login")
 
 
 def test_passwords_are_hashed_with_argon2id_at_no_less_than_owasp_strength() -> None:

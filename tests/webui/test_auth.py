@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
+from lxml import html
 from sqlalchemy import select, update
 
 from engine.instances.assignment import Participant
 from models import AuditEvent, User
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, csrf_token
+from tests.webui.conftest import Browser, csrf_token, elements, main_text, words
 from webui.auth.routes import safe_next
 
 
@@ -25,8 +26,9 @@ def test_login_with_the_right_password_reaches_the_inbox(
     assert response.status_code == 302
     assert response.headers["Location"] == "/inbox"
     page = visitor.text("/inbox")
-    assert "Your inbox" in page
-    assert "sec" in page
+    assert "Your inbox" in main_text(page)
+    (who,) = elements(html.fromstring(page), '//header//nav//*[@class="who"]')
+    assert words(who) == "sec"  # the header says who is logged in
 
 
 def test_a_wrong_password_is_refused_with_a_neutral_message_and_audited(
@@ -37,7 +39,7 @@ def test_a_wrong_password_is_refused_with_a_neutral_message_and_audited(
 
     response = visitor.log_in("sec", "wrong horse")
 
-    page = response.get_data(as_text=True)
+    page = main_text(response.get_data(as_text=True))
     assert "Wrong user name or password." in page
     assert visitor.get("/inbox").status_code == 302  # still not logged in
     with db.session() as session:
@@ -52,7 +54,7 @@ def test_an_unknown_user_gets_the_same_message_and_is_audited(
 ) -> None:
     response = browser().log_in("nobody")
 
-    assert "Wrong user name or password." in response.get_data(as_text=True)
+    assert "Wrong user name or password." in main_text(response.get_data(as_text=True))
     with db.session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "login.failed")).one()
     assert (event.actor, event.payload["reason"]) == ("nobody", "unknown user")
@@ -66,7 +68,7 @@ def test_a_deactivated_user_cannot_log_in(
 
     response = browser().log_in("former")
 
-    assert "Wrong user name or password." in response.get_data(as_text=True)
+    assert "Wrong user name or password." in main_text(response.get_data(as_text=True))
 
 
 def test_a_deactivated_user_loses_a_session_already_open(
@@ -162,8 +164,8 @@ def test_logging_in_without_the_csrf_token_is_refused(
     response = visitor.client.post("/login", data={"username": "sec", "password": "correct horse"})
 
     assert response.status_code == 400
-    assert "This form has expired or was not sent from this site." in response.get_data(
-        as_text=True
+    assert "This form has expired or was not sent from this site." in main_text(
+        response.get_data(as_text=True)
     )
     assert visitor.get("/inbox").status_code == 302
 

@@ -216,7 +216,7 @@ def test_the_iisg_starts_from_an_empty_database_and_a_seat_changes_hands(
 
         inbox = main_region(successor.text("/inbox"))
         assert "Summary of the 2026 mapping" in inbox.text_content()
-        assert "Summary of the 2026 mapping" not in main_text(board_member.text("/inbox"))
+        assert "Summary of the 2026 mapping" not in board_member.text("/inbox")
         people = main_text(secretariat.text("/people?role=board_member"))
         assert "Elira Shehu" in people and "Arben Hoxha" not in people
         with factory() as session:

@@ -11,6 +11,9 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import get_locale
 from jinja2 import Environment, nodes
+from lxml import html
+
+from tests.webui.conftest import elements, main_region, words
 
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
 TEMPLATES = WEBUI / "templates"
@@ -73,8 +76,8 @@ def test_the_login_page_speaks_english(app: Flask) -> None:
         .get("/login", headers={"Accept-Language": "fr, de;q=0.8"})
         .get_data(as_text=True)
     )
-    assert "<h1>Log in</h1>" in page
-    assert "<title>Log in · IISG Procedures</title>" in page
+    assert [words(h1) for h1 in elements(main_region(page), ".//h1")] == ["Log in"]
+    assert html.fromstring(page).findtext(".//head/title") == "Log in · IISG Procedures"
 
 
 def test_english_is_shipped(app: Flask) -> None:
