@@ -9,6 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task, TaskState
 
 from engine.instances.loading import LoadedInstance
@@ -20,8 +21,12 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 
 def find_task(loaded: LoadedInstance, task_guid: str) -> Task | None:
-    """The workflow task with this id, anywhere in the instance."""
-    task: Task | None = loaded.workflow.get_task_from_id(UUID(task_guid))
+    """The workflow task with this id, anywhere in the instance; None once the workflow let it
+    go (a withdrawn procedure drops its open steps' subprocess)."""
+    try:
+        task: Task = loaded.workflow.get_task_from_id(UUID(task_guid))
+    except TaskNotFoundException:
+        return None
     return task
 
 
