@@ -20,7 +20,7 @@ def test_an_applicant_goes_from_starting_an_application_to_its_state_and_next_st
     page.get_by_role("link", name="Start: Becoming an IISG member").click()
     page.get_by_label("Name of the country/Organisation").fill(OSCE)
     page.get_by_label("Short code").fill("OSCE")
-    page.get_by_label("b) Western Balkans' relevant international partner").check()
+    page.get_by_label("Western Balkans' relevant international partner").check()
     page.get_by_label("International organisation", exact=True).check()
     page.get_by_role("button", name="Start").click()
     expect(page).to_have_url(re.compile(r"/instances/\d+$"))

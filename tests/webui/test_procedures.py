@@ -558,7 +558,7 @@ def test_the_data_gathered_is_labelled_and_in_words(
     assert shown["Name of the country/Organisation"] == "INTERPOL"
     # A choice of the start form reads as its words, not its code.
     assert shown["Kind of international partner"] == "International organisation"
-    assert shown["Member group"].startswith("b) Western Balkans' relevant international partner")
+    assert shown["Member group"].startswith("Western Balkans' relevant international partner")
     # A record the procedure keeps is spelled out field by field, its moments as dates.
     assert shown["Application: Status"] == "applicant"
     assert shown["Application: Opened at"] == "23 Nov 2026, 09:00 UTC"
