@@ -47,6 +47,11 @@ def pool_of(xml: str) -> str:
     return str(participants[0].get("id"))
 
 
+def process_documentation(xml: str) -> str:
+    root = etree.fromstring(xml.encode("utf-8"))
+    return str(root.findtext("bpmn:process/bpmn:documentation", namespaces=NS))
+
+
 def drawn_shapes(xml: str) -> set[str]:
     """The ids of the elements the diagram draws."""
     root = etree.fromstring(xml.encode("utf-8"))
@@ -85,6 +90,9 @@ def saved_by_the_modeler(page: Page, process: str) -> str:
         lane = canvas.locator(f'[data-element-id="{lane_id}"]')
         expect(lane).to_have_count(1)
         expect(lane.locator(".djs-visual text")).to_have_text(name)
+    # Nothing selected, the panel shows the whole procedure: the process in the pool.
+    expect(page.locator("#element-heading")).to_have_text("The whole procedure")
+    expect(page.get_by_label("Documentation")).to_have_value(process_documentation(xml))
     with page.expect_download() as download:
         page.get_by_role("button", name="Download .bpmn").click()
     return Path(download.value.path()).read_text(encoding="utf-8")
