@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from playwright.sync_api import Page, expect
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -175,3 +176,36 @@ def test_the_instance_page_draws_who_does_what(page: Page, iisg: Iisg) -> None:
     assert band["y"] <= step["y"] and step["y"] + step["height"] <= band["y"] + band["height"]
     assert view["x"] <= step["x"] and step["x"] + step["width"] <= view["x"] + view["width"]
     assert view["y"] <= step["y"] and step["y"] + step["height"] <= view["y"] + view["height"]
+
+
+def bounds_of(xml: str) -> dict[str, tuple[float, float, float, float]]:
+    """Each drawn element's box on the main plane: x, y, right, bottom."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    plane = next(root.iter(f"{BPMNDI}BPMNPlane"))
+    found = {}
+    for shape in plane.iter(f"{BPMNDI}BPMNShape"):
+        box = shape.find("{http://www.omg.org/spec/DD/20100524/DC}Bounds")
+        assert box is not None
+        x, y = float(box.get("x", 0)), float(box.get("y", 0))
+        found[str(shape.get("bpmnElement"))] = (
+            x,
+            y,
+            x + float(box.get("width", 0)),
+            y + float(box.get("height", 0)),
+        )
+    return found
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_every_step_is_drawn_inside_the_lane_of_its_role(path: Path) -> None:
+    xml = path.read_text(encoding="utf-8")
+    boxes = bounds_of(xml)
+    root = etree.fromstring(xml.encode("utf-8"))
+    outside = []
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        left, top, right, bottom = boxes[str(lane.get("id"))]
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            x, y, x2, y2 = boxes[(ref.text or "").strip()]
+            if not (left <= x and x2 <= right and top <= y and y2 <= bottom):
+                outside.append(((ref.text or "").strip(), lane.get("name")))
+    assert outside == []
