@@ -73,14 +73,20 @@ def lint_tree(
 
 
 def _lint_ids(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
-    """A BPMN element whose id another element also uses (SpiffWorkflow would find either)."""
+    """A BPMN element whose id another element also uses (SpiffWorkflow would find either).
+
+    A `bpmn:property` is the exception beside an extension's element: it declares a variable
+    by its name (what a multi-instance step's collection refers to), SpiffWorkflow never looks
+    it up by id, and a service parameter may well pass the same variable under the same name.
+    """
     by_id: dict[str, list[etree._Element]] = {}
     for node in tree.getroot().iter():
         if isinstance(node.tag, str) and node.get("id"):
             by_id.setdefault(str(node.get("id")), []).append(node)
     for element_id, nodes in by_id.items():
         bpmn_nodes = [n for n in nodes if n.tag.startswith(f"{{{NS['bpmn']}}}")]
-        if len(nodes) > 1 and bpmn_nodes:
+        looked_up = [n for n in bpmn_nodes if etree.QName(n).localname != "property"]
+        if len(bpmn_nodes) > 1 or (len(nodes) > 1 and looked_up):
             lines = ", ".join(str(_line(n)) for n in nodes)
             yield Problem(
                 filename,
