@@ -29,7 +29,6 @@ from engine.diagrams.bundle import DiagramBundle, check_bundle
 from engine.diagrams.changes import ChangeList, diagram_changes, form_names
 from engine.diagrams.deploy import deploy_bundle, find_version
 from engine.diagrams.modeler_round_trip import restore_spiff_details
-from engine.diagrams.reachability import reachability_problems
 from engine.diagrams.xml_safety import read_diagram
 from engine.errors import EngineError, Problem, UnknownProcess
 from engine.instances.assignment import Participant
@@ -280,7 +279,6 @@ def _check(
     bundle, problems = check_bundle(files, known_roles(), _library(session, process_key))
     checked.problems.extend(_editor_problem(p) for p in problems)
     checked.problems.extend(_process_problems(tree, filename, process_key))
-    checked.problems.extend(_editor_problem(p) for p in reachability_problems(tree, filename))
     checked.problems.extend(_unused_forms(checked.xml, forms))
     if checked.ok and bundle is not None:
         checked.bundle = bundle
