@@ -149,7 +149,8 @@ def test_lint_names_the_element_and_says_why_in_plain_words(
     assert problem.file == "lint_mistakes.bpmn"
     assert words in problem.message
     assert problem.line is not None
-    assert str(problem).startswith(f"lint_mistakes.bpmn:{problem.line} [{element_id}]: ")
+    name = f" '{problem.element_name}'" if problem.element_name else ""
+    assert str(problem).startswith(f"lint_mistakes.bpmn:{problem.line} [{element_id}{name}]: ")
 
 
 NEEDS_MAPPING = Path(__file__).resolve().parents[3] / "bpmn" / "needs_mapping.bpmn"
