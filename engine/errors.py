@@ -11,7 +11,8 @@ class EngineError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram: where (file, element) and why, in plain words.
+    """One thing wrong with a diagram: where (file, line, element id and name) and why, in
+    plain words.
 
     `kind` says which check found it: "xml" (not readable, refused), "xsd" (the BPMN 2.0
     schema), "lint" (the project's rules and SpiffWorkflow's parser) or "reachability";
@@ -24,13 +25,15 @@ class Problem:
     message: str
     line: int | None = None
     kind: str = field(default="lint", compare=False)
+    element_name: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = self.file
         if self.line:
             where += f":{self.line}"
         if self.element_id:
-            where += f" [{self.element_id}]"
+            name = f" '{self.element_name}'" if self.element_name else ""
+            where += f" [{self.element_id}{name}]"
         return f"{where}: {self.message}"
 
 

@@ -23,6 +23,9 @@ NEED_SOURCES = ("needs_mapping", "member_update")
 NEED_STATUSES = ("open", "partly_addressed", "addressed", "no_longer_relevant")
 # Who responds: the WB partner itself, or another member giving project support.
 PROVIDER_KINDS = ("partner", "project_support")
+# A response delivered in a response mapping is the mapping's draft until the Board approves
+# its reports; only then do the members read it. Responses added in the database are approved.
+RESPONSE_STATES = ("draft", "approved")
 
 
 class Need(Base):
@@ -79,13 +82,17 @@ class Response(Base):
     )
     description: Mapped[str] = mapped_column(Text)
     period: Mapped[str] = mapped_column(String(16))
-    # The year the period refers to (the past year reported on, or the year planned for).
+    # The year the response is reported for: the response mapping's year, or the year a
+    # member gives when adding it in the database.
     year: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     funding: Mapped[str | None] = mapped_column(String(255))
+    # The response mapping that collected it (None: added in the database).
     source_instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instance.id", ondelete="SET NULL")
     )
+    # draft: held by its response mapping until the Board approves the reports (RESPONSE_STATES).
+    state: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(64))

@@ -75,7 +75,7 @@ def create_app(
     app.register_blueprint(people_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(database_bp)
-    # The approved summaries, for anyone: no login, no form.
+    # The published needs reports and summaries, for anyone: no login, no form.
     app.register_blueprint(public_bp)
     # For monitoring: no login, no form, nothing about people.
     app.register_blueprint(health_bp)

@@ -17,6 +17,8 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.diagrams.bpmn import NS, elements
 from engine.diagrams.lint import lint_tree
+from engine.diagrams.plain_words import locate, plain, spiff_reason
+from engine.diagrams.reachability import reachability_problems
 from engine.diagrams.timer_values import quote_iso_timers
 from engine.diagrams.xml_safety import diagram_text, read_diagram
 from engine.errors import DiagramRejected, Problem
@@ -54,7 +56,10 @@ class DiagramBundle:
 
 
 def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    """The BPMN 2.0 schema's objections, after SpiffWorkflow's own preprocessing (which
+    accepts the correlation expressions bpmn-js writes), in plain words."""
     with _xsd_lock:
+        VALIDATOR.preprocess(tree)
         schema = VALIDATOR.validator
         if schema.validate(tree):
             return []
@@ -62,7 +67,7 @@ def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
             Problem(
                 filename,
                 None,
-                f"does not follow the BPMN 2.0 schema: {entry.message}",
+                f"does not follow the BPMN 2.0 schema: {plain(entry.message)}",
                 entry.line,
                 kind="xsd",
             )
@@ -110,11 +115,8 @@ def _read(name: str, content: str | bytes) -> _Read:
         text = content if isinstance(content, str) else content.decode("utf-8", "replace")
         return _Read(text, None, problems)
     text = diagram_text(content, tree)
-    schema_problems = _xsd_problems(tree, name)
-    if schema_problems:
-        return _Read(text, None, schema_problems)
     quote_iso_timers(tree)
-    return _Read(text, tree, [])
+    return _Read(text, tree, _xsd_problems(tree, name))
 
 
 def _form_text(content: str | bytes) -> str:
@@ -151,6 +153,7 @@ def check_bundle(
     parser = SpiffBpmnParser()
     process_files: dict[str, str] = {}
     trees: dict[str, etree._ElementTree] = {}
+    spiff: list[Problem] = []  # SpiffWorkflow's refusals: said only where no check said more
     for name, read in named.items():
         if read.tree is None:
             continue
@@ -159,10 +162,10 @@ def check_bundle(
             parser.add_bpmn_xml(read.tree.getroot(), filename=name)
         except ValidationException as err:
             if not str(err).startswith("Duplicate process ID"):  # named above, with both files
-                problems.append(_from_spiff(err, name))
+                spiff.extend(_from_spiff(err, name, read.tree))
             continue
-        except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
-            problems.append(_unreadable(err, name))
+        except Exception:  # SpiffWorkflow's parser on a shape it does not expect
+            spiff.append(_unreadable(name))
             continue
         executable = [
             str(process.get("id"))
@@ -188,15 +191,17 @@ def check_bundle(
     for name, read in named.items():
         if read.tree is not None:
             problems.extend(lint_tree(read.tree, name, known_roles, known_processes, texts))
+            problems.extend(reachability_problems(read.tree, name))
     bundle = DiagramBundle(texts, trees, parser, process_files)
-    if not problems:
-        for process_id in process_files:
-            try:
-                bundle.spec(process_id)
-            except ValidationException as err:
-                problems.append(_from_spiff(err, process_files[process_id]))
-            except Exception as err:  # SpiffWorkflow's parser on a shape it does not expect
-                problems.append(_unreadable(err, process_files[process_id]))
+    for process_id, name in process_files.items():
+        if named[name].problems:
+            continue  # not XML SpiffWorkflow reads as BPMN: the schema's words say why
+        try:
+            bundle.spec(process_id)
+        except ValidationException as err:
+            spiff.extend(_from_spiff(err, name, trees.get(name)))
+        except Exception:  # SpiffWorkflow's parser on a shape it does not expect
+            spiff.append(_unreadable(name, process_id))
     if not named:
         problems.append(
             Problem(
@@ -205,7 +210,24 @@ def check_bundle(
                 "holds no diagram (a .bpmn, .bpmn20.xml or .xml file)",
             )
         )
+    problems = _together(problems, spiff, trees)
     return (None if problems else bundle), problems
+
+
+def _together(
+    problems: list[Problem], spiff: list[Problem], trees: Mapping[str, etree._ElementTree]
+) -> list[Problem]:
+    """Every check's problems, each once, with its element's line and name; SpiffWorkflow's
+    only for an element (or a file) no other check spoke of."""
+    said = {(p.file, p.element_id) for p in problems}
+    said_files = {p.file for p in problems}
+    for problem in spiff:
+        if (problem.file, problem.element_id) in said:
+            continue
+        if problem.element_id is None and problem.file in said_files:
+            continue
+        problems.append(problem)
+    return list(dict.fromkeys(locate(problems, trees)))
 
 
 def _duplicate_processes(named: Mapping[str, _Read]) -> list[Problem]:
@@ -279,7 +301,7 @@ def _resolve_calls(
         source = found[0]
         read = read_library[source]
         try:
-            if read.tree is None:
+            if read.tree is None or read.problems:
                 raise DiagramRejected(read.problems)
             parser.add_bpmn_xml(read.tree.getroot(), filename=source)
         except (DiagramRejected, ValidationException) as err:
@@ -305,29 +327,32 @@ def _resolve_calls(
 def _first_reason(err: DiagramRejected | ValidationException) -> str:
     if isinstance(err, DiagramRejected) and err.problems:
         return err.problems[0].message
-    return str(err).split("\n")[0]
+    return plain(str(err))
 
 
-def _unreadable(err: Exception, filename: str) -> Problem:
+def _unreadable(filename: str, element_id: str | None = None) -> Problem:
     """A diagram SpiffWorkflow's parser stopped on without a reason of its own."""
     return Problem(
         filename,
-        None,
-        "SpiffWorkflow cannot read this diagram "
-        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'no detail'}); "
-        "simplify the element it stopped on, or ask the developers",
+        element_id,
+        "SpiffWorkflow cannot read this diagram as drawn (a shape or setting it does not "
+        "expect); simplify the element it stopped on, or ask the developers",
     )
 
 
-def _from_spiff(err: ValidationException, filename: str) -> Problem:
-    element = getattr(err, "id", None)
-    line = getattr(err, "line_number", None)
-    return Problem(
-        getattr(err, "file_name", None) or filename,
-        element,
-        str(err).split("\n")[0],
-        line if isinstance(line, int) and line else None,
-    )
+def _from_spiff(
+    err: ValidationException, filename: str, tree: etree._ElementTree | None
+) -> list[Problem]:
+    reason = spiff_reason(err, tree)
+    if reason is None:
+        return []
+    return [
+        Problem(
+            getattr(err, "file_name", None) or filename,
+            getattr(err, "id", None) or None,
+            reason,
+        )
+    ]
 
 
 def read_directory(directory: Path) -> dict[str, bytes]:

@@ -67,20 +67,28 @@ def lint_tree(
     """Every rule-breaking element of one diagram, in document order."""
     problems: list[Problem] = []
     problems.extend(_lint_ids(tree, filename))
+    problems.extend(_lint_data_stores(tree, filename))
+    problems.extend(_lint_event_references(tree, filename))
     for process in tree.getroot().iterfind("bpmn:process", NS):
         problems.extend(_lint_process(process, filename, known_roles, known_processes, files))
     return problems
 
 
 def _lint_ids(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
-    """A BPMN element whose id another element also uses (SpiffWorkflow would find either)."""
+    """A BPMN element whose id another element also uses (SpiffWorkflow would find either).
+
+    A `bpmn:property` is the exception beside an extension's element: it declares a variable
+    by its name (what a multi-instance step's collection refers to), SpiffWorkflow never looks
+    it up by id, and a service parameter may well pass the same variable under the same name.
+    """
     by_id: dict[str, list[etree._Element]] = {}
     for node in tree.getroot().iter():
         if isinstance(node.tag, str) and node.get("id"):
             by_id.setdefault(str(node.get("id")), []).append(node)
     for element_id, nodes in by_id.items():
         bpmn_nodes = [n for n in nodes if n.tag.startswith(f"{{{NS['bpmn']}}}")]
-        if len(nodes) > 1 and bpmn_nodes:
+        looked_up = [n for n in bpmn_nodes if etree.QName(n).localname != "property"]
+        if len(bpmn_nodes) > 1 or (len(nodes) > 1 and looked_up):
             lines = ", ".join(str(_line(n)) for n in nodes)
             yield Problem(
                 filename,
@@ -89,6 +97,82 @@ def _lint_ids(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
                 "the element an id nothing else in the file uses",
                 _line(bpmn_nodes[0]),
             )
+
+
+def _lint_data_stores(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
+    """A data store: SpiffWorkflow runs only those the system implements, and it has none."""
+    for store in tree.getroot().iterfind(".//bpmn:dataStore", NS):
+        name = " ".join((store.get("name") or "").split())
+        yield Problem(
+            filename,
+            _owner_id(store),
+            f"the data store '{name or store.get('id')}' is not one the system keeps, so no "
+            "step could read or write it; keep the data in the procedure's own data (a data "
+            "object), or remove the data store",
+            _line(store),
+        )
+
+
+# Event definitions and the root element each names by its attribute.
+_EVENT_REFERENCES = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+    "errorEventDefinition": ("errorRef", "error"),
+    "escalationEventDefinition": ("escalationRef", "escalation"),
+}
+
+
+def _lint_event_references(tree: etree._ElementTree, filename: str) -> Iterator[Problem]:
+    """An event that names a message, signal, error or escalation the diagram does not define."""
+    root = tree.getroot()
+    for tag, (attribute, kind) in _EVENT_REFERENCES.items():
+        defined = {
+            str(node.get("id")): " ".join((node.get("name") or "").split())
+            for node in root.iterfind(f"bpmn:{kind}", NS)
+        }
+        for definition in root.iterfind(f".//bpmn:{tag}", NS):
+            ref = definition.get(attribute)
+            if not ref or ref in defined:
+                continue
+            event = definition.getparent()
+            node = event if event is not None else definition
+            choices = ", ".join(f"'{name or key}'" for key, name in defined.items())
+            yield Problem(
+                filename,
+                _owner_id(node),
+                f"the event names the {kind} '{ref}', which this diagram does not define; "
+                + (f"choose one of its {kind}s ({choices})" if choices else f"define the {kind}")
+                + f" in the event's {kind} setting",
+                _line(node),
+            )
+
+
+# Steps that may have more than one outgoing sequence flow (SpiffWorkflow refuses the rest).
+_SPLITS = frozenset(
+    {"startEvent", "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"}
+)
+
+
+def _lint_outgoing(process: etree._Element, make: MakeProblem) -> Iterator[Problem]:
+    """A step (not a gateway) with two outgoing flows: SpiffWorkflow takes one out of a step."""
+    for container in [process, *elements(process, ".//bpmn:subProcess | .//bpmn:transaction")]:
+        outgoing: dict[str, int] = {}
+        for flow in container.iterfind("bpmn:sequenceFlow", NS):
+            source = flow.get("sourceRef") or ""
+            outgoing[source] = outgoing.get(source, 0) + 1
+        for node in container:
+            if not isinstance(node.tag, str):
+                continue
+            local = etree.QName(node).localname
+            count = outgoing.get(node.get("id") or "", 0)
+            if local in FLOW_NODE_TAGS and local not in _SPLITS and count > 1:
+                kind = re.sub(r"(?<!^)([A-Z])", lambda m: " " + m[1].lower(), local)
+                yield make(
+                    node,
+                    f"this {kind} has {count} outgoing sequence flows, but a {kind} may have "
+                    "only one: lead its flow into a gateway after it (a parallel gateway to go "
+                    "on along every path, an exclusive one to choose a path)",
+                )
 
 
 def _lint_process(
@@ -124,6 +208,7 @@ def _lint_process(
 
     for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         yield from _lint_sequence_flow(flow, problem)
+    yield from _lint_outgoing(process, problem)
 
     for script in elements(
         process,

@@ -1,11 +1,14 @@
 """What a diagram loses in the browser's modeler (bpmn-js), put back from the version it came from.
 
 bpmn-moddle reads `loopDataInputRef` and `loopDataOutputRef` as references to data elements
-by id. SpiffWorkflow writes a variable name there (`board`, `seat_answers`), which names no
-element, so bpmn-moddle warns "unresolved reference" and leaves both out when it saves: the
-multi-instance step would lose the collection it runs over. Checked by round-tripping every
-diagram in bpmn/ through bpmn-moddle 10 (tests/engine/diagrams/test_modeler_round_trip.py); the only
-other things it drops are XML comments and `cancelActivity="true"`, which is the default.
+by id. SpiffWorkflow writes a variable name there (`board`, `seat_answers`). Where that name
+is also declared as a `bpmn:property` of the process (as the diagrams in bpmn/ declare it),
+bpmn-moddle resolves it and keeps it. Where it names no element (a version stored before the
+declarations, a diagram from elsewhere), bpmn-moddle warns "unresolved reference" and leaves
+both out when it saves: the multi-instance step would lose the collection it runs over.
+Checked by round-tripping every diagram in bpmn/ through bpmn-moddle 10
+(tests/engine/diagrams/test_modeler_round_trip.py); the only other things it drops are XML
+comments and `cancelActivity="true"`, which is the default.
 """
 
 from __future__ import annotations

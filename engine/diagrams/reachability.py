@@ -76,6 +76,18 @@ def _scope_problems(scope: etree._Element, filename: str) -> Iterator[Problem]:
     ends = [node_id for node_id, node in nodes.items() if _local(node) == "endEvent"]
     reached = _walk(starts, from_start)
     finishing = _walk(ends, backward)
+    if nodes and not any(_local(nodes[s]) == "startEvent" for s in starts):
+        kind = "process" if _local(scope) == "process" else "subprocess"
+        line = scope.sourceline if isinstance(scope.sourceline, int) else None
+        yield Problem(
+            str(filename),
+            scope.get("id"),
+            f"this {kind} has no start event, so it could never begin; add a start event "
+            "and connect it to the first step",
+            line,
+            kind="reachability",
+        )
+        reached = set(nodes)  # said once for the whole process, not once per step
 
     for node_id, node in nodes.items():
         line = node.sourceline if isinstance(node.sourceline, int) else None

@@ -152,6 +152,7 @@ VISITS = [
         lambda scene: "/methodology/membership/edit?version=1",
         ready="#editor.is-drawn",
     ),
+    Visit("methodology import", "secretariat", lambda scene: "/methodology/membership/import"),
 ]
 
 

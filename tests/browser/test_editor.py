@@ -248,3 +248,50 @@ def test_an_uploaded_diagram_is_checked_and_the_canvas_downloaded(page: Page, ii
         page.get_by_role("button", name="Download .bpmn").click()
     assert download.value.suggested_filename == "membership.bpmn"
     assert "import os" in Path(download.value.path()).read_text(encoding="utf-8")
+
+
+def test_a_file_from_camunda_modeler_is_imported_as_a_draft_or_refused_in_words(
+    page: Page, iisg: Iisg
+) -> None:
+    ours = (BPMN_DIR / "membership.bpmn").read_text(encoding="utf-8")
+    assert 'encoding="UTF-8"' in ours
+    latin1 = ours.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    broken: FilePayload = {
+        "name": "membership.bpmn20.xml",
+        "mimeType": "application/xml",
+        "buffer": latin1.replace('name="Secretariat"', 'name="Secrétariat général"').encode(
+            "iso-8859-1"
+        ),
+    }
+    good: FilePayload = {
+        "name": "membership.bpmn20.xml",
+        "mimeType": "application/xml",
+        # Edited in the other modeler: a word of the methodology in French.
+        "buffer": latin1.replace(
+            "IISG Secretariat makes in-house identification",
+            "IISG Secretariat (le Secrétariat) makes in-house identification",
+        ).encode("iso-8859-1"),
+    }
+    before = version_count(iisg)
+
+    log_in(page, "secretariat")
+    page.goto("/methodology/membership")
+    page.get_by_role("link", name="Import a diagram file from another modeler as a draft").click()
+    page.get_by_label("Diagram file").set_input_files(files=broken)
+    page.get_by_role("button", name="Import as a draft").click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "membership.bpmn20.xml was not imported, nothing was stored"
+    )
+    expect(page.get_by_role("alert")).to_contain_text(
+        "the lane 'Secrétariat général' is not a known role"
+    )
+    assert version_count(iisg) == before
+
+    page.get_by_label("Diagram file").set_input_files(files=good)
+    page.get_by_role("button", name="Import as a draft").click()
+
+    expect(page.get_by_role("main")).to_contain_text(
+        re.compile(r"membership.bpmn20.xml is saved as draft version \d+ of")
+    )
+    assert version_count(iisg) == before + 1

@@ -42,7 +42,9 @@ def test_validate_names_each_problem_and_fails(iisg: CliRunner, tmp_path: Path) 
     hostile = TEST_BPMN / "hostile" / "external_entity.bpmn"
     result = run(iisg, "validate", str(broken), str(hostile))
     assert result.exit_code == 1
-    assert "broken.bpmn" in result.output and "[acknowledge]" in result.output
+    assert (
+        "broken.bpmn" in result.output and "[acknowledge 'Acknowledge the review']" in result.output
+    )
     assert "'Treasurer' is not a known role" in result.output
     assert "external_entity.bpmn" in result.output and "DOCTYPE" in result.output
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
+from typing import Any
 
 import docx
 import openpyxl
@@ -442,3 +443,115 @@ def test_an_upload_that_is_not_a_word_document_is_refused_in_words(
     )
     assert response.status_code == 200
     assert "must be a Word document (.docx)" in main_text(response.get_data(as_text=True))
+
+
+DRAFT_RESPONSE = "New prevention law drafted with the Ministry of Justice"
+
+
+def test_a_response_mappings_draft_shows_only_to_those_who_prepare_it(
+    mapped: Mapped, db: Database, clock: Clock, browser: Callable[..., Browser], make_person: Any
+) -> None:
+    """Response mapping methodology 2022, I.4: the responses enter the database, "accessible
+    only to the IISG members", once the Board approves the reports; before, the Secretariat, the
+    partner that gave them and the pillar's Support Group read them, marked as a draft."""
+    make_person("sg-wbcti", Grant("support_group", None, "WBCTi"), Grant("member", "EC"))
+    make_person("fp-al-border", Grant("focal_point", "AL", "WBBSi"))
+    now = clock.now()
+    need_id = mapped.needs["radicalisation"]
+
+    def draft(session: Session) -> None:
+        session.add(
+            Response(
+                need_id=need_id,
+                provider="AL",
+                provider_kind="partner",
+                description=DRAFT_RESPONSE,
+                period="past_year",
+                year=2026,
+                status="ongoing",
+                state="draft",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    db.run(draft)
+    url = f"/database/needs/{need_id}"
+    for who in ("sec", "fp-al", "sg-wbcti"):
+        page = browser(who).main(url)
+        assert DRAFT_RESPONSE in page, who
+        assert "Draft of the response mapping: the members read it once the Board approves" in (
+            page
+        )
+        assert DRAFT_RESPONSE in browser(who).main("/database/responses?pillar=WBCTi")
+    for who in ("observer", "fp-al-border"):
+        assert DRAFT_RESPONSE not in browser(who).main(url), who
+        assert DRAFT_RESPONSE not in browser(who).main("/database/responses")
+        assert DRAFT_RESPONSE not in browser(who).get("/database/responses.csv").get_data(
+            as_text=True
+        )
+
+
+NEEDS_REPORT = "The needs of the WB partners in WBCTi, along the four sub-pillars."
+MEMBERS_ONLY_REPORT = "The full response mapping report, for the members only."
+
+
+def test_the_public_page_shows_the_needs_report_and_its_summary(
+    mapped: Mapped, db: Database, clock: Clock, browser: Callable[..., Browser]
+) -> None:
+    """About the IISG (the needs mapping): "The IISG publishes biennially a needs report on its
+    webpage"; of a response mapping, only "the approved summary of the annual reports will be
+    published on the IISG website" (Response mapping methodology 2022, I.4)."""
+    now = clock.now()
+
+    def publish(session: Session) -> None:
+        for kind, summary, body in (
+            ("needs_mapping", "Summary of the 2027 needs report.", NEEDS_REPORT),
+            ("response_mapping", "Summary of the 2026 response mapping.", MEMBERS_ONLY_REPORT),
+        ):
+            session.add(
+                Report(
+                    kind=kind,
+                    pillar="WBCTi",
+                    year=2027 if kind == "needs_mapping" else 2026,
+                    summary=summary,
+                    body=body,
+                    status="published",
+                    approved_at=now,
+                    published_at=now,
+                )
+            )
+
+    db.run(publish)
+    page = browser().main("/public")
+    assert "Needs mapping 2027: Counter-terrorism and preventing/countering violent" in page
+    assert "Summary of the 2027 needs report." in page
+    assert NEEDS_REPORT in page
+    assert "Summary of the 2026 response mapping." in page
+    assert MEMBERS_ONLY_REPORT not in page
+
+
+def test_a_need_keeps_its_sub_pillar_when_it_is_updated(
+    mapped: Mapped, db: Database, browser: Callable[..., Browser]
+) -> None:
+    """Response mapping methodology 2022, I.2: the reports are produced "along the four
+    sub-pillars", so a need's sub-pillar cannot be taken away; what was typed is kept."""
+    focal_point = browser("fp-al")
+    url = f"/database/needs/{mapped.needs['radicalisation']}"
+    response = focal_point.submit(
+        url,
+        url,
+        {
+            "description": "Radicalisation law, second reading",
+            "sub_pillar": "none",
+            "kind": "legislative",
+            "perspective": "prevention",
+            "status": "open",
+        },
+    )
+    assert response.status_code == 400
+    page = main_text(response.get_data(as_text=True))
+    assert "Nothing was changed." in page
+    assert "The sub-pillar is missing; choose the one the need belongs to" in page
+    assert "Radicalisation law, second reading" in page
+    assert _description(db, mapped.needs["radicalisation"]) == RADICALISATION

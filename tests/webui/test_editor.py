@@ -5,8 +5,10 @@ nothing it has done changes."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,12 +25,13 @@ from tests.webui.conftest import (
     Browser,
     People,
     csrf_token,
+    main_region,
     main_text,
     task_of,
     values,
     words,
 )
-from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
 from workflows.people.roles import known_roles
 
 LANE_TASK = (TEST_BPMN / "lane_task.bpmn").read_text(encoding="utf-8")
@@ -46,6 +49,7 @@ PAGES = [
     "/methodology/lane_task/compare?from=1&to=1",
     "/methodology/lane_task/edit?version=1",
     "/methodology/lane_task/versions/1/propose",
+    "/methodology/lane_task/import",
 ]
 JSON_CALLS = ["/methodology/lane_task/check", "/methodology/lane_task/drafts"]
 
@@ -407,3 +411,98 @@ def test_the_board_sees_no_migration_offer(
     put_in_force(db, clock, renamed_review())
     page = browser("board-al").text(f"/instances/{instance_id}")
     assert "Move to version" not in page
+
+
+def import_file(person: Browser, name: str, content: bytes) -> TestResponse:
+    """Choose a file on the import page and press Import, as the Secretariat does."""
+    return person.client.post(
+        "/methodology/lane_task/import",
+        data={"csrf_token": token_of(person), "diagram": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def camunda_export(xml: str) -> bytes:
+    """lane_task as Camunda Modeler saves it after an edit in French, in ISO-8859-1."""
+    latin1 = xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
+        "Review the proposal", "Examiner la proposition (révisée)"
+    )
+    return latin1.encode("iso-8859-1")
+
+
+def test_a_file_from_another_modeler_is_imported_as_a_draft(sec: Browser, db: Database) -> None:
+    page = sec.main("/methodology/lane_task/import")
+    assert "Import a diagram file as a draft of Review then acknowledge" in page
+    assert "Its process id must be lane_task" in page
+
+    response = import_file(sec, "lane_task export.bpmn20.xml", camunda_export(LANE_TASK))
+
+    assert response.status_code == 303, main_text(response.get_data(as_text=True))
+    assert response.headers["Location"].endswith("/methodology/lane_task/versions/2")
+    shown = sec.main("/methodology/lane_task/versions/2")
+    assert "lane_task export.bpmn20.xml is saved as draft version 2 of" in shown
+    with db.session() as session:
+        draft = session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.version == 2)
+        ).one()
+        assert draft.status == "draft"
+        assert draft.source_name == "lane_task.bpmn"  # still the procedure's own diagram
+        assert "Examiner la proposition (révisée)" in draft.bpmn_xml
+
+
+def test_an_imported_file_shows_what_iisg_validate_says_and_nothing_is_stored(
+    sec: Browser, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mistaken = (
+        LANE_TASK.replace('name="Board member"', 'name="Press office"')
+        .replace(
+            '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>', ""
+        )
+        .replace('<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />', "")
+        .replace("<bpmn:incoming>f1</bpmn:incoming>", "")
+    )
+    before = versions(db)
+
+    response = import_file(sec, "lane_task.xml", mistaken.encode("utf-8"))
+
+    assert response.status_code == 422
+    page = main_text(response.get_data(as_text=True))
+    assert "lane_task.xml was not imported, nothing was stored." in page
+    # The same lines as `iisg validate` prints for the same file beside the same form.
+    (tmp_path / "lane_task.xml").write_text(mistaken, encoding="utf-8")
+    (tmp_path / "review.json").write_text(REVIEW_FORM, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    said = [str(problem) for problem in validate_files([Path("lane_task.xml")])]
+    assert len(said) == 2
+    assert (
+        "lane_task.xml:3 [lane_task 'Review then acknowledge']: this process has no start event"
+        in said[1]
+    )
+    assert (
+        "[acknowledge 'Acknowledge the review']: the lane 'Press office' is not a known role"
+        in said[0]
+    )
+    listed = [li.text_content() for li in main_region(response.get_data(as_text=True)).iter("li")]
+    assert [line for line in listed if line.startswith("lane_task.xml")] == said
+    assert versions(db) == before
+
+
+def test_an_import_without_a_file_or_of_no_xml_is_refused_in_words(
+    sec: Browser, db: Database
+) -> None:
+    before = versions(db)
+
+    empty = sec.client.post(
+        "/methodology/lane_task/import",
+        data={"csrf_token": token_of(sec)},
+        content_type="multipart/form-data",
+    )
+    picture = import_file(sec, "photo.xml", b"\x89PNG\r\n\x1a\n")
+
+    assert empty.status_code == 400
+    assert "Choose the diagram file to import" in main_text(empty.get_data(as_text=True))
+    assert picture.status_code == 422
+    assert "photo.xml:1: is not XML: it does not begin with an element" in main_text(
+        picture.get_data(as_text=True)
+    )
+    assert versions(db) == before

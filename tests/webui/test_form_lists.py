@@ -79,8 +79,15 @@ def test_the_needs_are_a_group_of_numbered_rows_of_the_usual_fields() -> None:
         "Operational",
         "No answer",
     ]
-    # Null is already an option of the sub-pillar: no second empty choice.
-    assert [(c.value, c.label) for c in second["needs-1-sub_pillar"].choices][-1:] == [("", "None")]
+    # The sub-pillar is required (the reports are built along the four sub-pillars): it has
+    # no "None", only the way back of a row that may stay empty.
+    assert [c.label for c in second["needs-1-sub_pillar"].choices] == [
+        "Legal framework and implementation",
+        "Institutional set-up and enforcement",
+        "Capacity building and support",
+        "Coordination and cooperation",
+        "No answer",
+    ]
     assert second["needs-1-description"].max_length == 5000
 
 
@@ -97,6 +104,7 @@ def test_posted_rows_become_needs_in_row_order_without_the_empty_rows() -> None:
     posted = {
         "needs-10-kind": "operational",  # posted first, numbered last
         "needs-10-perspective": "prevention",
+        "needs-10-sub_pillar": "capacity_building",
         "needs-10-description": "Border surveillance equipment.",
         **FIRST_NEED,
         "needs-1-kind": "",
@@ -104,7 +112,7 @@ def test_posted_rows_become_needs_in_row_order_without_the_empty_rows() -> None:
         "needs-1-description": "   \r\n ",
         "needs-2-kind": "institutional",
         "needs-2-perspective": "prevention",
-        "needs-2-sub_pillar": "",
+        "needs-2-sub_pillar": "coordination_cooperation",
         "needs-2-description": "A referral mechanism.",
         "needs-rows": "11",
         "remarks": "",
@@ -123,11 +131,13 @@ def test_posted_rows_become_needs_in_row_order_without_the_empty_rows() -> None:
             {
                 "kind": "institutional",
                 "perspective": "prevention",
+                "sub_pillar": "coordination_cooperation",
                 "description": "A referral mechanism.",
             },
             {
                 "kind": "operational",
                 "perspective": "prevention",
+                "sub_pillar": "capacity_building",
                 "description": "Border surveillance equipment.",
             },
         ]
@@ -178,6 +188,7 @@ def test_errors_inside_the_list_come_back_to_their_row_and_field() -> None:
         "needs-1-description": "",
         "needs-2-kind": "institutional",
         "needs-2-perspective": "prevention",
+        "needs-2-sub_pillar": "coordination_cooperation",
         "needs-2-description": "",
         "needs-rows": "3",
     }

@@ -31,7 +31,7 @@ TWO_NEEDS = {
     "needs-0-description": "Criminalise the financing of terrorism in line with the acquis.",
     "needs-1-kind": "operational",
     "needs-1-perspective": "prevention",
-    "needs-1-sub_pillar": "",
+    "needs-1-sub_pillar": "coordination_cooperation",
     "needs-1-description": "A referral mechanism for persons at risk of radicalisation.",
     "needs-2-kind": "",
     "needs-2-description": "",
@@ -135,6 +135,7 @@ def test_a_focal_point_identifies_two_needs_in_the_browser(
                 {
                     "kind": "operational",
                     "perspective": "prevention",
+                    "sub_pillar": "coordination_cooperation",
                     "description": "A referral mechanism for persons at risk of radicalisation.",
                 },
             ]

@@ -24,9 +24,12 @@ from webui.editor.blueprint import (
     definition_or_404,
 )
 from workflows.methodology.editor import (
+    DraftRejected,
     VersionEntry,
     changes_between,
     editable_bundle,
+    import_draft,
+    problem_text,
     propose_draft,
     version_history,
 )
@@ -149,6 +152,60 @@ def edit(process_key: str) -> ResponseReturnValue:
         modeler_script=MODELER_SCRIPT,
         summary_length=SUMMARY_LENGTH,
     )
+
+
+def _render_import(
+    definition: ProcessDefinition, problems: list[str] | None = None, filename: str = ""
+) -> str:
+    return render_template(
+        "editor/import.html", definition=definition, problems=problems or [], filename=filename
+    )
+
+
+@bp.get("/methodology/<process_key>/import")
+def import_form(process_key: str) -> ResponseReturnValue:
+    """Choose a diagram file saved by another modeler, to become a draft of this procedure."""
+    definition, _xml, _forms = definition_or_404(process_key, None)
+    return _render_import(definition)
+
+
+@bp.post("/methodology/<process_key>/import")
+def import_file(process_key: str) -> ResponseReturnValue:
+    """The file becomes a new draft when every check passes; else its problems, as
+    `iisg validate` says them, and nothing stored."""
+    person = require_person()
+    definition, _xml, _forms = definition_or_404(process_key, None)
+    upload = request.files.get("diagram")
+    if upload is None or not upload.filename:
+        return _render_import(
+            definition, [gettext("Choose the diagram file to import (.bpmn or .xml).")]
+        ), 400
+    filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    content = upload.read()
+    now = datetime.now(UTC)
+
+    def work(session: Session) -> int:
+        draft = import_draft(
+            session, process_key, filename, content, actor=person.username, now=now
+        )
+        return draft.version
+
+    try:
+        version = unit_of_work(work)
+    except DraftRejected as rejected:
+        problems = [problem_text(p) for p in rejected.problems if p.severity == "error"]
+        return _render_import(definition, problems, filename), 422
+    flash(
+        gettext(
+            "%(file)s is saved as draft version %(version)s of %(name)s. Nothing changes for "
+            "anyone until the Board adopts it.",
+            file=filename,
+            version=version,
+            name=definition.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("editor.version_page", process_key=process_key, version=version), 303)
 
 
 def _render_propose(

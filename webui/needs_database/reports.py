@@ -1,5 +1,5 @@
 """Approved reports for members (with the Secretariat's draft and upload), and the public
-page of approved summaries."""
+page of the published needs reports and summaries."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from workflows.inbox.documents import Upload, discard_upload, size_words
 from workflows.needs_database.reports import (
     check_report_upload,
     draft_report_docx,
-    public_summaries,
+    public_reports,
     reports,
     upload_report,
 )
@@ -122,7 +122,8 @@ def _discard(directory: Path, report_id: int, upload: Upload) -> None:
 
 @public_bp.get("/public")
 def public() -> ResponseReturnValue:
-    """The summaries the Board approved for publication, readable by anyone."""
+    """The needs reports and the summaries the Board approved for publication, readable by
+    anyone."""
     return render_template(
-        "database/public.html", summaries=public_summaries(request_session()), pillars=PILLARS
+        "database/public.html", published=public_reports(request_session()), pillars=PILLARS
     )

@@ -43,9 +43,11 @@
     moddleExtensions: { spiffworkflow: window.IisgSpiffworkflowModdle }
   });
   const canvas = modeler.get("canvas");
-  // The methodology's diagrams have lanes in the model but none drawn. bpmn-js would take
-  // every moved step out of its lane (it places steps by the lanes drawn), so while no lane
-  // is drawn, lane membership is left as the diagram has it; new steps name their role.
+  // A diagram may have lanes in the model but none drawn (some modelers export it so).
+  // bpmn-js would take every moved step out of its lane (it places steps by the lanes
+  // drawn), so while no lane is drawn, lane membership is left as the diagram has it; new
+  // steps name their role. Where the lanes are drawn (ours are), a step dropped in a lane
+  // is done by that lane's role, as bpmn-js has it.
   modeler.get("eventBus").on("commandStack.lane.updateRefs.preExecute", 2000, (event) => {
     const lanesDrawn = Boolean(modeler.get("elementRegistry").find((e) => e.type === "bpmn:Lane"));
     if (!lanesDrawn) {
@@ -301,6 +303,23 @@
     return state.selected || canvas.getRootElement();
   }
 
+  // "The whole procedure" is the process; where the diagram draws it as a pool, the root
+  // is the collaboration around it, and the process is the pool's.
+  function wholeProcess() {
+    const bo = canvas.getRootElement().businessObject;
+    if (!is(bo, "bpmn:Collaboration")) {
+      return bo;
+    }
+    const pool = (bo.participants || []).find((p) => p.processRef);
+    return pool ? pool.processRef : bo;
+  }
+
+  // The selected element's semantic object, the process for the whole procedure.
+  function targetObject() {
+    const element = target();
+    return element === canvas.getRootElement() ? wholeProcess() : element.businessObject;
+  }
+
   function fillFormChoices(current) {
     const select = $("element-form");
     const names = Object.keys(state.forms).sort();
@@ -323,10 +342,10 @@
 
   function showElement() {
     const element = target();
-    const bo = element.businessObject;
-    if (!bo) {
+    if (!element.businessObject) {
       return; // nothing drawn yet
     }
+    const bo = targetObject();
     const whole = element === canvas.getRootElement();
     $("element-heading").textContent = whole
       ? words.wholeProcedure
@@ -546,10 +565,17 @@
     }
   });
   $("element-name").addEventListener("change", (event) => {
-    modeling.updateProperties(target(), { name: event.target.value.trim() || undefined });
+    const element = target();
+    const bo = targetObject();
+    const name = { name: event.target.value.trim() || undefined };
+    if (bo === element.businessObject) {
+      modeling.updateProperties(element, name); // updates the drawn label too
+    } else {
+      modeling.updateModdleProperties(element, bo, name);
+    }
   });
   $("element-documentation").addEventListener("change", (event) => {
-    setDocumentation(target(), event.target.value);
+    setDocumentation(target(), event.target.value, targetObject());
   });
   $("element-role").addEventListener("change", (event) => {
     setProperty(target(), ROLE, event.target.value);

@@ -62,11 +62,16 @@
       return (bo.documentation || []).map((d) => d.text || "").join("\n\n");
     }
 
-    function setDocumentation(element, text) {
+    // `bo` is the element's own object unless given: the process of a pool drawn as the root.
+    function setDocumentation(element, text, bo) {
       const documentation = text.trim()
         ? [moddle.create("bpmn:Documentation", { text: text })]
         : [];
-      modeling.updateProperties(element, { documentation: documentation });
+      if (bo && bo !== element.businessObject) {
+        modeling.updateModdleProperties(element, bo, { documentation: documentation });
+      } else {
+        modeling.updateProperties(element, { documentation: documentation });
+      }
     }
 
     function kindOf(bo) {

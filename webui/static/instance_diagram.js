@@ -55,6 +55,15 @@
              right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) };
   }
 
+  /* Whether an element is drawn on the open plane: in the process, or in its pool. */
+  function onPlane(element, root) {
+    var parent = element.parent;
+    while (parent && parent !== root && parent.type === "bpmn:Participant") {
+      parent = parent.parent;
+    }
+    return parent === root;
+  }
+
   /* Mark the steps drawn on the open plane; the extent of those marked. */
   function mark(viewer, ids, marker) {
     var canvas = viewer.get("canvas");
@@ -67,7 +76,7 @@
       if (element) {
         canvas.addMarker(id, marker);
         // A step inside a collapsed subprocess is drawn on a plane of its own.
-        if (element.parent === root) {
+        if (onPlane(element, root)) {
           marked = union(marked, extent(element));
         }
       }

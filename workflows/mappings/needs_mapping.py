@@ -59,7 +59,8 @@ def input_deadline(call: ServiceCall) -> str:
 
 @register("publish_needs_reports")
 def publish_needs_reports(call: ServiceCall) -> list[dict[str, Any]]:
-    """Publish the approved needs report of each pillar, with its summary and the decision."""
+    """Publish the approved needs report of each pillar, its body and its summary, with the
+    decision: "The IISG publishes biennially a needs report on its webpage" (`/public`)."""
     params, context = call.params, call.context
     year, decision_id = int(params["year"]), int(params["decision_id"])
     reports: Mapping[str, Any] = params.get("reports") or {}
@@ -106,15 +107,19 @@ def _needs_given(
 def _checked(need: Mapping[str, Any]) -> dict[str, Any]:
     partner, pillar = str(need.get("partner")), str(need.get("pillar"))
     kind, perspective = str(need.get("kind")), str(need.get("perspective"))
-    sub_pillar = need.get("sub_pillar") or None
+    sub_pillar = str(need.get("sub_pillar") or "")
     if pillar not in PILLARS:
         raise EngineError(f"'{pillar}' is not a pillar; pillars are: {', '.join(PILLARS)}")
     if kind not in NEED_KINDS:
         raise EngineError(f"'{kind}' is not a kind of need: {', '.join(NEED_KINDS)}")
     if perspective not in PERSPECTIVES:
         raise EngineError(f"'{perspective}' is not a perspective: {', '.join(PERSPECTIVES)}")
-    if sub_pillar is not None and sub_pillar not in SUB_PILLARS:
-        raise EngineError(f"'{sub_pillar}' is not a sub-pillar: {', '.join(SUB_PILLARS)}")
+    # The reports are built "along the four sub-pillars" (response mapping methodology, I.2).
+    if sub_pillar not in SUB_PILLARS:
+        raise EngineError(
+            f"a need of {partner} in {pillar} names no sub-pillar ('{sub_pillar}'); "
+            f"give one of: {', '.join(SUB_PILLARS)}"
+        )
     description = str(need.get("description") or "").strip()
     if not description:
         raise EngineError(f"a need of {partner} in {pillar} has no description")
@@ -181,7 +186,7 @@ _DEMO_INPUTS: dict[tuple[str, str], list[dict[str, Any]]] = {
         {
             "kind": "operational",
             "perspective": "response",
-            "sub_pillar": None,
+            "sub_pillar": "capacity_building",
             "description": "Training of first responders for the reintegration of returning "
             "foreign terrorist fighters.",
         },

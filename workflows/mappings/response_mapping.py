@@ -190,6 +190,8 @@ def _entry(entry: Mapping[str, Any], where: str, text_field: str) -> _Entry:
 def _record(
     call: ServiceCall, entries: Iterable[_Entry], provider: str, provider_kind: str
 ) -> list[int]:
+    """The responses as this mapping's draft, with the mapping's year: the members read them
+    once the Board approves the reports (`upload_response_mapping_reports`)."""
     session, now = call.context.session, call.context.now
     year = call.params.get("year")
     rows = [
@@ -203,6 +205,7 @@ def _record(
             status=e.status,
             funding=e.funding,
             source_instance_id=call.context.instance_id,
+            state="draft",
             created_at=now,
             updated_at=now,
         )
@@ -280,9 +283,26 @@ def record_project_support(call: ServiceCall) -> dict[str, Any]:
     }
 
 
+def approve_mapping_responses(session: Session, instance_id: int, year: int, now: datetime) -> int:
+    """The mapping's draft responses enter the members-only database, with the mapping's year
+    (a response recorded without one takes it); how many entered."""
+    drafts = session.scalars(
+        select(Response).where(
+            Response.source_instance_id == instance_id, Response.state == "draft"
+        )
+    ).all()
+    for response in drafts:
+        response.state, response.updated_at = "approved", now
+        if response.year is None:
+            response.year = year
+    session.flush()
+    return len(drafts)
+
+
 @register("upload_response_mapping_reports")
 def upload_response_mapping_reports(call: ServiceCall) -> dict[str, Any]:
-    """Put the approved reports, one per pillar, into the IISG Database (members only)."""
+    """Put the approved reports, one per pillar, into the IISG Database (members only), and
+    with them the responses the mapping collected, held as its draft until now."""
     session, context = call.context.session, call.context
     reports = call.params.get("reports") or {}
     if not isinstance(reports, Mapping) or not reports:
@@ -306,7 +326,13 @@ def upload_response_mapping_reports(call: ServiceCall) -> dict[str, Any]:
         session.add(row)
         session.flush()
         report_ids[pillar] = row.id
-    return {"report_ids": report_ids, "year": year, "decision_id": decision_id}
+    responses = approve_mapping_responses(session, context.instance_id, year, context.now)
+    return {
+        "report_ids": report_ids,
+        "year": year,
+        "decision_id": decision_id,
+        "responses_approved": responses,
+    }
 
 
 @register("publish_response_mapping_summaries")

@@ -29,8 +29,7 @@ from engine.diagrams.bundle import DiagramBundle, check_bundle
 from engine.diagrams.changes import ChangeList, diagram_changes, form_names
 from engine.diagrams.deploy import deploy_bundle, find_version
 from engine.diagrams.modeler_round_trip import restore_spiff_details
-from engine.diagrams.reachability import reachability_problems
-from engine.diagrams.xml_safety import read_diagram
+from engine.diagrams.xml_safety import diagram_text, read_diagram
 from engine.errors import EngineError, Problem, UnknownProcess
 from engine.instances.assignment import Participant
 from engine.instances.dry_run import dry_run
@@ -56,8 +55,10 @@ __all__ = [
     "changes_between",
     "check_draft",
     "editable_bundle",
+    "import_draft",
     "migrate_instance",
     "migration_check",
+    "problem_text",
     "propose_draft",
     "save_draft",
     "version_history",
@@ -82,6 +83,7 @@ class EditorProblem:
     line: int | None
     severity: str  # "error" (blocks saving) or "warning"
     kind: str  # "xml", "xsd", "lint", "form", "reachability", "dry_run"
+    element_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,23 @@ class DraftRejected(ValueError):
 def _where(problem: EditorProblem) -> str:
     parts = [problem.file or "", f"line {problem.line}" if problem.line else ""]
     if problem.element_id:
-        parts.append(f"[{problem.element_id}]")
+        name = f" '{problem.element_name}'" if problem.element_name else ""
+        parts.append(f"[{problem.element_id}{name}]")
     where = " ".join(part for part in parts if part)
     return f"{where}: " if where else ""
+
+
+def problem_text(problem: EditorProblem) -> str:
+    """A problem in the words `iisg validate` prints: file:line [id 'name']: reason."""
+    return str(
+        Problem(
+            problem.file or "",
+            problem.element_id,
+            problem.message,
+            problem.line,
+            element_name=problem.element_name,
+        )
+    )
 
 
 @dataclass
@@ -189,6 +205,33 @@ def save_draft(
     return find_version(session, process_key, version)
 
 
+def import_draft(
+    session: Session,
+    process_key: str,
+    filename: str,
+    content: bytes,
+    *,
+    actor: str,
+    now: datetime,
+) -> ProcessDefinition:
+    """A diagram file saved by another modeler (Camunda Modeler, bpmn.io; any encoding its XML
+    prolog declares, any extension) as a new draft of an existing procedure, with the forms
+    of the version the editor opens. It gets the checks `iisg validate` runs (check_bundle),
+    then the editor's own (the procedure's id, the dry run); DraftRejected, nothing stored,
+    on any error."""
+    _current, _xml, forms = editable_bundle(session, process_key)
+    tree, refused = read_diagram(content, filename)
+    if tree is None:
+        raise DraftRejected([_editor_problem(p) for p in refused])
+    xml = diagram_text(content, tree)
+    checked = _check(session, process_key, xml, forms, now, filename)
+    if not checked.ok:
+        raise DraftRejected(checked.problems)
+    # Stored under the procedure's own file name, so that deploying bpmn/ later is a new
+    # version of the same diagram, not another file's.
+    return save_draft(session, process_key, xml, forms, actor=actor, now=now)
+
+
 def changes_between(old: ProcessDefinition, new: ProcessDefinition) -> ChangeList:
     """What changes from one version to another: steps, flows, forms and documentation."""
     return diagram_changes(old.bpmn_xml, own_forms(old), new.bpmn_xml, own_forms(new))
@@ -261,10 +304,16 @@ def propose_draft(
 
 
 def _check(
-    session: Session, process_key: str, xml: str, forms: Mapping[str, str], now: datetime
+    session: Session,
+    process_key: str,
+    xml: str,
+    forms: Mapping[str, str],
+    now: datetime,
+    filename: str | None = None,
 ) -> _Checked:
     versions = _versions(session, process_key)
-    filename = versions[0].source_name if versions else f"{process_key}.bpmn"
+    if filename is None:
+        filename = versions[0].source_name if versions else f"{process_key}.bpmn"
     checked = _Checked(xml=xml)
     tree, refused = read_diagram(xml, filename)
     checked.problems.extend(_editor_problem(p) for p in refused)
@@ -280,7 +329,6 @@ def _check(
     bundle, problems = check_bundle(files, known_roles(), _library(session, process_key))
     checked.problems.extend(_editor_problem(p) for p in problems)
     checked.problems.extend(_process_problems(tree, filename, process_key))
-    checked.problems.extend(_editor_problem(p) for p in reachability_problems(tree, filename))
     checked.problems.extend(_unused_forms(checked.xml, forms))
     if checked.ok and bundle is not None:
         checked.bundle = bundle
@@ -295,7 +343,13 @@ def _check(
 
 def _editor_problem(problem: Problem) -> EditorProblem:
     return EditorProblem(
-        problem.message, problem.element_id, problem.file, problem.line, "error", problem.kind
+        problem.message,
+        problem.element_id,
+        problem.file,
+        problem.line,
+        "error",
+        problem.kind,
+        problem.element_name,
     )
 
 

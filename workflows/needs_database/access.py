@@ -20,6 +20,11 @@ Who may change what:
   partner itself;
 - observers, Board members and plain members read and change nothing.
 
+Responses a response mapping collected are its draft until the Board approves the reports
+(`Response.state`): only the Secretariat, the focal points of the partner that gave them (for
+the need's pillar) and the Support Group of that pillar read them (`readable_responses`);
+every other member reads the approved ones only.
+
 Refusals are `NotAllowed` (who may do it instead) and `RequestRefused` (what is wrong with
 the data), both in plain words. Every change is kept in the need's history (`NeedChange`)
 and audited.
@@ -27,7 +32,7 @@ and audited.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Participant
@@ -134,3 +139,37 @@ def may_edit_response(viewer: Participant | None, response: Response, need: Need
     if response.provider_kind == "partner":
         return speaks_for(viewer, need.partner, need.pillar)
     return support_organisation(viewer, need.pillar) == response.provider
+
+
+def _in_pillar(pillar: str | None) -> ColumnElement[bool]:
+    """SQL: the response answers a need of `pillar` (any pillar when None)."""
+    if pillar is None:
+        return true()
+    return Response.need_id.in_(select(Need.id).where(Need.pillar == pillar))
+
+
+def approved_responses() -> ColumnElement[bool]:
+    """SQL: the responses in the members-only database (the Board approved their mapping's
+    reports, or a member added them there)."""
+    return Response.state == "approved"
+
+
+def readable_responses(viewer: Participant) -> ColumnElement[bool]:
+    """SQL: the responses the person reads: the approved ones and, of a response mapping's
+    drafts, those of the partner they speak for (in the pillar) or of the pillar whose Support
+    Group they are in; the Secretariat reads every draft."""
+    if viewer.holds("secretariat"):
+        return true()
+    drafts: list[ColumnElement[bool]] = []
+    for grant in viewer.grants:
+        if grant.role == "focal_point" and grant.organisation:
+            drafts.append(
+                and_(
+                    Response.provider_kind == "partner",
+                    Response.provider == grant.organisation,
+                    _in_pillar(grant.pillar),
+                )
+            )
+        elif grant.role == "support_group":
+            drafts.append(_in_pillar(grant.pillar))
+    return or_(approved_responses(), *drafts)

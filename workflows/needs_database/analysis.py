@@ -14,7 +14,7 @@ from models import Need, Response
 from models.mapping import SUB_PILLARS
 
 # Who reads the database: members, in whichever role; applicants and strangers do not.
-from workflows.needs_database.access import check_member
+from workflows.needs_database.access import approved_responses, check_member
 from workflows.needs_database.filters import NeedFilter, has_response, need_where
 from workflows.needs_database.search import search_needs, search_responses
 from workflows.needs_database.terms import NO_SUB_PILLAR
@@ -24,7 +24,7 @@ from workflows.people.roles import PILLARS, WB_PARTNERS
 
 
 def gaps(session: Session, f: NeedFilter, *, viewer: Participant | None) -> list[Need]:
-    """Open needs with no response at all."""
+    """Open needs with no response in the members' database."""
     return search_needs(session, replace(f, status="open", has_response=False), viewer=viewer)
 
 
@@ -53,7 +53,11 @@ def duplications(
         return []
     support = session.scalars(
         select(Response)
-        .where(Response.need_id.in_(by_id), Response.provider_kind == "project_support")
+        .where(
+            Response.need_id.in_(by_id),
+            Response.provider_kind == "project_support",
+            approved_responses(),
+        )
         .order_by(Response.id)
     )
     grouped: dict[tuple[int, int], list[Response]] = defaultdict(list)
@@ -161,7 +165,7 @@ def trends(session: Session, f: NeedFilter, *, viewer: Participant | None) -> li
         ).all()
     )
     responses: dict[int, int] = defaultdict(int)
-    for response in search_responses(session, base, viewer=viewer):
+    for response in search_responses(session, base, viewer=viewer, drafts=False):
         responses[_response_year(response)] += 1
     years = sorted(set(needs) | set(responses))
     if f.year is not None:

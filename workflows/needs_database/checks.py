@@ -6,7 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from models.mapping import NEED_KINDS, NEED_STATUSES, PERSPECTIVES, SUB_PILLARS
-from workflows.needs_database.terms import NO_SUB_PILLAR, PERIODS, RESPONSE_STATUSES
+from workflows.needs_database.terms import (
+    NO_SUB_PILLAR,
+    PERIODS,
+    RESPONSE_STATUSES,
+    SUB_PILLAR_TITLES,
+)
 from workflows.refusals import RequestRefused
 
 
@@ -34,8 +39,13 @@ def checked_need_value(name: str, value: Any) -> Any:
         return checked_choice("kind of need", value, NEED_KINDS)
     if name == "perspective":
         return checked_choice("perspective", value, PERSPECTIVES)
+    # Required: the reports are built "along the four sub-pillars" (response mapping
+    # methodology, I.2); "none" is only a filter for needs recorded before it was.
     if value in (None, "", NO_SUB_PILLAR):
-        return None
+        raise RequestRefused(
+            "The sub-pillar is missing; choose the one the need belongs to: "
+            f"{', '.join(SUB_PILLAR_TITLES.values())}."
+        )
     return checked_choice("sub-pillar", value, SUB_PILLARS)
 
 

@@ -46,6 +46,7 @@ RESPONSE_COLUMNS: tuple[Column, ...] = (
     Column("Year", lambda r: r.year),
     Column("Status", lambda r: r.status),
     Column("Funding", lambda r: r.funding),
+    Column("State", lambda r: r.state),
 )
 
 

@@ -74,8 +74,9 @@ _Q = TypeVar("_Q", bound=Select[*tuple[Any, ...]])
 
 
 def has_response() -> Any:
-    """SQL condition: the need has at least one response."""
-    return exists().where(Response.need_id == Need.id)
+    """SQL condition: the need has at least one response in the members' database (a response
+    mapping's draft counts once the Board has approved its reports)."""
+    return exists().where(Response.need_id == Need.id, Response.state == "approved")
 
 
 def need_where(query: _Q, f: NeedFilter, *, with_year: bool = True) -> _Q:

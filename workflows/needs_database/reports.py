@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def public_summaries(session: Session) -> list[Report]:
             .order_by(Report.year.desc(), Report.kind, Report.pillar)
         )
     )
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """A published report as the public reads it: its summary and, for a needs mapping, the
+    report itself ("The IISG publishes biennially a needs report on its webpage"); a response
+    mapping's report stays in the members-only database ("The approved reports will be
+    uploaded on the IISG Database, which is accessible only to the IISG members")."""
+
+    report: Report
+    body: str
+
+
+def public_reports(session: Session) -> list[PublicReport]:
+    """What the public page shows: every published summary, with its needs report."""
+    return [
+        PublicReport(r, r.body.strip() if r.kind == "needs_mapping" else "")
+        for r in public_summaries(session)
+    ]
 
 
 def _check_secretariat(session: Session, viewer: Participant | None, what: str) -> Participant:

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Participant
 from models import Need, NeedChange, Response
-from workflows.needs_database.access import check_member, may_edit_need, may_respond
+from workflows.needs_database.access import (
+    approved_responses,
+    check_member,
+    may_edit_need,
+    may_respond,
+    readable_responses,
+)
 from workflows.needs_database.filters import NeedFilter, need_where
 from workflows.refusals import RequestRefused
 
@@ -24,11 +30,13 @@ def search_needs(session: Session, f: NeedFilter, *, viewer: Participant | None)
 
 
 def search_responses(
-    session: Session, f: NeedFilter, *, viewer: Participant | None
+    session: Session, f: NeedFilter, *, viewer: Participant | None, drafts: bool = True
 ) -> list[Response]:
-    """The responses to the needs the filter selects (`year`: the responses' year)."""
-    check_member(session, viewer)
+    """The responses to the needs the filter selects (`year`: the responses' year) that the
+    person reads: with `drafts`, also the response mappings' drafts they may see."""
+    who = check_member(session, viewer)
     query = need_where(select(Response).join(Need, Response.need_id == Need.id), f, with_year=False)
+    query = query.where(readable_responses(who) if drafts else approved_responses())
     if f.year is not None:
         query = query.where(Response.year == f.year)
     if f.provider:
@@ -39,13 +47,13 @@ def search_responses(
 
 
 def response_counts(session: Session, need_ids: Iterable[int]) -> dict[int, int]:
-    """How many responses each of the needs has (a need with none is left out)."""
+    """How many approved responses each of the needs has (a need with none is left out)."""
     ids = list(need_ids)
     if not ids:
         return {}
     rows = session.execute(
         select(Response.need_id, func.count())
-        .where(Response.need_id.in_(ids))
+        .where(Response.need_id.in_(ids), approved_responses())
         .group_by(Response.need_id)
     )
     return {need_id: count for need_id, count in rows}
@@ -70,11 +78,13 @@ def find_need(session: Session, need_id: int) -> Need:
 
 
 def need_detail(session: Session, need_id: int, viewer: Participant | None) -> NeedDetail:
-    """One need with everything about it."""
-    check_member(session, viewer)
+    """One need with everything about it (of its responses, those the person reads)."""
+    who = check_member(session, viewer)
     need = find_need(session, need_id)
     responses = session.scalars(
-        select(Response).where(Response.need_id == need_id).order_by(Response.id)
+        select(Response)
+        .where(Response.need_id == need_id, readable_responses(who))
+        .order_by(Response.id)
     )
     history = session.scalars(
         select(NeedChange)

@@ -149,4 +149,54 @@ def test_lint_names_the_element_and_says_why_in_plain_words(
     assert problem.file == "lint_mistakes.bpmn"
     assert words in problem.message
     assert problem.line is not None
-    assert str(problem).startswith(f"lint_mistakes.bpmn:{problem.line} [{element_id}]: ")
+    name = f" '{problem.element_name}'" if problem.element_name else ""
+    assert str(problem).startswith(f"lint_mistakes.bpmn:{problem.line} [{element_id}{name}]: ")
+
+
+NEEDS_MAPPING = Path(__file__).resolve().parents[3] / "bpmn" / "needs_mapping.bpmn"
+
+
+def needs_mapping_problems(xml: str) -> list[Problem]:
+    """The problems of the needs mapping as given, its calls resolved by the methodology."""
+    library = read_directory(NEEDS_MAPPING.parent)
+    library.pop(NEEDS_MAPPING.name)
+    _, problems = check_bundle({NEEDS_MAPPING.name: xml}, known_roles(), library)
+    return problems
+
+
+def id_clashes(problems: list[Problem]) -> list[str | None]:
+    return [p.element_id for p in problems if "is used more than once" in p.message]
+
+
+def test_a_declared_collection_may_share_its_name_with_a_service_parameter() -> None:
+    # The partners' inputs are collected by the multi-instance step and passed to the
+    # service that compiles the report, both under the variable's name.
+    xml = NEEDS_MAPPING.read_text(encoding="utf-8")
+    assert '<bpmn:property id="partner_inputs" name="partner_inputs" />' in xml
+    assert '<spiffworkflow:parameter id="partner_inputs"' in xml
+
+    assert needs_mapping_problems(xml) == []
+
+
+def test_a_step_or_a_declaration_sharing_an_id_is_refused() -> None:
+    xml = NEEDS_MAPPING.read_text(encoding="utf-8")
+    step_as_parameter = xml.replace(
+        '<spiffworkflow:parameter id="partner_inputs"',
+        '<spiffworkflow:parameter id="compile_needs_report"',
+    )
+    declared_twice = xml.replace(
+        '<bpmn:property id="support_pillars" name="support_pillars" />',
+        '<bpmn:property id="partner_pillars" name="support_pillars" />',
+    )
+
+    assert id_clashes(needs_mapping_problems(step_as_parameter)) == ["compile_needs_report"]
+    # Two BPMN elements with one id: the schema refuses the second, on its line, and the
+    # id check names both lines.
+    second = xml.splitlines().index(
+        '    <bpmn:property id="support_pillars" name="support_pillars" />'
+    )
+    problems = needs_mapping_problems(declared_twice)
+    assert [p.line for p in problems if "'partner_pillars'" in p.message and p.kind == "xsd"] == [
+        second + 1
+    ]
+    assert id_clashes(problems) == ["partner_pillars"]

@@ -1,5 +1,8 @@
 """The browser's modeler (bpmn-js, through bpmn-moddle) reads and writes every methodology
-diagram; what it drops is put back from the stored version, so SpiffWorkflow sees no change.
+diagram whole: each multi-instance step's collections are declared as the process's
+properties, so bpmn-moddle resolves them. A diagram that does not declare them (a version
+stored before they were) loses them in the modeler; they are put back from the stored
+version, so SpiffWorkflow sees no change.
 
 Runs bpmn-moddle itself with Node.js (installed by `make` with `npm ci`).
 """
@@ -7,6 +10,7 @@ Runs bpmn-moddle itself with Node.js (installed by `make` with `npm ci`).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,8 +49,8 @@ process.stdin.on('end', async () => {
 });
 """
 
-# What bpmn-moddle drops from each diagram: (the step, the element, its text).
-LOST_REFERENCES = {
+# The loop references of each diagram: (the step, the element, its text).
+LOOP_REFERENCES = {
     "needs_mapping.bpmn": [
         ("partner_needs", "loopDataInputRef", "partner_pillars"),
         ("partner_needs", "loopDataOutputRef", "partner_inputs"),
@@ -66,6 +70,12 @@ LOST_REFERENCES = {
 }
 _LOOP_REFS = ("loopDataInputRef", "loopDataOutputRef")
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+_DECLARATION = re.compile(r"^ *<bpmn:property [^>]*/>\n", re.MULTILINE)
+
+
+def undeclared(xml: str) -> str:
+    """The diagram as it was before its collections were declared (as older versions are)."""
+    return _DECLARATION.sub("", xml)
 
 
 def through_bpmn_moddle(xml: str) -> tuple[str, list[str]]:
@@ -116,26 +126,42 @@ def loop_references(xml: str) -> list[tuple[str, str, str]]:
     return found
 
 
+def declared_properties(xml: str) -> set[str]:
+    root = etree.fromstring(xml.encode("utf-8"))
+    return {str(p.get("id")) for p in root.iter(f"{_BPMN}property")}
+
+
 @pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
-def test_bpmn_moddle_drops_only_spiffworkflow_loop_references(
+def test_bpmn_moddle_keeps_every_diagram_whole_loop_references_and_all(
     path: Path, round_tripped: dict[str, tuple[str, list[str]]]
 ) -> None:
     original = path.read_text()
     xml, warnings = round_tripped[path.name]
-    lost = LOST_REFERENCES.get(path.name, [])
+    references = LOOP_REFERENCES.get(path.name, [])
 
-    assert loop_references(original) == lost
+    assert loop_references(original) == references
+    # Each collection names a declared property, which bpmn-moddle resolves.
+    assert {text for _step, _tag, text in references} <= declared_properties(original)
+    assert warnings == []
+    assert loop_references(xml) == references
+    # Nothing differs but comments and the default cancelActivity="true".
+    assert outline(xml) == outline(original)
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_undeclared_bpmn_moddle_drops_only_spiffworkflow_loop_references(path: Path) -> None:
+    original = undeclared(path.read_text())
+    xml, warnings = through_bpmn_moddle(original)
+    lost = LOOP_REFERENCES.get(path.name, [])
+
     assert loop_references(xml) == []
     # SpiffWorkflow writes a variable name where BPMN expects the id of a data element.
     assert warnings == [f"unresolved reference <{text}>" for _step, _tag, text in lost]
-    # Nothing else differs but comments and the default cancelActivity="true".
     assert outline(xml) == outline(original, leave_out_loop_references=True)
 
 
-def test_without_the_loop_references_spiffworkflow_refuses_the_multi_instance_step(
-    round_tripped: dict[str, tuple[str, list[str]]],
-) -> None:
-    xml, _ = round_tripped["silent_procedure.bpmn"]
+def test_without_the_loop_references_spiffworkflow_refuses_the_multi_instance_step() -> None:
+    xml, _ = through_bpmn_moddle(undeclared((BPMN_DIR / "silent_procedure.bpmn").read_text()))
 
     _, problems = check_bundle(
         {"silent_procedure.bpmn": xml}, known_roles(), read_directory(BPMN_DIR)
@@ -150,11 +176,9 @@ def test_without_the_loop_references_spiffworkflow_refuses_the_multi_instance_st
 
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
-def test_restored_from_the_stored_version_spiffworkflow_sees_no_change(
-    path: Path, round_tripped: dict[str, tuple[str, list[str]]]
-) -> None:
-    original = path.read_text()
-    restored = restore_spiff_details(round_tripped[path.name][0], original)
+def test_restored_from_the_stored_version_spiffworkflow_sees_no_change(path: Path) -> None:
+    original = undeclared(path.read_text())
+    restored = restore_spiff_details(through_bpmn_moddle(original)[0], original)
     library = read_directory(BPMN_DIR)
     before, _ = check_bundle({path.name: original}, known_roles(), library)
     after, problems = check_bundle({path.name: restored}, known_roles(), library)

@@ -17,11 +17,20 @@ from models import Need, ProcessInstance, Report
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
+from workflows.needs_database import changes
+from workflows.needs_database import reports as db_reports
 from workflows.people.roles import PILLARS, WB_PARTNERS
+from workflows.refusals import RequestRefused
 
 DEADLINE = datetime(2026, 12, 18, 16, 0, tzinfo=UTC)
 KINDS = ("legislative", "institutional", "operational")
 PERSPECTIVES = ("prevention", "response")
+SUB_PILLARS = (
+    "legal_framework",
+    "institutional_setup",
+    "capacity_building",
+    "coordination_cooperation",
+)
 
 
 @dataclass
@@ -87,7 +96,10 @@ class NeedsMapping:
             self.iisg.secretariat,
             "compile_needs_report",
             instance_id,
-            {f"summary_{p.lower()}": f"{p} needs, {edition}." for p in PILLARS},
+            {
+                **{f"summary_{p.lower()}": f"{p} needs, {edition}." for p in PILLARS},
+                **{f"report_{p.lower()}": f"The {p} needs report, {edition}." for p in PILLARS},
+            },
         )
 
     def consult(self, instance_id: int, outcome: str = "validated") -> None:
@@ -130,7 +142,7 @@ def needs_of(partner: str, pillar: str) -> list[dict[str, Any]]:
         {
             "kind": KINDS[index % 3],
             "perspective": PERSPECTIVES[index % 2],
-            "sub_pillar": None,
+            "sub_pillar": SUB_PILLARS[index % 4],
             "description": f"Need of {partner} in {pillar}.",
         }
     ]
@@ -404,3 +416,84 @@ def test_a_matter_withdrawn_after_an_objection_goes_back_and_a_second_one_adopts
     assert {r.summary for r in mapping.reports()} == {
         f"{p} needs, with the maritime border." for p in PILLARS
     }
+
+
+def test_the_approved_needs_report_is_published_whole_on_the_public_page(
+    mapping: NeedsMapping,
+) -> None:
+    """About the IISG (the needs mapping): "The IISG publishes biennially a needs report on its
+    webpage." The Secretariat cannot compile a pillar's summary without its report; once the
+    Board approves them, each pillar's report and its summary are what the public page shows."""
+    iisg = mapping.iisg
+    instance_id = mapping.open()
+    mapping.all_inputs(instance_id)
+    summaries_only = {f"summary_{p.lower()}": f"{p} needs." for p in PILLARS}
+    with pytest.raises(FormInvalid) as refused:
+        iisg.complete(iisg.secretariat, "compile_needs_report", instance_id, summaries_only)
+    assert set(refused.value.errors) == {"report_wbcti", "report_wbcsci", "report_wbbsi"}
+    assert mapping.open_task_ids(iisg.secretariat, instance_id) == ["compile_needs_report"]
+
+    mapping.compile(instance_id)
+    mapping.consult(instance_id)
+    mapping.board_decides(instance_id, "adopted")
+
+    # The Board approved the text that is published, the reports with their summaries.
+    assert "Report, WBBSi:\nThe WBBSi needs report, first draft." in iisg.decision(instance_id).text
+    published = iisg.db.run(db_reports.public_reports)
+    assert {(p.report.pillar, p.report.summary, p.body) for p in published} == {
+        (pillar, f"{pillar} needs, first draft.", f"The {pillar} needs report, first draft.")
+        for pillar in PILLARS
+    }
+
+
+def test_a_need_names_its_sub_pillar_wherever_it_is_written(
+    mapping: NeedsMapping, make_person: Callable[..., Participant]
+) -> None:
+    """Response mapping methodology 2022, I.2: "The draft needs mapping is produced along the
+    four sub-pillars" (legal framework and implementation; institutional set-up and
+    enforcement; capacity building and support; coordination and cooperation). A need without
+    its sub-pillar is refused from the partner, from the Support Group and in the database."""
+    iisg = mapping.iisg
+    instance_id = mapping.open()
+    unplaced = {"kind": "operational", "perspective": "response", "description": "Radios."}
+    with pytest.raises(FormInvalid) as partner_refused:
+        iisg.complete(
+            mapping.focal_points[("AL", "WBBSi")],
+            "identify_needs",
+            instance_id,
+            {"needs": [unplaced]},
+        )
+    assert "needs/0/sub_pillar" in partner_refused.value.errors
+    with pytest.raises(FormInvalid) as support_refused:
+        iisg.complete(
+            mapping.support_group["WBBSi"],
+            "contribute_support_group",
+            instance_id,
+            {"contribution": "Our view.", "additional_needs": [{**unplaced, "partner": "AL"}]},
+        )
+    assert "additional_needs/0/sub_pillar" in support_refused.value.errors
+
+    mapping.all_inputs(instance_id)
+    mapping.compile(instance_id)
+    mapping.consult(instance_id)
+    mapping.board_decides(instance_id, "adopted")
+    assert all(n.sub_pillar in SUB_PILLARS for n in mapping.needs())
+
+    # Between two mappings, in the database: added or changed, a need keeps its sub-pillar.
+    focal_point = mapping.focal_points[("AL", "WBBSi")]
+    with pytest.raises(RequestRefused, match="The sub-pillar is missing"):
+        iisg.db.run(
+            lambda s: changes.add_need(
+                s,
+                {**unplaced, "partner": "AL", "pillar": "WBBSi"},
+                viewer=focal_point,
+                now=iisg.clock.now(),
+            )
+        )
+    need_id = next(n.id for n in mapping.needs() if (n.partner, n.pillar) == ("AL", "WBBSi"))
+    with pytest.raises(RequestRefused, match="The sub-pillar is missing"):
+        iisg.db.run(
+            lambda s: changes.update_need(
+                s, need_id, {"sub_pillar": "none"}, viewer=focal_point, now=iisg.clock.now()
+            )
+        )

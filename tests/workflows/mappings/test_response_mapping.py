@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from docx import Document as DocxDocument
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,8 @@ from workflows.mappings.response_mapping import (
     DEMO_RESPONSE_MAPPING_KEY,
     start_demo_response_mapping,
 )
+from workflows.needs_database import analysis, search
+from workflows.needs_database.filters import NeedFilter
 from workflows.people.roles import PILLARS, WB_PARTNERS
 
 # (partner, pillar, description): the needs mapped by the last needs mapping.
@@ -556,3 +559,89 @@ def test_the_board_receives_the_reports_themselves_as_documents(mapping: Mapping
         decision.text,
         [str(entry["sha256"]) for entry in decision.documents],  # type: ignore[index]
     )
+
+
+def _read(iisg: Iisg, person: Participant) -> set[tuple[str, str, int | None]]:
+    """The responses the person reads in the IISG database: (provider, description, year)."""
+    with iisg.db.session() as s:
+        found = search.search_responses(s, NeedFilter(), viewer=person)
+        return {(r.provider, r.description, r.year) for r in found}
+
+
+def test_delivered_responses_are_the_mappings_draft_until_the_board_approves_the_reports(
+    mapping: Mapping, make_person: Callable[..., Participant]
+) -> None:
+    """Response mapping methodology 2022, I.4 (Input into IISG Database): "The approved reports
+    will be uploaded on the IISG Database, which is accessible only to the IISG members." What
+    the partners and the Support Group deliver is the mapping's draft, read by the Secretariat,
+    the partner that gave it and the Support Group of the pillar; it enters the database, with
+    the mapping's year, when the Board approves the reports (I.3), not before."""
+    iisg = mapping.iisg
+    member = make_person("reader-de", Grant("member", "DE"))
+    instance_id = open_mapping(iisg)
+    develop_to_final_draft(mapping, instance_id)
+    al_wbcti = {("AL", f"Response of AL to need {n}.", 2026) for n in mapping.needs["AL-WBCTi"]}
+    me_wbcti = {("ME", f"Response of ME to need {mapping.needs['ME-WBCTi'][0]}.", 2026)}
+    support = {("EC", "EU-funded project on P/CVE coordination.", 2026)}
+    delivered = {
+        (key[:2], f"Response of {key[:2]} to need {n}.", 2026)
+        for key in ASKED
+        for n in mapping.needs[key]
+    } | support
+
+    assert _read(iisg, iisg.secretariat) == delivered
+    assert _read(iisg, mapping.fp("AL", "WBCTi")) == al_wbcti  # not its WBBSi, nor Montenegro's
+    assert _read(iisg, mapping.support_group["WBCTi"]) == al_wbcti | me_wbcti | support
+    assert _read(iisg, mapping.support_group["WBBSi"]) == {
+        ("AL", f"Response of AL to need {mapping.needs['AL-WBBSi'][0]}.", 2026)
+    }
+    assert _read(iisg, member) == set()
+    with iisg.db.session() as s:
+        need = search.need_detail(s, mapping.needs["ME-WBCTi"][0], member)
+        assert need.responses == []
+        gaps = analysis.gaps(s, NeedFilter(), viewer=member)
+        assert len(gaps) == len(MAPPED_NEEDS)  # a draft closes no gap yet
+
+    # Not approved: the responses stay the mapping's draft while the reports are revised.
+    iisg.complete(iisg.secretariat, "prepare_final_draft", instance_id, FINAL_DRAFT)
+    board_meeting(iisg, instance_id, "not_adopted")
+    assert _read(iisg, member) == set()
+
+    iisg.complete(iisg.secretariat, "prepare_final_draft", instance_id, FINAL_DRAFT)
+    board_meeting(iisg, instance_id, "adopted")
+    assert _read(iisg, member) == delivered
+    with iisg.db.session() as s:
+        states = s.scalars(select(Response.state).where(Response.source_instance_id == instance_id))
+        assert set(states) == {"approved"}
+        assert analysis.gaps(s, NeedFilter(), viewer=member) == []
+    assert iisg.data(instance_id)["uploaded_reports"]["responses_approved"] == len(delivered)
+
+
+def test_the_secretariats_draft_report_of_the_year_holds_the_delivered_responses(
+    mapping: Mapping,
+) -> None:
+    """Response mapping methodology 2022, I.2: "The first draft of the response mapping document
+    is prepared by the IISG Secretariat based on the information provided by WB Partners", with
+    the Support Group's project support. The draft .docx of the mapping's year, sent to the
+    Board, holds the responses delivered in this mapping, though they are still its draft."""
+    iisg = mapping.iisg
+    instance_id = open_mapping(iisg)
+    develop_to_final_draft(mapping, instance_id)
+    iisg.complete(iisg.secretariat, "prepare_final_draft", instance_id, FINAL_DRAFT)
+
+    with iisg.db.session() as s:
+        matter = s.scalars(
+            select(Document).where(
+                Document.instance_id == instance_id,
+                Document.filename == "iisg-response-mapping-WBCTi-2026-draft.docx",
+            )
+        ).one()
+        text = "\n".join(
+            p.text for p in DocxDocument(str(file_of(matter, documents_directory()))).paragraphs
+        )
+    for need_id in mapping.needs["AL-WBCTi"]:
+        assert f"Albania: Response of AL to need {need_id}. (past_year, ongoing)" in text
+    assert "EU-funded project on P/CVE coordination. (past_year, completed; funding: IPA III)" in (
+        text
+    )
+    assert "Serbia" not in text  # Serbia's responses are in the WBCSCi draft
