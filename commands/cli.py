@@ -268,7 +268,7 @@ def init(
         for problem in err.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException("the diagrams were not deployed; nothing else was done") from err
-    changes += [_deployed_line(r) for r in results if r.created]
+    changes += [_deployed_line(r) for r in results if r.created or r.held]
     if any(r.held for r in results):
         changes.append(BOARD_ADOPTS)
     added = run_in_transaction(

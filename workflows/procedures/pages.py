@@ -23,7 +23,7 @@ from engine.instances.steps import active_definition, start_form, start_instance
 from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
-from workflows.people.accounts import find_user
+from workflows.people.accounts import name_with_roles
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
 from workflows.procedures.access import may_read_task
 
@@ -101,28 +101,8 @@ def _fills_for(session: Session, participant: Participant, process_key: str) -> 
     if process_key == AMENDMENT:
         # "The proposals for amending the Methodology can come from any IISG partner":
         # the proposer is whoever starts it.
-        return {"proposed_by": proposer(session, participant)}
+        return {"proposed_by": name_with_roles(session, participant)}
     return {}
-
-
-def proposer(session: Session, participant: Participant) -> str:
-    """A person as a proposal names them: their name and the roles they hold, in words."""
-    user = find_user(session, participant.username)
-    name = user.display_name if user is not None else participant.username
-    held = sorted(
-        ", ".join(
-            part
-            for part in (
-                ROLES[g.role].lane,
-                partner_name(g.organisation) if g.organisation else None,
-                g.pillar,
-            )
-            if part
-        )
-        for g in participant.grants
-        if g.role in ROLES
-    )
-    return f"{name} ({'; '.join(held)})" if held else name
 
 
 @dataclass(frozen=True)
