@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.serve import serve_forever
 from engine import audit
+from engine.diagrams.deploy import Deployed
 from engine.errors import DiagramRejected, EngineError, Refused
 from engine.instances.assignment import Grant
 from engine.instances.unit_of_work import run_in_transaction
@@ -34,7 +36,12 @@ from workflows.inbox.documents import use_documents_directory
 from workflows.jobs.schedule import pass_jobs, periodic_jobs, procedure_scheduler
 from workflows.mail.compose import use_mail_settings
 from workflows.mail.sender import deliver_pending
-from workflows.methodology.diagrams import BPMN_DIR, deploy_directory, validate_files
+from workflows.methodology.diagrams import (
+    BPMN_DIR,
+    WithoutBoardAdoption,
+    deploy_directory,
+    validate_files,
+)
 from workflows.people.accounts import AccountError, change_password, create_user
 from workflows.people.login_throttle import forget_failures
 from workflows.people.management import PersonChange, change_person
@@ -126,29 +133,109 @@ def validate(files: tuple[Path, ...]) -> None:
     help="Let this directory's diagram replace the process ID deployed from another file "
     "(refused otherwise). May be given more than once.",
 )
-def deploy(directory: Path | None, draft: bool, replace: tuple[str, ...]) -> None:
-    """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version."""
+@click.option(
+    "--without-board-adoption",
+    "bypass",
+    is_flag=True,
+    help="Put changed processes in force without the Board's adoption (e.g. an upgrade that "
+    "needs them); give --reason. The audit trail records who and why.",
+)
+@click.option("--reason", help="Why the Board is bypassed (with --without-board-adoption).")
+def deploy(
+    directory: Path | None,
+    draft: bool,
+    replace: tuple[str, ...],
+    bypass: bool,
+    reason: str | None,
+) -> None:
+    """Deploy the diagrams of a directory (default: bpmn/); unchanged ones keep their version.
+
+    A procedure deployed for the first time is put in force. A changed one is in force only
+    once the Board adopts it through 'Amending a methodology': it is saved as a draft, and
+    the command exits 1, unless --without-board-adoption --reason says why not."""
     source = directory or BPMN_DIR
     if not source.is_dir():
         what = "is a file, not a folder" if source.exists() else "there is no such folder"
         raise click.ClickException(f"{source}: {what}; nothing was deployed")
+    without_board = _bypass(bypass, reason, draft)
     status = "draft" if draft else "active"
     factory = _factory()
     try:
         results = run_in_transaction(
             factory,
             lambda s: deploy_directory(
-                s, source, actor="cli", now=_now(), status=status, replace=replace
+                s,
+                source,
+                actor="cli",
+                now=_now(),
+                status=status,
+                replace=replace,
+                without_board_adoption=without_board,
             ),
         )
     except DiagramRejected as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException("nothing was deployed") from err
-    done = "drafted as" if draft else "deployed as"
     for result in results:
-        state = done if result.created else "unchanged, still"
-        click.echo(f"{result.process_key}: {state} version {result.version}")
+        click.echo(_deployed_line(result))
+    if without_board is not None and any(r.created and r.status == "active" for r in results):
+        click.echo(
+            f"Put in force without the Board's adoption by {without_board.by}: "
+            f"{without_board.reason} (recorded in the audit trail)."
+        )
+    if not draft and any(r.held for r in results):
+        click.echo(BOARD_ADOPTS, err=True)
+        sys.exit(1)
+
+
+BOARD_ADOPTS = (
+    'A changed methodology is in force only once the IISG Board adopts it: "The IISG '
+    "Response Mapping Methodology and any modification thereof are to be adopted by the IISG "
+    'Board" (Methodology for the Annual Response Mapping Report, 2022, III). To have a draft '
+    "adopted, start 'Amending a methodology' for its procedure and give the draft's version "
+    "number. To put these diagrams in force without the Board (an upgrade that needs them), "
+    'deploy again with --without-board-adoption --reason "why": the audit trail records who '
+    "and why."
+)
+
+
+def _bypass(bypass: bool, reason: str | None, draft: bool) -> WithoutBoardAdoption | None:
+    """The operator's explicit bypass of the Board, refused unless it says why."""
+    if not bypass:
+        if reason is not None:
+            raise click.UsageError("--reason goes with --without-board-adoption; nothing deployed")
+        return None
+    if draft:
+        raise click.UsageError(
+            "--draft saves drafts for the Board, --without-board-adoption bypasses it: "
+            "give one of them; nothing was deployed"
+        )
+    if not (reason or "").strip():
+        raise click.UsageError(
+            '--without-board-adoption needs --reason "why the Board is bypassed"; '
+            "nothing was deployed"
+        )
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = "an unnamed operator"
+    return WithoutBoardAdoption(by=who, reason=(reason or "").strip())
+
+
+def _deployed_line(result: Deployed) -> str:
+    """What deploying did to one procedure, in words."""
+    key, version = result.process_key, result.version
+    if result.held:
+        kept = f"version {result.in_force} stays in force until the Board adopts it"
+        if result.created:
+            return f"{key}: changed; saved as draft version {version}, not in force ({kept})"
+        return f"{key}: unchanged, still {result.status} version {version}, not in force ({kept})"
+    if not result.created:
+        return f"{key}: unchanged, still version {version}"
+    return (
+        f"{key}: {'drafted as' if result.status != 'active' else 'deployed as'} version {version}"
+    )
 
 
 @main.command()
@@ -181,7 +268,9 @@ def init(
         for problem in err.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException("the diagrams were not deployed; nothing else was done") from err
-    changes += [f"{r.process_key}: deployed as version {r.version}" for r in results if r.created]
+    changes += [_deployed_line(r) for r in results if r.created or r.held]
+    if any(r.held for r in results):
+        changes.append(BOARD_ADOPTS)
     added = run_in_transaction(
         factory, lambda s: ensure_founding_members(s, actor="cli", now=_now())
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
@@ -15,6 +15,7 @@ from engine import audit
 from engine.diagrams.bpmn import NS
 from engine.diagrams.bundle import DiagramBundle
 from engine.diagrams.forms import FORM_PROPERTY, UI_FORM_PROPERTY
+from engine.diagrams.numbers import fill_numbers, methodology_numbers
 from engine.diagrams.specs import specs_to_json
 from engine.errors import DiagramRejected, EngineError, Problem
 from models import ProcessDefinition
@@ -22,11 +23,19 @@ from models import ProcessDefinition
 
 @dataclass(frozen=True)
 class Deployed:
-    """What deploying one process did."""
+    """What deploying one process did: the version it left for the diagram given (new or
+    not), that version's status, and the version in force for new instances (None: none)."""
 
     process_key: str
     version: int
     created: bool
+    status: str = "active"
+    in_force: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """A changed diagram kept out of force: another version is used by new instances."""
+        return self.status != "active" and self.in_force is not None
 
 
 def _needed_files(bundle: DiagramBundle, process_id: str) -> dict[str, str]:
@@ -102,12 +111,18 @@ def deploy_bundle(
     now: datetime,
     status: str = "active",
     replace: Collection[str] = (),
+    changed_status: str | None = None,
+    changed_note: Mapping[str, str] | None = None,
 ) -> list[Deployed]:
     """Store each process of the bundle as a new version unless its content is unchanged.
 
-    With status 'active' (bootstrap deployment) the new version replaces the active one for
-    new starts; running instances keep the version they started on. A process already
-    deployed from another file is refused (DiagramRejected) unless its id is in `replace`.
+    A process deployed for the first time gets `status`; a changed one (it has versions
+    already) gets `changed_status` (default: `status`), with `changed_note` in its audit
+    event. An active new version replaces the active one for new starts; running instances
+    keep the version they started on. A diagram equal to the version in force is unchanged;
+    one equal to the latest version is unchanged too unless it is to be put in force and
+    that version is not. A process already deployed from another file is refused
+    (DiagramRejected) unless its id is in `replace`.
     """
     refused = replacement_problems(session, bundle, replace)
     if refused:
@@ -122,26 +137,36 @@ def deploy_bundle(
             .where(ProcessDefinition.process_key == process_id)
             .order_by(ProcessDefinition.version.desc())
         ).first()
-        if latest is not None and latest.content_hash == digest:
-            results.append(Deployed(process_id, latest.version, created=False))
+        active = session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.process_key == process_id, ProcessDefinition.status == "active"
+            )
+        ).first()
+        in_force = active.version if active else None
+        wanted = status if latest is None else (changed_status or status)
+        if active is not None and active.content_hash == digest:
+            results.append(Deployed(process_id, active.version, False, "active", in_force))
+            continue
+        if (
+            latest is not None
+            and latest.content_hash == digest
+            and (wanted != "active" or latest.status == "active")
+        ):
+            results.append(Deployed(process_id, latest.version, False, latest.status, in_force))
             continue
         element = bundle.process_element(process_id)
         documentation = element.findtext("bpmn:documentation", default="", namespaces=NS)
         spec, subprocess_specs = bundle.spec(process_id)
-        if status == "active":
-            for previous in session.scalars(
-                select(ProcessDefinition).where(
-                    ProcessDefinition.process_key == process_id,
-                    ProcessDefinition.status == "active",
-                )
-            ):
-                previous.status = "retired"
+        if wanted == "active" and active is not None:
+            active.status = "retired"
         definition = ProcessDefinition(
             process_key=process_id,
             version=(latest.version + 1) if latest else 1,
             name=element.get("name") or process_id,
-            description=documentation.strip(),
-            status=status,
+            description=fill_numbers(
+                documentation.strip(), methodology_numbers(spec, subprocess_specs)
+            ),
+            status=wanted,
             content_hash=digest,
             source_name=_file_name(bundle.process_files[process_id]),
             bpmn_xml=xml,
@@ -149,23 +174,22 @@ def deploy_bundle(
             spec_json=specs_to_json(spec, subprocess_specs),
             created_at=now,
             created_by=actor,
-            activated_at=now if status == "active" else None,
+            activated_at=now if wanted == "active" else None,
         )
         session.add(definition)
         session.flush()
-        audit.record(
-            session,
-            kind="definition.deployed",
-            actor=actor,
-            now=now,
-            payload={
-                "process": process_id,
-                "version": definition.version,
-                "hash": digest,
-                "status": status,
-            },
-        )
-        results.append(Deployed(process_id, definition.version, created=True))
+        payload: dict[str, object] = {
+            "process": process_id,
+            "version": definition.version,
+            "hash": digest,
+            "status": wanted,
+        }
+        if latest is not None and changed_note:
+            payload.update(changed_note)
+        audit.record(session, kind="definition.deployed", actor=actor, now=now, payload=payload)
+        if wanted == "active":
+            in_force = definition.version
+        results.append(Deployed(process_id, definition.version, True, wanted, in_force))
     return results
 
 

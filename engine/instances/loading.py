@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.diagrams.numbers import methodology_numbers
 from engine.diagrams.specs import spec_cache, specs_from_json, workflow_from_json
 from engine.errors import EngineError
 from engine.instances.script_engine import DIAGRAM_SCRIPT_ENGINE
@@ -90,6 +91,20 @@ def instance_specs(
         return spec, merged
 
     return spec_cache.get_or_build(key, build)
+
+
+def instance_numbers(session: Session, instance: ProcessInstance) -> dict[str, str]:
+    """The numbers an instance runs with: its version's and those of the versions it calls."""
+    return methodology_numbers(
+        *instance_specs(session, instance.definition, dict(instance.called_definitions or {}))
+    )
+
+
+def starting_numbers(session: Session, definition: ProcessDefinition) -> dict[str, str]:
+    """The numbers an instance started now on `definition` would run with."""
+    return methodology_numbers(
+        *instance_specs(session, definition, resolve_called(session, definition))
+    )
 
 
 def new_workflow(

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.task import Task
 
+from engine.diagrams.numbers import step_properties
 from engine.errors import EngineError
 from engine.instances.timers import waiting_timers
 from engine.sandbox.dates import DIAGRAM_FUNCTIONS, parse_moment
@@ -15,13 +17,22 @@ from engine.sandbox.restricted import SandboxEnvironment
 from engine.services import ServiceCall, ServiceScriptEngine, register
 
 
+class DiagramScriptEngine(ServiceScriptEngine):
+    """A script step reads its own properties, the numbers the methodology leaves open
+    (engine.diagrams.numbers), as `properties["name"]`; they never enter the task data."""
+
+    def execute(self, task: Task, script: str, external_context: Any = None) -> Any:
+        context = {"properties": step_properties(task.task_spec), **(external_context or {})}
+        return super().execute(task, script, context)
+
+
 def script_engine(functions: dict[str, Any] | None = None) -> PythonScriptEngine:
     """A SpiffWorkflow script engine that runs everything in the sandbox.
 
     Diagrams get the date functions of engine.sandbox.dates (and `functions`, if given);
-    service tasks go to the registered operations.
+    service tasks go to the registered operations; a script step reads its properties.
     """
-    return ServiceScriptEngine(
+    return DiagramScriptEngine(
         environment=SandboxEnvironment({**DIAGRAM_FUNCTIONS, **(functions or {})})
     )
 

@@ -8,6 +8,7 @@ flushes. The caller commits once.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import audit, clock
+from engine.diagrams.bpmn import role_key
 from engine.diagrams.choices import ChoiceScope, checked_task_form
 from engine.diagrams.forms import (
     FORM_PROPERTY,
@@ -168,6 +170,25 @@ def start_form(definition: ProcessDefinition) -> dict[str, Any] | None:
             if props.get(FORM_PROPERTY):
                 return load_form(definition.files, props[FORM_PROPERTY])
     return None
+
+
+# A start event's property naming, beside the role of its lane, the roles whose holders may
+# start the process themselves (role keys separated by spaces or commas).
+STARTED_BY_PROPERTY = "startedBy"
+
+
+def start_roles(definition: ProcessDefinition) -> frozenset[str]:
+    """The roles whose holders may start the process: its start event's lane and the roles
+    its `startedBy` property names."""
+    spec, _ = specs_of(definition)
+    roles: set[str] = set()
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            if task_spec.lane:
+                roles.add(role_key(task_spec.lane))
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+            roles.update(re.split(r"[\s,]+", props.get(STARTED_BY_PROPERTY, "").strip()))
+    return frozenset(roles - {""})
 
 
 def start_instance(

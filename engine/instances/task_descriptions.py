@@ -14,6 +14,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from engine.diagrams.bpmn import OPTIONAL_PROPERTY, SHOWS_PROPERTY, role_key
 from engine.diagrams.forms import FORM_PROPERTY
+from engine.diagrams.numbers import fill_numbers, methodology_numbers
 from engine.errors import EngineError
 
 
@@ -110,7 +111,7 @@ def describe_task(task: Task) -> dict[str, Any]:
     return {
         "bpmn_id": spec.bpmn_id or spec.name,
         "name": spec.bpmn_name or spec.bpmn_id or spec.name,
-        "documentation": _with_instructions(spec.documentation or "", task),
+        "documentation": _with_instructions(_with_numbers(spec.documentation or "", task), task),
         "role": role,
         "organisation": scoped("organisation"),
         "pillar": scoped("pillar"),
@@ -121,6 +122,14 @@ def describe_task(task: Task) -> dict[str, Any]:
         "due_at": due_at(task, props),
         "optional": props.get(OPTIONAL_PROPERTY) == "true",
     }
+
+
+def _with_numbers(documentation: str, task: Task) -> str:
+    """The documentation naming the numbers its diagrams set (engine.diagrams.numbers)."""
+    if "{" not in documentation:
+        return documentation
+    top = task.workflow.top_workflow
+    return fill_numbers(documentation, methodology_numbers(top.spec, top.subprocess_specs))
 
 
 _INSTRUCTIONS = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined)

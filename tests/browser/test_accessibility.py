@@ -118,6 +118,11 @@ VISITS = [
     Visit("procedures", "secretariat", lambda scene: "/procedures"),
     Visit("start form", "secretariat", lambda scene: "/procedures/membership/start"),
     Visit(
+        "amendment proposal",
+        "board-al",
+        lambda scene: "/procedures/methodology_amendment/start",
+    ),
+    Visit(
         "instance",
         "secretariat",
         lambda scene: f"/instances/{scene.instance_id}",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
+from commands import cli
 from commands.cli import main
 from engine.instances.steps import start_instance
-from models import ProcessDefinition, ProcessInstance, User
+from models import AuditEvent, ProcessDefinition, ProcessInstance, User
 from tests.conftest import TEST_BPMN, Clock, Database
 from workflows.methodology.diagrams import BPMN_DIR
 from workflows.people.accounts import check_password, find_user
@@ -58,6 +60,107 @@ def test_deploy_twice_keeps_the_version(iisg: CliRunner, db: Database) -> None:
         assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == len(
             first.output.strip().splitlines()
         )
+
+
+def changed_methodology(tmp_path: Path) -> Path:
+    """bpmn/ with the silent procedure's default deadline changed to 15 working days."""
+    folder = tmp_path / "bpmn"
+    shutil.copytree(BPMN_DIR, folder)
+    diagram = folder / "silent_procedure.bpmn"
+    ten = 'name="default_deadline_working_days" value="10"'
+    assert ten in diagram.read_text()
+    diagram.write_text(diagram.read_text().replace(ten, ten.replace("10", "15")))
+    return folder
+
+
+def in_force(db: Database, process_key: str) -> int:
+    with db.session() as s:
+        return s.scalars(
+            select(ProcessDefinition.version).where(
+                ProcessDefinition.process_key == process_key,
+                ProcessDefinition.status == "active",
+            )
+        ).one()
+
+
+def test_deploy_keeps_a_changed_diagram_as_a_draft_until_the_board_adopts_it(
+    iisg: CliRunner, db: Database, tmp_path: Path
+) -> None:
+    """Response Mapping Methodology 2022, III: "The IISG Response Mapping Methodology and any
+    modification thereof are to be adopted by the IISG Board": after the first deployment,
+    `iisg deploy` saves a changed diagram as a draft, says how to have it adopted, and
+    exits 1; the version in force stays."""
+    assert run(iisg, "deploy").exit_code == 0
+
+    result = iisg.invoke(main, ["deploy", str(changed_methodology(tmp_path))])
+
+    assert result.exit_code == 1
+    assert (
+        "silent_procedure: changed; saved as draft version 2, not in force (version 1 stays "
+        "in force until the Board adopts it)" in result.output
+    )
+    assert "start 'Amending a methodology' for its procedure" in result.output
+    assert "--without-board-adoption --reason" in result.output
+    assert in_force(db, "silent_procedure") == 1
+
+    # Unchanged diagrams stay as they are, and say so.
+    again = run(iisg, "deploy")
+    assert again.exit_code == 0, again.output
+    assert "silent_procedure: unchanged, still version 1" in again.output
+
+
+def test_deploy_bypasses_the_board_only_when_told_why_and_the_audit_says_so(
+    iisg: CliRunner, db: Database, tmp_path: Path
+) -> None:
+    """Response Mapping Methodology 2022, III: the Board adopts modifications; an operator
+    who must put one in force without it says so explicitly, with the reason, and the audit
+    trail records who and why."""
+    assert run(iisg, "deploy").exit_code == 0
+    changed = str(changed_methodology(tmp_path))
+    no_reason = iisg.invoke(main, ["deploy", changed, "--without-board-adoption"])
+    assert no_reason.exit_code == 2
+    assert "--without-board-adoption needs --reason" in no_reason.output
+    with_draft = iisg.invoke(
+        main, ["deploy", changed, "--draft", "--without-board-adoption", "--reason", "x"]
+    )
+    assert with_draft.exit_code == 2 and "give one of them" in with_draft.output
+    assert in_force(db, "silent_procedure") == 1
+
+    result = run(
+        iisg, "deploy", changed, "--without-board-adoption", "--reason", "Release 1.4 needs it."
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "silent_procedure: deployed as version 2" in result.output
+    assert "Put in force without the Board's adoption by " in result.output
+    assert in_force(db, "silent_procedure") == 2
+    with db.session() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.kind == "definition.deployed"))
+        (event,) = [
+            e
+            for e in events
+            if (e.payload["process"], e.payload["version"]) == ("silent_procedure", 2)
+        ]
+    assert event.payload["without_board_adoption"] == "Release 1.4 needs it."
+    assert event.payload["by"]
+
+
+def test_init_again_keeps_changed_diagrams_out_of_force(
+    iisg: CliRunner, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Response Mapping Methodology 2022, III: `iisg init` run again on a database in use
+    (after an upgrade that changed a diagram) puts nothing changed in force without the
+    Board: it saves the drafts and says how to have them adopted."""
+    assert run(iisg, "deploy").exit_code == 0
+    monkeypatch.setattr(cli, "BPMN_DIR", changed_methodology(tmp_path))
+    run(iisg, "user", "create", "sec", "--password", "long enough pw", "--role", "secretariat")
+
+    result = run(iisg, "init")
+
+    assert result.exit_code == 0, result.output
+    assert "silent_procedure: changed; saved as draft version 2, not in force" in result.output
+    assert "start 'Amending a methodology'" in result.output
+    assert in_force(db, "silent_procedure") == 1
 
 
 def test_deploy_refuses_a_directory_with_a_bad_diagram(

@@ -163,6 +163,34 @@ def test_the_applicant_may_start_only_membership(
     assert browser("board-al").get("/procedures/membership/start").status_code == 403
 
 
+def test_a_board_member_proposes_an_amendment_and_is_named_as_its_proposer(
+    iisg: Iisg, browser: Callable[..., Browser]
+) -> None:
+    """Response Mapping Methodology 2022, III: "The proposals for amending the Methodology
+    can come from any IISG partner to the IISG Secretariat": a Board member starts the
+    proposal from the catalogue; the form does not ask who proposes it."""
+    member = browser("board-al")
+    start = "/procedures/methodology_amendment/start"
+    catalogue = member.region("/procedures")
+    assert [words(link) for link in catalogue.iter("a")].count("Start") == 1
+    assert start in links(catalogue)
+    form = field_names(member.text(start))
+    assert form >= {"process_key", "proposal_summary"}
+    assert "proposed_by" not in form
+
+    response = member.submit(
+        start,
+        start,
+        {"process_key": "response_mapping", "proposal_summary": "Add a midterm review."},
+    )
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    seen = main_text(member.text(response.headers["Location"]))
+    assert "board-al started the procedure" in seen
+    assert "Draft the amended diagram" in seen
+    assert browser("outsider").get(start).status_code == 403
+
+
 def test_an_applicant_who_starts_membership_sees_it_and_their_expression_of_interest(
     iisg: Iisg, browser: Callable[..., Browser]
 ) -> None:

@@ -26,8 +26,9 @@ from workflows.procedures.pages import may_start
 from workflows.withdrawal.withdraw import withdraw_procedure
 
 START_REFUSAL = (
-    "You may not start this procedure: the Secretariat starts procedures, and an applicant "
-    "starts their own membership application."
+    "You may not start this procedure: the Secretariat starts procedures, an applicant "
+    "starts their own membership application, and a focal point or a Board member proposes "
+    "an amendment to a methodology."
 )
 
 
@@ -45,7 +46,7 @@ def start() -> ResponseReturnValue:
     process, data = process_id(body.get("process")), body.get("data", {})
     if not isinstance(data, dict):
         raise BadRequestBody("data", "give the start form's fields as a JSON object")
-    if not may_start(participant, process):
+    if not may_start(request_session(), participant, process):
         raise NotAllowed(START_REFUSAL)
     now = datetime.now(UTC)
     try:

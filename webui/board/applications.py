@@ -21,6 +21,6 @@ def applications() -> ResponseReturnValue:
     return render_template(
         "board/applications.html",
         applications=my_applications(request_session(), person.participant.username),
-        may_apply=may_start(person.participant, MEMBERSHIP),
+        may_apply=may_start(request_session(), person.participant, MEMBERSHIP),
         now=datetime.now(UTC),
     )

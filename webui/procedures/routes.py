@@ -83,11 +83,12 @@ def procedures() -> ResponseReturnValue:
 
 def _start_page(process_key: str) -> StartPage:
     person = require_person()
-    if not may_start(person.participant, process_key):
+    if not may_start(request_session(), person.participant, process_key):
         raise Forbidden(
             gettext(
-                "You may not start this procedure: the Secretariat starts procedures, and an "
-                "applicant starts their own membership application."
+                "You may not start this procedure: the Secretariat starts procedures, an "
+                "applicant starts their own membership application, and a focal point or a "
+                "Board member proposes an amendment to a methodology."
             )
         )
     try:

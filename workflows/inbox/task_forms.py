@@ -12,17 +12,21 @@ from sqlalchemy.orm import Session
 
 from engine.diagrams.choices import ChoiceScope, choice_fields, resolve_choices
 from engine.diagrams.forms import load_form
-from engine.instances.loading import load
+from engine.diagrams.numbers import fill_form_numbers
+from engine.instances.loading import instance_numbers, load
 from engine.instances.task_lookup import find_task
 from models import HumanTask, ProcessInstance
 
 
 def task_form(session: Session, task: HumanTask) -> dict[str, Any] | None:
-    """The JSON Schema of the task's form, its choices those of this task (None when the step
-    takes no data)."""
+    """The JSON Schema of the task's form, its choices those of this task, its help texts
+    naming the numbers the procedure runs with (None when the step takes no data)."""
     instance = session.get_one(ProcessInstance, task.instance_id)
     schema = load_form(instance.definition.files, task.form)
-    if schema is None or next(choice_fields(schema), None) is None:
+    if schema is None:
+        return None
+    schema = fill_form_numbers(schema, instance_numbers(session, instance))
+    if next(choice_fields(schema), None) is None:
         return schema
     return resolve_choices(
         schema, ChoiceScope(session, task.organisation, task.pillar, _task_data(session, task))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,15 @@ from models import ProcessDefinition
 from workflows.people.roles import known_roles
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+AMENDMENT = "methodology_amendment"
+
+
+@dataclass(frozen=True)
+class WithoutBoardAdoption:
+    """An explicit bypass of the Board: who puts changed diagrams in force, and why."""
+
+    by: str
+    reason: str
 
 
 def validate_files(paths: Iterable[Path]) -> list[Problem]:
@@ -65,12 +75,19 @@ def deploy_directory(
     now: datetime,
     status: str = "active",
     replace: Collection[str] = (),
+    without_board_adoption: WithoutBoardAdoption | None = None,
 ) -> list[Deployed]:
     """Deploy every process in a directory; unchanged processes keep their version.
 
-    With status "draft", changed processes become drafts that the amendment procedure can put
-    to the Board; calls resolve against the methodology's own diagrams too. A process whose
-    id is already deployed from another file is refused unless its id is in `replace`.
+    A process deployed for the first time is put in force (or, with status "draft", saved as
+    a draft). After that the methodology is amended only by the Board ("The IISG Response
+    Mapping Methodology and any modification thereof are to be adopted by the IISG Board",
+    Methodology for the Annual Response Mapping Report, 2022, III): a changed process is
+    saved as a draft, which the amendment procedure puts to the Board, unless
+    `without_board_adoption` says who bypasses the Board and why; the audit trail records
+    both with each version so put in force. Calls resolve against the methodology's own
+    diagrams too. A process whose id is already deployed from another file is refused
+    unless its id is in `replace`.
     """
     if not directory.is_dir():
         raise DiagramRejected([Problem(str(directory), None, "there is no such folder")])
@@ -82,7 +99,23 @@ def deploy_directory(
             [Problem(str(err.filename or directory), None, f"cannot be read: {err.strerror}")]
         ) from err
     bundle = require_bundle(files, known_roles(), library)
-    return deploy_bundle(session, bundle, actor=actor, now=now, status=status, replace=replace)
+    bypass = without_board_adoption if status == "active" else None
+    if bypass is not None and not bypass.reason.strip():
+        raise DiagramRejected(
+            [Problem(str(directory), None, "say why the Board is bypassed: the reason is empty")]
+        )
+    return deploy_bundle(
+        session,
+        bundle,
+        actor=actor,
+        now=now,
+        status=status,
+        replace=replace,
+        changed_status="active" if bypass else "draft",
+        changed_note=(
+            {"without_board_adoption": bypass.reason.strip(), "by": bypass.by} if bypass else None
+        ),
+    )
 
 
 def active_processes(session: Session) -> list[ProcessDefinition]:

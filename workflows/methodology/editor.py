@@ -42,6 +42,7 @@ from engine.instances.migration import (
 from engine.instances.steps import complete_task, start_instance
 from models import HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.versions import VersionEntry, version_history
+from workflows.people.accounts import name_with_roles
 from workflows.people.roles import known_roles
 
 __all__ = [
@@ -279,7 +280,7 @@ def propose_draft(
         AMENDMENT_PROCESS,
         {
             "process_key": definition.process_key,
-            "proposed_by": "Secretariat",
+            "proposed_by": name_with_roles(session, participant),
             "proposal_summary": summary,
         },
         actor=participant.username,

@@ -18,7 +18,7 @@ from engine.instances.assignment import Grant, Participant
 from models import RoleGrant, User
 from workflows.people.login_sessions import end_sessions_of
 from workflows.people.passwords import password_weakness
-from workflows.people.roles import ROLES
+from workflows.people.roles import ROLES, partner_name
 
 _hasher = PasswordHasher()
 
@@ -189,3 +189,23 @@ def participant(user: User) -> Participant:
         user.username,
         frozenset(Grant(g.role, g.organisation, g.pillar) for g in user.grants),
     )
+
+
+def name_with_roles(session: Session, participant: Participant) -> str:
+    """A person as a proposal names them: their name and the roles they hold, in words."""
+    user = find_user(session, participant.username)
+    name = user.display_name if user is not None else participant.username
+    held = sorted(
+        ", ".join(
+            part
+            for part in (
+                ROLES[g.role].lane,
+                partner_name(g.organisation) if g.organisation else None,
+                g.pillar,
+            )
+            if part
+        )
+        for g in participant.grants
+        if g.role in ROLES
+    )
+    return f"{name} ({'; '.join(held)})" if held else name

@@ -13,22 +13,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.diagrams.numbers import fill_form_numbers
+from engine.errors import UnknownProcess
 from engine.instances.assignment import Participant, describe_holder
 from engine.instances.cancellation import Cancellation, cancellation_of
 from engine.instances.diagram_state import DiagramState, step_names, workflow_state
-from engine.instances.loading import load
-from engine.instances.steps import active_definition, start_form, start_instance
+from engine.instances.loading import load, starting_numbers
+from engine.instances.steps import active_definition, start_form, start_instance, start_roles
 from engine.instances.task_lookup import current_data
 from models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from workflows.methodology.diagrams import active_processes
+from workflows.people.accounts import name_with_roles
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
 from workflows.procedures.access import may_read_task
 
-APPLICANT = "applicant"
 MEMBERSHIP = "membership"
-# The applicant starts their own membership application (the expression of interest is its
-# first step for them); the Secretariat starts any procedure.
-APPLICANT_MAY_START = frozenset({MEMBERSHIP})
+AMENDMENT = "methodology_amendment"
 # Fields of the start form an applicant does not fill in: the system knows who they are,
 # and an application the applicant starts is one where the partner reached out.
 APPLICANT_FILLED = ("applicant_username", "how_it_began")
@@ -55,11 +55,23 @@ class Procedure:
     may_start: bool
 
 
-def may_start(participant: Participant, process_key: str) -> bool:
-    """The Secretariat starts any procedure; an applicant starts their membership application."""
+def _may_start_version(participant: Participant, definition: ProcessDefinition) -> bool:
     if participant.holds(SECRETARIAT):
         return True
-    return participant.holds(APPLICANT) and process_key in APPLICANT_MAY_START
+    return any(participant.holds(role) for role in start_roles(definition))
+
+
+def may_start(session: Session, participant: Participant, process_key: str) -> bool:
+    """The Secretariat starts any procedure; others start those whose diagram's start event
+    names their role (its lane, or its `startedBy` property): an applicant their membership
+    application, a focal point or a Board member a proposal to amend a methodology."""
+    if participant.holds(SECRETARIAT):
+        return True
+    try:
+        definition = active_definition(session, process_key)
+    except UnknownProcess:
+        return False
+    return _may_start_version(participant, definition)
 
 
 def catalogue(session: Session, participant: Participant) -> list[Procedure]:
@@ -70,7 +82,7 @@ def catalogue(session: Session, participant: Participant) -> list[Procedure]:
             d.name,
             d.version,
             d.description,
-            may_start(participant, d.process_key),
+            _may_start_version(participant, d),
         )
         for d in active_processes(session)
     ]
@@ -81,9 +93,15 @@ def first_steps(session: Session, participant: Participant) -> list[Procedure]:
     return [p for p in catalogue(session, participant) if p.may_start]
 
 
-def _fills_for(participant: Participant, process_key: str) -> dict[str, Any]:
+def _fills_for(session: Session, participant: Participant, process_key: str) -> dict[str, Any]:
+    """Start-form fields the system fills in, as it knows who is starting."""
     if process_key == MEMBERSHIP and not participant.holds(SECRETARIAT):
+        # An application the applicant starts is one where the partner reached out.
         return {"applicant_username": participant.username, "how_it_began": "approach"}
+    if process_key == AMENDMENT:
+        # "The proposals for amending the Methodology can come from any IISG partner":
+        # the proposer is whoever starts it.
+        return {"proposed_by": name_with_roles(session, participant)}
     return {}
 
 
@@ -99,7 +117,9 @@ def start_page(session: Session, participant: Participant, process_key: str) -> 
     """The start form of a procedure's active version; UnknownProcess when there is none."""
     definition = active_definition(session, process_key)
     schema = start_form(definition)
-    filled = _fills_for(participant, process_key)
+    if schema is not None:
+        schema = fill_form_numbers(schema, starting_numbers(session, definition))
+    filled = _fills_for(session, participant, process_key)
     if schema is not None and filled:
         schema = dict(schema)
         schema["properties"] = {
@@ -131,7 +151,7 @@ def start_procedure(
     """Start the active version of a procedure with what the person filled in; a deadline
     in it must lie more than the minimum `notice` ahead."""
     definition = active_definition(session, process_key)
-    data = {**data, **_fills_for(participant, process_key)}
+    data = {**data, **_fills_for(session, participant, process_key)}
     return start_instance(
         session,
         process_key,

@@ -11,7 +11,7 @@ from engine.errors import FormInvalid, Refused
 from models import AuditEvent, Decision, HumanTask, ProcessInstance
 from tests.workflows.conftest import Iisg
 from workflows.demo import DEMO_BROKEN_SILENCE_KEY, load_demo, start_demo_procedures
-from workflows.methodology.diagrams import BPMN_DIR, deploy_directory
+from workflows.methodology.diagrams import BPMN_DIR, WithoutBoardAdoption, deploy_directory
 
 # The previous release's `board_decision` and `silent_procedure`, with their forms.
 PREVIOUS = Path(__file__).parents[2] / "bpmn" / "previous_board_decision"
@@ -147,11 +147,20 @@ def test_the_secretariat_may_withdraw_the_matter_instead_of_taking_it_to_the_mee
 def test_a_board_decision_started_on_the_previous_diagram_ends_there_as_it_did(
     iisg: Iisg,
 ) -> None:
-    # Started while the previous release's diagrams were in force, upgraded half-way.
-    iisg.db.run(lambda s: deploy_directory(s, PREVIOUS, actor="tests", now=iisg.clock.now()))
+    # Started while the previous release's diagrams were in force, upgraded half-way: each
+    # release's diagrams put in force by the operator, who says why.
+    def in_force(folder: Path, why: str) -> None:
+        bypass = WithoutBoardAdoption(by="operator", reason=why)
+        iisg.db.run(
+            lambda s: deploy_directory(
+                s, folder, actor="cli", now=iisg.clock.now(), without_board_adoption=bypass
+            )
+        )
+
+    in_force(PREVIOUS, "the previous release's diagrams")
     instance_id = iisg.start("board_decision", MATTER)
     iisg.complete(iisg.secretariat, "choose_method", instance_id, {"method": "silent_procedure"})
-    iisg.db.run(lambda s: deploy_directory(s, BPMN_DIR, actor="tests", now=iisg.clock.now()))
+    in_force(BPMN_DIR, "the release's diagrams")
 
     iisg.answer("XK", instance_id, "objection", "The budget annex is missing.")
     decision = iisg.decision(instance_id)

@@ -384,7 +384,10 @@ def test_proposed_and_adopted_the_new_step_is_in_every_new_application_only(
     assert versions(iisg) == {1: "retired", 2: "active"}
     decision = iisg.decision(amendment)
     assert decision.outcome == "adopted"
-    assert decision.text.startswith("Proposed by Secretariat.\n\nIncomplete applications")
+    # The proposer is the Secretariat member who proposed it from the editor.
+    assert decision.text.startswith(
+        "Proposed by secretariat (Secretariat).\n\nIncomplete applications"
+    )
     assert NEW_TASK_NAME in decision.text
 
     after = iisg.start("membership", application("UNDP", "UNDP", later_applicant.username))
