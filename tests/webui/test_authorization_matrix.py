@@ -228,6 +228,8 @@ TABLE: dict[tuple[str, str], dict[str, int]] = {
     ("/methodology/<process_key>/compare", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
     ("/methodology/<process_key>/drafts", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400),
     ("/methodology/<process_key>/edit", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
+    ("/methodology/<process_key>/import", "GET"): row(LOGIN, 403, 403, 403, 403, 403, 200),
+    ("/methodology/<process_key>/import", "POST"): row(LOGIN, 403, 403, 403, 403, 403, 400),
     ("/methodology/<process_key>/versions/<int:version>", "GET"): row(
         LOGIN, 403, 403, 403, 403, 403, 200
     ),
