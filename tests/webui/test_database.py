@@ -256,7 +256,7 @@ def test_a_focal_point_updates_its_own_partners_need(
     assert response.status_code == 302
     assert _description(db, mapped.needs["radicalisation"]).endswith("second reading pending")
     page = focal_point.text(url)
-    assert _fact(page, "Status") == "partly_addressed"
+    assert _fact(page, "Status") == "Partly addressed"
     history = elements(main_region(page), './/section[@aria-labelledby="history-heading"]')
     assert "fp-al" in words(history[0])  # the history says who changed it
 
