@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.errors import FormInvalid, NotAllowed, Refused
 from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import complete_task
-from models import Need, ProcessInstance, Report
+from models import HumanTask, Need, ProcessInstance, Report
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
@@ -169,7 +169,7 @@ def mapping(iisg: Iisg, make_person: Callable[..., Participant]) -> NeedsMapping
         for pillar in PILLARS
     }
     support_group = {
-        pillar: make_person(f"sg-{pillar.lower()}", Grant("support_group", None, pillar))
+        pillar: make_person(f"sg-{pillar.lower()}", Grant("support_group", "EC", pillar))
         for pillar in PILLARS
     }
     return NeedsMapping(iisg, focal_points, support_group)
@@ -497,3 +497,49 @@ def test_a_need_names_its_sub_pillar_wherever_it_is_written(
                 s, need_id, {"sub_pillar": "none"}, viewer=focal_point, now=iisg.clock.now()
             )
         )
+
+
+def test_every_support_group_member_organisation_contributes_on_its_own_by_the_deadline(
+    mapping: NeedsMapping, make_person: Callable[..., Participant]
+) -> None:
+    """Needs mapping (About IISG, `003_*`): "The needs mapping report will be prepared by the
+    IISG Secretariat with contributions from the IISG Support Group". Each member organisation
+    with a focal point in a pillar's Support Group contributes on its own, in parallel, by the
+    deadline of the calendar (the WB partners give their needs as partners, not again here);
+    a late one is followed up by the Secretariat and still heard, and the Secretariat compiles
+    the report only once every organisation has contributed."""
+    iisg = mapping.iisg
+    austria = make_person("sg-at-wbbsi", Grant("support_group", "AT", "WBBSi"))
+    make_person("sg-rs-wbbsi", Grant("support_group", "RS", "WBBSi"))  # a WB partner
+    instance_id = mapping.open()
+    with iisg.db.session() as s:
+        asked = s.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.bpmn_id == "contribute_support_group",
+            )
+        ).all()
+        assert sorted((t.organisation, t.pillar, t.due_at) for t in asked) == [
+            ("AT", "WBBSi", DEADLINE),
+            ("EC", "WBBSi", DEADLINE),
+            ("EC", "WBCSCi", DEADLINE),
+            ("EC", "WBCTi", DEADLINE),
+        ]
+    assert [(t.organisation, t.pillar) for t in iisg.tasks_of(austria, instance_id)] == [
+        ("AT", "WBBSi")
+    ]
+    mapping.all_inputs(instance_id)
+    assert mapping.open_task_ids(iisg.secretariat, instance_id) == []
+
+    iisg.clock.move(seconds=(DEADLINE - iisg.clock.now()).total_seconds() + 60)
+    assert iisg.scheduler_pass().fired_count == 1
+    follow_up = iisg.task(iisg.secretariat, "follow_up_late_contribution", instance_id)
+    assert follow_up.about == "AT, WBBSi"
+    iisg.complete(
+        austria,
+        "contribute_support_group",
+        instance_id,
+        {"contribution": "Austria's view of border security.", "additional_needs": None},
+    )
+    assert mapping.open_task_ids(iisg.secretariat, instance_id) == ["compile_needs_report"]
+    assert iisg.task_statuses(instance_id, "follow_up_late_contribution") == ["withdrawn"]
