@@ -13,16 +13,20 @@ from sqlalchemy import select
 from engine.errors import FormInvalid, NotAllowed, Refused
 from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import complete_task
-from models import HumanTask, Need, ProcessInstance, Report
+from engine.scheduler.passes import run_pass
+from models import HumanTask, Need, OutboxMessage, ProcessInstance, Report, User
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
+from workflows.jobs.reminders import reminders_job
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.needs_database import changes
 from workflows.needs_database import reports as db_reports
 from workflows.people.roles import PILLARS, WB_PARTNERS
 from workflows.refusals import RequestRefused
+from workflows.settings import ProcedureSettings, ReminderSettings
 
 DEADLINE = datetime(2026, 12, 18, 16, 0, tzinfo=UTC)
+REMINDER_SETTINGS = ProcedureSettings(reminders=ReminderSettings(working_days_before=(3, 1)))
 KINDS = ("legislative", "institutional", "operational")
 PERSPECTIVES = ("prevention", "response")
 SUB_PILLARS = (
@@ -543,3 +547,33 @@ def test_every_support_group_member_organisation_contributes_on_its_own_by_the_d
     )
     assert mapping.open_task_ids(iisg.secretariat, instance_id) == ["compile_needs_report"]
     assert iisg.task_statuses(instance_id, "follow_up_late_contribution") == ["withdrawn"]
+
+
+def test_the_support_group_members_who_have_not_contributed_are_reminded(
+    mapping: NeedsMapping, make_person: Callable[..., Participant]
+) -> None:
+    """Needs mapping (About IISG, `003_*`): the Support Group's contributions have the
+    calendar's deadline; before it, the reminders go to each member organisation's focal
+    point in the pillar that has not contributed yet, and to no one who has."""
+    iisg = mapping.iisg
+    make_person("sg-at-wbbsi", Grant("support_group", "AT", "WBBSi"))
+    instance_id = mapping.open()
+    for partner in WB_PARTNERS:
+        for pillar in PILLARS:
+            mapping.deliver(instance_id, partner.code, pillar)
+    mapping.contribute(instance_id, "WBCTi")
+    mapping.contribute(instance_id, "WBCSCi")
+
+    # Three working days before Friday 18 December, 16:00: Tuesday 15 December, 16:00.
+    iisg.clock.move(
+        seconds=(datetime(2026, 12, 15, 16, tzinfo=UTC) - iisg.clock.now()).total_seconds()
+    )
+    result = run_pass(iisg.db.factory, jobs=[reminders_job(REMINDER_SETTINGS)])
+    assert not result.errors, result.errors
+    with iisg.db.session() as s:
+        reminded = s.scalars(
+            select(User.username)
+            .join(OutboxMessage, OutboxMessage.user_id == User.id)
+            .where(OutboxMessage.kind == "reminder")
+        ).all()
+    assert sorted(reminded) == ["sg-at-wbbsi", "sg-wbbsi"]
