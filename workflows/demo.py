@@ -88,7 +88,7 @@ def demo_accounts() -> list[DemoAccount]:
             DemoAccount(
                 f"sg-{pillar.lower()}",
                 f"Support Group member, {pillar}",
-                [Grant("support_group", None, pillar), Grant("member", "EC")],
+                [Grant("support_group", "EC", pillar), Grant("member", "EC")],
                 "EC",
             )
         )

@@ -306,3 +306,29 @@ def test_a_step_without_shows_has_no_matter_section(
     page = main_region(browser("secretariat").text(f"/tasks/{task.id}"))
 
     assert not page.xpath(".//section[@aria-labelledby='matter']")
+
+
+def test_the_secretariat_sees_which_support_group_members_have_contributed(
+    mapping: Mapping, make_person: MakePerson, browser: Callable[..., Browser]
+) -> None:
+    """Response mapping methodology 2022, I.2: the other members of the Support Group send
+    the project support they gave; the procedure's page tells the Secretariat, per pillar,
+    which member organisations have contributed and which have not yet."""
+    iisg = mapping.iisg
+    make_person("sg-de-wbcti", Grant("support_group", "DE", "WBCTi"))
+    instance_id = open_mapping(iisg)
+    for key in sorted(ASKED):
+        deliver(mapping, instance_id, key)
+    iisg.complete(mapping.support_group["WBCTi"], "add_project_support", instance_id, {})
+
+    seen = main_text(browser("secretariat").text(f"/instances/{instance_id}"))
+
+    assert "The Support Group's contributions" in seen
+    assert "WBBSi EC not yet" in seen
+    assert "WBCSCi EC not yet" in seen
+    assert "WBCTi DE not yet" in seen
+    assert "WBCTi EC contributed" in seen
+    # A Support Group member who took part reads the procedure, not who else contributed.
+    other = main_text(browser("sg-wbcti").text(f"/instances/{instance_id}"))
+    assert "Annual response mapping" in other
+    assert "The Support Group's contributions" not in other

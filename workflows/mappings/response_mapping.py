@@ -17,6 +17,7 @@ from engine.errors import EngineError, Refused
 from engine.instances.steps import complete_task, start_instance
 from engine.services import ServiceCall, register
 from models import HumanTask, Need, Organisation, ProcessInstance, Report, Response, User
+from workflows.mappings.support_group import contribution_requests
 from workflows.people.accounts import find_user, participant
 from workflows.people.roles import PILLARS, WB_PARTNERS, partner_name
 
@@ -86,13 +87,12 @@ def partner_mapped_needs(call: ServiceCall) -> list[dict[str, Any]]:
 
 @register("response_mapping_support_requests")
 def support_requests(call: ServiceCall) -> dict[str, dict[str, Any]]:
-    """One request per pillar in which the WB partners have open mapped needs."""
+    """One request per pillar in which the WB partners have open mapped needs and member
+    organisation with a focal point in that pillar's Support Group, keyed "EC-WBCTi"."""
     counts = latest_mapped_needs(call)
-    return {
-        pillar: {"pillar": pillar, "open_needs": sum(c[pillar] for c in counts.values())}
-        for pillar in PILLARS
-        if any(c[pillar] for c in counts.values())
-    }
+    return contribution_requests(
+        call.context.session, [p for p in PILLARS if any(c[p] for c in counts.values())]
+    )
 
 
 @register("pillar_mapped_needs")
@@ -257,8 +257,10 @@ def _organisation_of(session: Session, username: str) -> str | None:
 def record_project_support(call: ServiceCall) -> dict[str, Any]:
     """Record the project support a Support Group member's organisation gave, per need."""
     session, pillar = call.context.session, str(call.params["pillar"])
-    provider = str(call.params.get("provider") or "").strip() or _organisation_of(
-        session, call.context.actor
+    provider = (
+        str(call.params.get("provider") or "").strip()
+        or str(call.params.get("organisation") or "").strip()
+        or _organisation_of(session, call.context.actor)
     )
     if not provider:
         raise Refused(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from workflows.methodology.diagrams import active_processes
 from workflows.people.accounts import name_with_roles
 from workflows.people.roles import ROLES, SECRETARIAT, partner_name
 from workflows.procedures.access import may_read_task
+from workflows.procedures.contributions import Contribution, contributions
 
 MEMBERSHIP = "membership"
 AMENDMENT = "methodology_amendment"
@@ -203,6 +205,9 @@ class InstancePage:
     # Whether this person is offered the withdrawal, and how a withdrawn one was withdrawn.
     may_withdraw: bool
     withdrawal: Cancellation | None
+    # In a mapping, which Support Group member organisations have contributed (the
+    # Secretariat's view; empty for everyone else and in other procedures).
+    contributions: list[Contribution] = dataclass_field(default_factory=list)
 
 
 def holder_of(task: HumanTask) -> str:
@@ -353,8 +358,10 @@ def instance_page(
     is offered when `may_withdraw`."""
     workflow = load(session, instance.id).workflow
     data = None
+    asked: list[Contribution] = []
     if participant.holds(SECRETARIAT):
         data = data_in_words(current_data(workflow), start_form(instance.definition))
+        asked = contributions(session, instance.id)
     return InstancePage(
         instance=instance,
         definition=instance.definition,
@@ -367,6 +374,7 @@ def instance_page(
         withdrawal=cancellation_of(session, instance.id)
         if instance.status == "cancelled"
         else None,
+        contributions=asked,
     )
 
 

@@ -13,16 +13,20 @@ from sqlalchemy import select
 from engine.errors import FormInvalid, NotAllowed, Refused
 from engine.instances.assignment import Grant, Participant
 from engine.instances.steps import complete_task
-from models import Need, ProcessInstance, Report
+from engine.scheduler.passes import run_pass
+from models import HumanTask, Need, OutboxMessage, ProcessInstance, Report, User
 from tests.workflows.conftest import Iisg
 from workflows.demo import load_demo
+from workflows.jobs.reminders import reminders_job
 from workflows.mappings.needs_mapping import start_demo_needs_mapping
 from workflows.needs_database import changes
 from workflows.needs_database import reports as db_reports
 from workflows.people.roles import PILLARS, WB_PARTNERS
 from workflows.refusals import RequestRefused
+from workflows.settings import ProcedureSettings, ReminderSettings
 
 DEADLINE = datetime(2026, 12, 18, 16, 0, tzinfo=UTC)
+REMINDER_SETTINGS = ProcedureSettings(reminders=ReminderSettings(working_days_before=(3, 1)))
 KINDS = ("legislative", "institutional", "operational")
 PERSPECTIVES = ("prevention", "response")
 SUB_PILLARS = (
@@ -169,7 +173,7 @@ def mapping(iisg: Iisg, make_person: Callable[..., Participant]) -> NeedsMapping
         for pillar in PILLARS
     }
     support_group = {
-        pillar: make_person(f"sg-{pillar.lower()}", Grant("support_group", None, pillar))
+        pillar: make_person(f"sg-{pillar.lower()}", Grant("support_group", "EC", pillar))
         for pillar in PILLARS
     }
     return NeedsMapping(iisg, focal_points, support_group)
@@ -497,3 +501,79 @@ def test_a_need_names_its_sub_pillar_wherever_it_is_written(
                 s, need_id, {"sub_pillar": "none"}, viewer=focal_point, now=iisg.clock.now()
             )
         )
+
+
+def test_every_support_group_member_organisation_contributes_on_its_own_by_the_deadline(
+    mapping: NeedsMapping, make_person: Callable[..., Participant]
+) -> None:
+    """Needs mapping (About IISG, `003_*`): "The needs mapping report will be prepared by the
+    IISG Secretariat with contributions from the IISG Support Group". Each member organisation
+    with a focal point in a pillar's Support Group contributes on its own, in parallel, by the
+    deadline of the calendar (the WB partners give their needs as partners, not again here);
+    a late one is followed up by the Secretariat and still heard, and the Secretariat compiles
+    the report only once every organisation has contributed."""
+    iisg = mapping.iisg
+    austria = make_person("sg-at-wbbsi", Grant("support_group", "AT", "WBBSi"))
+    make_person("sg-rs-wbbsi", Grant("support_group", "RS", "WBBSi"))  # a WB partner
+    instance_id = mapping.open()
+    with iisg.db.session() as s:
+        asked = s.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.bpmn_id == "contribute_support_group",
+            )
+        ).all()
+        assert sorted((t.organisation, t.pillar, t.due_at) for t in asked) == [
+            ("AT", "WBBSi", DEADLINE),
+            ("EC", "WBBSi", DEADLINE),
+            ("EC", "WBCSCi", DEADLINE),
+            ("EC", "WBCTi", DEADLINE),
+        ]
+    assert [(t.organisation, t.pillar) for t in iisg.tasks_of(austria, instance_id)] == [
+        ("AT", "WBBSi")
+    ]
+    mapping.all_inputs(instance_id)
+    assert mapping.open_task_ids(iisg.secretariat, instance_id) == []
+
+    iisg.clock.move(seconds=(DEADLINE - iisg.clock.now()).total_seconds() + 60)
+    assert iisg.scheduler_pass().fired_count == 1
+    follow_up = iisg.task(iisg.secretariat, "follow_up_late_contribution", instance_id)
+    assert follow_up.about == "AT, WBBSi"
+    iisg.complete(
+        austria,
+        "contribute_support_group",
+        instance_id,
+        {"contribution": "Austria's view of border security.", "additional_needs": None},
+    )
+    assert mapping.open_task_ids(iisg.secretariat, instance_id) == ["compile_needs_report"]
+    assert iisg.task_statuses(instance_id, "follow_up_late_contribution") == ["withdrawn"]
+
+
+def test_the_support_group_members_who_have_not_contributed_are_reminded(
+    mapping: NeedsMapping, make_person: Callable[..., Participant]
+) -> None:
+    """Needs mapping (About IISG, `003_*`): the Support Group's contributions have the
+    calendar's deadline; before it, the reminders go to each member organisation's focal
+    point in the pillar that has not contributed yet, and to no one who has."""
+    iisg = mapping.iisg
+    make_person("sg-at-wbbsi", Grant("support_group", "AT", "WBBSi"))
+    instance_id = mapping.open()
+    for partner in WB_PARTNERS:
+        for pillar in PILLARS:
+            mapping.deliver(instance_id, partner.code, pillar)
+    mapping.contribute(instance_id, "WBCTi")
+    mapping.contribute(instance_id, "WBCSCi")
+
+    # Three working days before Friday 18 December, 16:00: Tuesday 15 December, 16:00.
+    iisg.clock.move(
+        seconds=(datetime(2026, 12, 15, 16, tzinfo=UTC) - iisg.clock.now()).total_seconds()
+    )
+    result = run_pass(iisg.db.factory, jobs=[reminders_job(REMINDER_SETTINGS)])
+    assert not result.errors, result.errors
+    with iisg.db.session() as s:
+        reminded = s.scalars(
+            select(User.username)
+            .join(OutboxMessage, OutboxMessage.user_id == User.id)
+            .where(OutboxMessage.kind == "reminder")
+        ).all()
+    assert sorted(reminded) == ["sg-at-wbbsi", "sg-wbbsi"]

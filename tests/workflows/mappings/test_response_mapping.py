@@ -74,7 +74,7 @@ def mapping(iisg: Iisg, make_person: Callable[..., Participant]) -> Mapping:
     }
     support_group = {
         pillar: make_person(
-            f"sg-{pillar.lower()}", Grant("support_group", None, pillar), Grant("member", "EC")
+            f"sg-{pillar.lower()}", Grant("support_group", "EC", pillar), Grant("member", "EC")
         )
         for pillar in PILLARS
     }
@@ -267,7 +267,7 @@ def test_the_response_mapping_runs_through_all_four_phases(mapping: Mapping) -> 
     data = iisg.data(instance_id)
     assert set(data["partner_inputs"]) == ASKED
     assert data["partner_inputs"]["RS-WBCSCi"]["state_of_play"] == "State of play of RS-WBCSCi."
-    assert data["project_support"]["WBCTi"]["provider"] == "EC"
+    assert data["project_support"]["EC-WBCTi"]["provider"] == "EC"
 
 
 def test_a_late_partner_is_escalated_to_the_secretariat_and_can_still_deliver(
@@ -645,3 +645,101 @@ def test_the_secretariats_draft_report_of_the_year_holds_the_delivered_responses
         text
     )
     assert "Serbia" not in text  # Serbia's responses are in the WBCSCi draft
+
+
+def support_of(instance_id: int, iisg: Iisg) -> list[tuple[str | None, str | None, str]]:
+    """The Support Group's project-support tasks: (organisation, pillar, status)."""
+    with iisg.db.session() as s:
+        rows = s.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == "add_project_support")
+            .order_by(HumanTask.organisation, HumanTask.pillar)
+        ).all()
+        return [(t.organisation, t.pillar, t.status) for t in rows]
+
+
+def test_every_support_group_member_organisation_adds_its_own_project_support_by_the_deadline(
+    mapping: Mapping, make_person: Callable[..., Participant]
+) -> None:
+    """Response mapping methodology 2022, I.2 (development phase): "Additional information
+    will be sent to the IISG Secretariat by the other members of the IISG Support Group
+    regarding the project/s support given to WB Partners". Each member organisation with a
+    focal point in a pillar's Support Group is asked on its own, in parallel, by the deadline
+    of the agreed calendar (a WB partner, which delivers its own information, is not asked
+    again); one that is late is followed up by the Secretariat and is still heard, and the
+    first draft goes to consultation only once every organisation has answered."""
+    iisg = mapping.iisg
+    germany = make_person("sg-de-wbcti", Grant("support_group", "DE", "WBCTi"))
+    make_person("sg-al-wbcti", Grant("support_group", "AL", "WBCTi"))  # a WB partner
+    deadline = iisg.clock.now() + timedelta(days=14)
+    instance_id = open_mapping(iisg, input_deadline=deadline.isoformat())
+    for key in sorted(ASKED):
+        deliver(mapping, instance_id, key)
+
+    assert support_of(instance_id, iisg) == [
+        ("DE", "WBCTi", "open"),
+        ("EC", "WBBSi", "open"),
+        ("EC", "WBCSCi", "open"),
+        ("EC", "WBCTi", "open"),
+    ]
+    ec_wbcti = iisg.task(mapping.support_group["WBCTi"], "add_project_support", instance_id)
+    assert (ec_wbcti.organisation, ec_wbcti.due_at) == ("EC", deadline)
+    assert [t.organisation for t in iisg.tasks_of(germany, instance_id)] == ["DE"]
+
+    iisg.complete(iisg.secretariat, "prepare_first_draft", instance_id, {"first_draft": "Draft."})
+    for person in mapping.support_group.values():
+        iisg.complete(person, "add_project_support", instance_id, {})
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == []
+
+    iisg.clock.move(days=14, seconds=1)
+    assert iisg.scheduler_pass().fired_count == 1  # only Germany's task is still open
+    follow_up = iisg.task(iisg.secretariat, "follow_up_late_support", instance_id)
+    assert follow_up.about == "DE, WBCTi"
+    iisg.complete(
+        iisg.secretariat, "follow_up_late_support", instance_id, {"follow_up": "Phoned them."}
+    )
+    iisg.complete(
+        germany,
+        "add_project_support",
+        instance_id,
+        {
+            "support": [
+                {
+                    "need_id": mapping.needs["AL-WBCTi"][0],
+                    "project": "Bilateral project on the law on violent extremism.",
+                    "period": "past_year",
+                    "status": "ongoing",
+                    "funding": "German Federal Foreign Office",
+                }
+            ]
+        },
+    )
+    assert [t.bpmn_id for t in iisg.tasks_of(iisg.secretariat, instance_id)] == [
+        "consult_on_first_draft"
+    ]
+    with iisg.db.session() as s:
+        given = s.scalars(select(Response).where(Response.provider == "DE")).all()
+        assert [(r.need_id, r.provider_kind) for r in given] == [
+            (mapping.needs["AL-WBCTi"][0], "project_support")
+        ]
+
+
+def test_a_late_organisations_follow_up_disappears_when_its_support_arrives(
+    mapping: Mapping,
+) -> None:
+    """Response mapping methodology 2022, I.2: the Support Group's information is still
+    welcome after the deadline; once it arrives, the Secretariat's follow-up is withdrawn."""
+    iisg = mapping.iisg
+    deadline = iisg.clock.now() + timedelta(days=14)
+    instance_id = open_mapping(iisg, input_deadline=deadline.isoformat())
+    for key in sorted(ASKED):
+        deliver(mapping, instance_id, key)
+    iisg.clock.move(days=14, seconds=1)
+    assert iisg.scheduler_pass().fired_count == 3  # the three pillars' Support Group tasks
+    assert iisg.task_statuses(instance_id, "follow_up_late_support") == ["open"] * 3
+    iisg.complete(mapping.support_group["WBBSi"], "add_project_support", instance_id, {})
+    assert iisg.task_statuses(instance_id, "follow_up_late_support") == [
+        "open",
+        "open",
+        "withdrawn",
+    ]

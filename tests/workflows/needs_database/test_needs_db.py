@@ -67,13 +67,13 @@ def people(iisg: Iisg, make_person: Callable[..., Participant]) -> People:
     }
     sg = {
         "WBCTi": make_person(
-            "sg-wbcti", Grant("support_group", None, "WBCTi"), Grant("member", "EC")
+            "sg-wbcti", Grant("support_group", "EC", "WBCTi"), Grant("member", "EC")
         ),
         "WBCSCi": make_person(
-            "sg-wbcsci", Grant("support_group", None, "WBCSCi"), Grant("member", "DE")
+            "sg-wbcsci", Grant("support_group", "DE", "WBCSCi"), Grant("member", "DE")
         ),
         "WBBSi": make_person(
-            "sg-wbbsi", Grant("support_group", None, "WBBSi"), Grant("member", "AT")
+            "sg-wbbsi", Grant("support_group", "AT", "WBBSi"), Grant("member", "AT")
         ),
     }
     observer = make_person("observer", Grant("observer"), Grant("member", "EEAS"))
