@@ -1,7 +1,8 @@
 """The matter a task's page shows above its form, as its step's `shows` property names it:
 the proposal put to the Board and its documents; the applicant's expression of interest;
 the applications on a Board list; the partner's mapped needs in the pillar; the earlier
-drafts of a procedure (the answers its role gave on earlier steps)."""
+drafts of a procedure (the answers its role gave on earlier steps); the draft calendar or the
+proposed report structure a WB partner is asked to agree, and each partner's answer to it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ from workflows.board.membership import CRITERIA, applications_on_list, partner_t
 APPLICANT = "applicant"
 # At most this many earlier steps are shown as drafts, newest first.
 DRAFTS_SHOWN = 10
+# What the WB partners are asked to agree: the form the Secretariat proposed it on, and the
+# data that collects the partners' answers (the multi-instance step's output).
+AGREEMENTS = {
+    "calendar": ("response_mapping_calendar.json", "calendar_answers"),
+    "structure": ("response_mapping_structure.json", "structure_answers"),
+}
+ANSWERS_SUFFIX = "_answers"
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,16 @@ class ListedApplication:
 
 
 @dataclass(frozen=True)
+class PartnerAnswer:
+    """A WB partner's answer to what it was asked to agree: "agree", "comment" (with the
+    comment) or "not_answered" when the agreement deadline passed first."""
+
+    partner_name: str
+    answer: str
+    comment: str
+
+
+@dataclass(frozen=True)
 class Matter:
     """What one task's page shows above its form; `kind` is the step's `shows` property."""
 
@@ -73,6 +91,7 @@ class Matter:
     answers: list[StepAnswers] = field(default_factory=list)
     applications: list[ListedApplication] = field(default_factory=list)
     needs: list[Need] = field(default_factory=list)
+    partner_answers: list[PartnerAnswer] = field(default_factory=list)
 
 
 def task_matter(session: Session, task: HumanTask) -> Matter | None:
@@ -87,6 +106,15 @@ def task_matter(session: Session, task: HumanTask) -> Matter | None:
         return Matter("mapped_needs", needs=_mapped_needs(session, task))
     if task.shows == "drafts":
         return Matter("drafts", answers=_answers(session, task, role=task.role))
+    if task.shows in AGREEMENTS:
+        return Matter(task.shows, answers=_proposed(session, task, task.shows))
+    subject = (task.shows or "").removesuffix(ANSWERS_SUFFIX)
+    if subject in AGREEMENTS:
+        return Matter(
+            task.shows or "",
+            answers=_proposed(session, task, subject),
+            partner_answers=_partner_answers(session, task, subject),
+        )
     return None
 
 
@@ -208,3 +236,51 @@ def _mapped_needs(session: Session, task: HumanTask) -> list[Need]:
             .order_by(still_open, Need.id)
         )
     )
+
+
+def _proposed(session: Session, task: HumanTask, subject: str) -> list[StepAnswers]:
+    """What the Secretariat last proposed for `subject` (the calendar, the structure) in
+    this procedure before this task, as it submitted it."""
+    form = AGREEMENTS[subject][0]
+    files = session.get_one(ProcessInstance, task.instance_id).definition.files
+    step = session.scalars(
+        select(HumanTask)
+        .where(
+            HumanTask.instance_id == task.instance_id,
+            HumanTask.form == form,
+            HumanTask.status == "completed",
+            HumanTask.created_at <= task.created_at,
+        )
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(1)
+    ).first()
+    if step is None or not step.submitted:
+        return []
+    return [
+        StepAnswers(
+            step.name,
+            step.completed_by,
+            step.completed_at,
+            load_form(files, form) if form in files else None,
+            step.submitted,
+        )
+    ]
+
+
+def _partner_answers(session: Session, task: HumanTask, subject: str) -> list[PartnerAnswer]:
+    """Each WB partner's answer, as the procedure collected them for the task."""
+    collected = _task_data(session, task).get(AGREEMENTS[subject][1])
+    entries: list[Any] = []
+    if isinstance(collected, Mapping):
+        entries = list(collected.values())
+    elif isinstance(collected, list):
+        entries = collected
+    return [
+        PartnerAnswer(
+            str(entry.get("partner_name") or entry.get("partner") or ""),
+            str(entry.get("answer") or ""),
+            str(entry.get("comment") or ""),
+        )
+        for entry in entries
+        if isinstance(entry, Mapping)
+    ]

@@ -51,6 +51,10 @@ SHOWS = {
     "list": "the applications on the Board list",
     "mapped_needs": "the partner's mapped needs in the pillar",
     "drafts": "the earlier drafts: what this role wrote on the procedure's earlier steps",
+    "calendar": "the draft calendar the WB partners are asked to agree",
+    "structure": "the proposed structure of the report the WB partners are asked to agree",
+    "calendar_answers": "the draft calendar and each WB partner's answer to it",
+    "structure_answers": "the proposed structure of the report and each WB partner's answer",
 }
 
 

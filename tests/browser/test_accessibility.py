@@ -19,6 +19,7 @@ from tests.browser.axe import assert_accessible, violations
 from tests.browser.conftest import Iisg, log_in
 from workflows.board.membership_demo import start_demo_membership
 from workflows.mappings.response_mapping import start_demo_response_mapping
+from workflows.people.roles import WB_PARTNERS
 
 # A demo procedure's start: the instance, or None when it exists already.
 DemoStart = Callable[..., ProcessInstance | None]
@@ -46,6 +47,28 @@ class Scene:
         started = self.iisg.db.run(lambda session: start(session, now=datetime.now(UTC)))
         assert started is not None
         return f"/tasks/{self.iisg.task_id(started.id, bpmn_id, organisation)}"
+
+    def calendar_agreement(self, *, answered: bool) -> str:
+        """A draft calendar sent to the WB partners: Albania's task to agree it, or, once every
+        partner has answered (Serbia with a comment), the Secretariat's step that reads them."""
+        instance_id = self.iisg.start("response_mapping", {"report_year": 2026})
+        self.iisg.complete(
+            "secretariat", instance_id, "prepare_draft_calendar", {"calendar": "Input in May."}
+        )
+        if not answered:
+            return f"/tasks/{self.iisg.task_id(instance_id, 'agree_calendar', 'AL')}"
+        for partner in WB_PARTNERS:
+            answer: dict[str, str] = {"agreement_answer": "agree"}
+            if partner.code == "RS":
+                answer = {"agreement_answer": "comment", "agreement_comment": "Input in June."}
+            self.iisg.complete(
+                f"fp-{partner.code.lower()}-wbcti",
+                instance_id,
+                "agree_calendar",
+                answer,
+                organisation=partner.code,
+            )
+        return self.task_of(instance_id, "agree_calendar_with_wb_partners")
 
     def decision(self) -> str:
         with self.iisg.db.session() as session:
@@ -107,6 +130,16 @@ VISITS = [
         "task with mapped needs",
         "fp-rs-wbcsci",
         lambda scene: scene.demo_task(start_demo_response_mapping, "deliver_information", "RS"),
+    ),
+    Visit(
+        "task to agree the calendar",
+        "fp-al-wbcti",
+        lambda scene: scene.calendar_agreement(answered=False),
+    ),
+    Visit(
+        "task with the partners' answers",
+        "secretariat",
+        lambda scene: scene.calendar_agreement(answered=True),
     ),
     Visit("reassign", "secretariat", lambda scene: scene.task("extend_deadline") + "/reassign"),
     Visit("done by me", "secretariat", lambda scene: "/done"),

@@ -27,6 +27,7 @@ from tests.workflows.mappings.test_response_mapping import (
     deliver,
     mapping,
     open_mapping,
+    partners_answer,
 )
 from workflows.inbox.attaching import start_with_documents, upload_for_later
 from workflows.inbox.documents import check_upload, documents_directory
@@ -332,3 +333,52 @@ def test_the_secretariat_sees_which_support_group_members_have_contributed(
     other = main_text(browser("sg-wbcti").text(f"/instances/{instance_id}"))
     assert "Annual response mapping" in other
     assert "The Support Group's contributions" not in other
+
+
+def test_a_partners_focal_point_reads_the_draft_calendar_it_is_asked_to_agree(
+    mapping: Mapping, browser: Callable[..., Browser]
+) -> None:
+    """Response mapping 2022, preparatory phase, step 1: the WB partners are consulted on
+    the draft calendar and agree it; each partner's task page shows the calendar itself."""
+    iisg = mapping.iisg
+    instance_id = iisg.start("response_mapping", {"report_year": 2026})
+    iisg.complete(
+        iisg.secretariat,
+        "prepare_draft_calendar",
+        instance_id,
+        {"calendar": "Request in week 1.\n\nInput in four weeks; Board in ten."},
+    )
+    task = iisg.task(mapping.fp("AL", "WBCTi"), "agree_calendar", instance_id)
+
+    page = browser("fp-al-wbcti").text(f"/tasks/{task.id}")
+
+    matter = section(page, "matter")
+    assert matter.startswith("The draft calendar Prepare the draft calendar")
+    assert "Draft calendar Request in week 1. Input in four weeks; Board in ten." in matter
+    text = main_text(page)
+    assert "Agree the draft calendar or comment on it" in text
+    assert "For Albania Due 30 Nov 2026, 09:00 UTC" in text  # five working days
+    assert "Answer (required) Agree Comment: we would change something Your comment" in text
+
+
+def test_the_secretariat_reads_each_partners_answer_to_the_draft_calendar(
+    mapping: Mapping, browser: Callable[..., Browser]
+) -> None:
+    """Preparatory phase, step 1: the Secretariat "consults and agrees with WB partners":
+    its step shows every partner's answer and comment before it records the agreement."""
+    iisg = mapping.iisg
+    instance_id = iisg.start("response_mapping", {"report_year": 2026})
+    iisg.complete(iisg.secretariat, "prepare_draft_calendar", instance_id, {"calendar": "Week 1."})
+    partners_answer(
+        iisg,
+        instance_id,
+        "agree_calendar",
+        {"ME": {"agreement_answer": "comment", "agreement_comment": "Move the Board to June."}},
+    )
+    task = iisg.task(iisg.secretariat, "agree_calendar_with_wb_partners", instance_id)
+
+    matter = section(browser("secretariat").text(f"/tasks/{task.id}"), "matter")
+
+    assert "The WB partners' answers" in matter
+    assert "Montenegro Comments Move the Board to June." in matter
+    assert "Albania Agrees" in matter

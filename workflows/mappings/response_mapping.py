@@ -76,6 +76,13 @@ def information_requests(call: ServiceCall) -> dict[str, dict[str, Any]]:
     }
 
 
+@register("wb_partner_agreement_requests")
+def agreement_requests(call: ServiceCall) -> dict[str, dict[str, str]]:
+    """One request per WB partner, keyed by its code: each agrees the draft calendar and the
+    proposed structure of the report, or comments on them."""
+    return {p.code: {"partner": p.code, "partner_name": p.display_name} for p in WB_PARTNERS}
+
+
 @register("partner_mapped_needs")
 def partner_mapped_needs(call: ServiceCall) -> list[dict[str, Any]]:
     """A WB partner's own open mapped needs in one pillar, and nobody else's."""
@@ -460,6 +467,13 @@ def _demo_complete(
     return True
 
 
+# The Secretariat's step after which the WB partners agree what it proposed, and their step.
+DEMO_AGREEMENTS = {
+    "prepare_draft_calendar": "agree_calendar",
+    "propose_report_structure": "agree_structure",
+}
+
+
 def start_demo_response_mapping(session: Session, *, now: datetime) -> ProcessInstance | None:
     """A response mapping in its development phase, some partners' information delivered.
 
@@ -508,6 +522,17 @@ def start_demo_response_mapping(session: Session, *, now: datetime) -> ProcessIn
     ]
     for bpmn_id, data in secretariat_steps:
         _demo_complete(session, row.id, bpmn_id, "secretariat", data, now)
+        if bpmn_id in DEMO_AGREEMENTS:  # each WB partner's focal point agrees it
+            for partner in WB_PARTNERS:
+                _demo_complete(
+                    session,
+                    row.id,
+                    DEMO_AGREEMENTS[bpmn_id],
+                    f"fp-{partner.code.lower()}-wbcti",
+                    {"agreement_answer": "agree"},
+                    now,
+                    organisation=partner.code,
+                )
     for need in _open_needs(session, partner="AL"):
         _demo_complete(
             session,

@@ -58,6 +58,10 @@ LOOP_REFERENCES = {
         ("support_group_contributions", "loopDataOutputRef", "support_group_inputs"),
     ],
     "response_mapping.bpmn": [
+        ("partners_agree_calendar", "loopDataInputRef", "wb_partners"),
+        ("partners_agree_calendar", "loopDataOutputRef", "calendar_answers"),
+        ("partners_agree_structure", "loopDataInputRef", "wb_partners"),
+        ("partners_agree_structure", "loopDataOutputRef", "structure_answers"),
         ("deliver_information_per_pillar", "loopDataInputRef", "information_requests"),
         ("deliver_information_per_pillar", "loopDataOutputRef", "partner_inputs"),
         ("add_project_support_per_pillar", "loopDataInputRef", "support_requests"),

@@ -70,7 +70,8 @@ def test_a_step_showing_something_no_page_shows_is_refused_naming_the_step() -> 
         (
             "review",
             "the step 'Review the proposal' shows 'the minutes', which no task page knows; "
-            "the property shows is one of: proposal, application, list, mapped_needs, drafts",
+            "the property shows is one of: proposal, application, list, mapped_needs, drafts, "
+            "calendar, structure, calendar_answers, structure_answers",
         )
     ]
 

@@ -30,6 +30,7 @@ from workflows.mappings.response_mapping import (
 )
 from workflows.needs_database import analysis, search
 from workflows.needs_database.filters import NeedFilter
+from workflows.people.accounts import find_user, participant
 from workflows.people.roles import PILLARS, WB_PARTNERS
 
 # (partner, pillar, description): the needs mapped by the last needs mapping.
@@ -104,6 +105,36 @@ def mapping(iisg: Iisg, make_person: Callable[..., Participant]) -> Mapping:
     return Mapping(iisg, focal_points, support_group, needs)
 
 
+def focal_point_of(iisg: Iisg, partner: str) -> Participant | None:
+    """The partner's focal point for WBCTi as the mapping fixture names it, if there is one."""
+    with iisg.db.session() as s:
+        user = find_user(s, f"fp-{partner.lower()}-wbcti")
+        return participant(user) if user is not None else None
+
+
+def partners_answer(
+    iisg: Iisg, instance_id: int, step: str, answers: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Each WB partner answers `step` (agree, unless `answers` says otherwise) through its
+    focal point; where some have no focal point, the agreement deadline passes for them."""
+    with iisg.db.session() as s:
+        waiting = s.scalars(
+            select(HumanTask.organisation).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.bpmn_id == step,
+                HumanTask.status == "open",
+            )
+        ).all()
+    people = {str(code): focal_point_of(iisg, str(code)) for code in waiting}
+    for code, person in people.items():
+        if person is not None:
+            answer = (answers or {}).get(code, {"agreement_answer": "agree"})
+            iisg.complete(person, step, instance_id, answer)
+    if any(person is None for person in people.values()):
+        iisg.clock.move(days=8)  # five working days, a weekend between
+        iisg.scheduler_pass()
+
+
 def open_mapping(iisg: Iisg, input_deadline: str | None = None) -> int:
     """Phase 1 and the start of phase 2, up to the request for information."""
     instance_id = iisg.start("response_mapping", {"report_year": 2026})
@@ -112,6 +143,7 @@ def open_mapping(iisg: Iisg, input_deadline: str | None = None) -> int:
     if input_deadline is not None:
         calendar["input_deadline"] = input_deadline
     iisg.complete(secretariat, "prepare_draft_calendar", instance_id, calendar)
+    partners_answer(iisg, instance_id, "agree_calendar")
     iisg.complete(
         secretariat,
         "agree_calendar_with_wb_partners",
@@ -138,6 +170,7 @@ def open_mapping(iisg: Iisg, input_deadline: str | None = None) -> int:
             "coordination_cooperation": "National and regional coordination.",
         },
     )
+    partners_answer(iisg, instance_id, "agree_structure")
     iisg.complete(
         secretariat,
         "convoke_meeting_of_wb_partners",
@@ -348,6 +381,12 @@ def test_a_calendar_the_partners_want_changed_is_drafted_again(mapping: Mapping)
         instance_id,
         {"calendar": "Input by 18 December.", "input_deadline": "2026-12-18T17:00:00+01:00"},
     )
+    partners_answer(
+        iisg,
+        instance_id,
+        "agree_calendar",
+        {"AL": {"agreement_answer": "comment", "agreement_comment": "Too close to the holidays."}},
+    )
     iisg.complete(
         iisg.secretariat,
         "agree_calendar_with_wb_partners",
@@ -360,6 +399,7 @@ def test_a_calendar_the_partners_want_changed_is_drafted_again(mapping: Mapping)
         instance_id,
         {"calendar": "Input by 15 January.", "input_deadline": "2027-01-15T17:00:00+01:00"},
     )
+    partners_answer(iisg, instance_id, "agree_calendar")
     iisg.complete(
         iisg.secretariat,
         "agree_calendar_with_wb_partners",
