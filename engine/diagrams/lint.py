@@ -33,6 +33,7 @@ from engine.diagrams.bpmn import (
 )
 from engine.diagrams.choices import choice_fields, choice_sources
 from engine.diagrams.forms import CHOICES_KEYWORD
+from engine.diagrams.timer_values import bare_iso_value
 from engine.errors import Problem, SandboxViolation
 from engine.sandbox.restricted import compile_expression, compile_script
 from engine.services import operations
@@ -224,6 +225,9 @@ def _lint_process(
 
     for timer in process.iterfind(".//bpmn:timerEventDefinition", NS):
         yield from _lint_timer(timer, problem)
+
+    for start in process.iterfind(".//bpmn:startEvent", NS):
+        yield from _lint_started_by(start, known_roles, problem)
 
     for service in process.iterfind(".//bpmn:serviceTask", NS):
         yield from _lint_service_task(service, problem)
@@ -451,6 +455,15 @@ def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
                 yield from compiled
                 continue
             literal = _string_literal(source)
+            if literal is None and _NEARLY_ISO.fullmatch(source) and bare_iso_value(source) is None:
+                yield make(
+                    node,
+                    f"the timer value '{source}' looks like an ISO 8601 "
+                    f"{'date' if kind == 'timeDate' else 'duration or cycle'} but is not one; "
+                    "write it as one (PT1H, P10D, R6/P1D, 2026-11-30T17:00:00+01:00) or as a "
+                    "Python expression",
+                )
+                continue
             if literal is None:
                 continue  # a variable or a computed value: checked when the timer starts
             try:
@@ -473,6 +486,28 @@ def _lint_timer(timer: etree._Element, make: MakeProblem) -> Iterator[Problem]:
                     f"the timer date '{literal}' has no time zone, so the server's own would be "
                     "used; add the offset, like 2026-11-30T17:00:00+01:00 (or Z for UTC)",
                 )
+
+
+# A bare word a modeler meant as an ISO 8601 value (a duration, a repetition) but mistyped,
+# such as PT1X: valid Python (a name), so it would pass as a variable and fail at start.
+# The well-formed ones never reach this check: they are read as their value.
+_NEARLY_ISO = re.compile(r"(?:P|R\d*/P?)[0-9A-Z./:+-]*\d[0-9A-Z./:+-]*")
+
+
+def _lint_started_by(
+    start: etree._Element, known_roles: Collection[str], make: MakeProblem
+) -> Iterator[Problem]:
+    """A start event's `startedBy` names roles (besides its lane's) that may start it."""
+    named = task_properties(start).get("startedBy", "")
+    unknown = [role for role in re.split(r"[\s,]+", named.strip()) if role]
+    unknown = [role for role in unknown if role not in known_roles]
+    if unknown:
+        yield make(
+            start,
+            f"startedBy names {', '.join(repr(r) for r in unknown)}, which "
+            f"{'is not a known role' if len(unknown) == 1 else 'are not known roles'}; "
+            "known roles are: " + ", ".join(sorted(known_roles)),
+        )
 
 
 def _string_literal(source: str) -> str | None:

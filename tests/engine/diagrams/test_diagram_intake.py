@@ -120,6 +120,9 @@ LINT_PROBLEMS = {
     "open_needs, pillar_needs",
     "not_iso_timer": "the timer value 'next Tuesday' is not an ISO 8601 duration or cycle",
     "not_iso_date": "the timer value '30/11/2026 17:00' is not an ISO 8601 date",
+    "nearly_iso_timer": "the timer value 'PT1X' looks like an ISO 8601 duration or cycle but is "
+    "not one",
+    "start": "startedBy names 'press_officer', which is not a known role; known roles are: ",
     "shows_unknown": "the step 'Read the minutes' shows 'minutes', which no task page knows; "
     "the property shows is one of: proposal, application, list, mapped_needs, drafts",
 }
