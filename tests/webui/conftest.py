@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse
 
 from commands.cli import main
 from engine.instances.assignment import Grant, Participant
-from engine.instances.steps import start_instance
+from engine.instances.steps import complete_task, start_instance
 from models import AuditEvent, HumanTask, ProcessInstance
 from tests.conftest import Clock, Database
 from tests.webui.api_contract import ContractClient
@@ -322,6 +322,24 @@ def task_of(db: Database, instance_id: int, bpmn_id: str) -> HumanTask:
                 HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id
             )
         ).one()
+
+
+def acknowledgement_of_a_review(
+    db: Database, clock: Clock, people: People, start_lane_task: Callable[..., int], partner: str
+) -> HumanTask:
+    """A partner's open "Acknowledge the review": the Secretariat reviewed the proposal."""
+    instance_id = start_lane_task(partner)
+    review = task_of(db, instance_id, "review")
+    db.run(
+        lambda s: complete_task(
+            s,
+            review.id,
+            {"approved": True, "comment": "Ready."},
+            participant=people.secretariat,
+            now=clock.now(),
+        )
+    )
+    return task_of(db, instance_id, "acknowledge")
 
 
 def set_due(db: Database, task_id: int, due: datetime) -> None:

@@ -9,9 +9,14 @@ from datetime import timedelta
 
 from flask import Flask
 
-from engine.instances.steps import complete_task
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, People, main_text, set_due, task_of
+from tests.webui.conftest import (
+    Browser,
+    People,
+    acknowledgement_of_a_review,
+    main_text,
+    set_due,
+)
 from workflows.settings import ReminderSettings
 
 
@@ -19,18 +24,7 @@ def _acknowledgement(
     db: Database, clock: Clock, people: People, start_lane_task: Callable[..., int]
 ) -> int:
     """Albania's open acknowledgement of a reviewed proposal; its task id."""
-    instance_id = start_lane_task("AL")
-    review = task_of(db, instance_id, "review")
-    db.run(
-        lambda s: complete_task(
-            s,
-            review.id,
-            {"approved": True, "comment": "Ready."},
-            participant=people.secretariat,
-            now=clock.now(),
-        )
-    )
-    return task_of(db, instance_id, "acknowledge").id
+    return acknowledgement_of_a_review(db, clock, people, start_lane_task, "AL").id
 
 
 def test_a_task_two_hours_from_its_deadline_is_due_soon_in_the_inbox_and_on_its_page(

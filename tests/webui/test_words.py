@@ -8,10 +8,15 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from engine.instances.assignment import Grant, Participant
-from engine.instances.steps import complete_task
 from models import Need, Organisation
 from tests.conftest import Clock, Database
-from tests.webui.conftest import Browser, People, main_region, main_text, task_of
+from tests.webui.conftest import (
+    Browser,
+    People,
+    acknowledgement_of_a_review,
+    main_region,
+    main_text,
+)
 
 RADICALISATION = "Radicalisation prevention law needs updating"
 BORDER_LAW = "Border surveillance law harmonised with the EU acquis"
@@ -145,18 +150,7 @@ def test_a_seats_task_page_names_the_partner_not_its_code(
     start_lane_task: Callable[..., int],
     browser: Callable[..., Browser],
 ) -> None:
-    instance_id = start_lane_task("AL")
-    review = task_of(db, instance_id, "review")
-    db.run(
-        lambda s: complete_task(
-            s,
-            review.id,
-            {"approved": True, "comment": "Ready."},
-            participant=people.secretariat,
-            now=clock.now(),
-        )
-    )
-    acknowledgement = task_of(db, instance_id, "acknowledge")
+    acknowledgement = acknowledgement_of_a_review(db, clock, people, start_lane_task, "AL")
 
     main = main_region(browser("board-al").text(f"/tasks/{acknowledgement.id}"))
 
